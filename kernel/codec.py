@@ -1,0 +1,133 @@
+"""The canonical record form of events and commands, for the journal.
+
+A record is a flat tuple ``(direction, tag, *fields)`` of ints, strings, None, bools and nested
+tuples (``direction`` is ``IN`` for what happened to the kernel and ``OUT`` for what it did).
+Tags are stable numbers: journals on disk outlive releases, so a tag is never reused.
+``encode`` and ``decode`` are exact inverses on every registered type.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from operator import attrgetter
+from typing import Any
+
+from kernel import events as ev
+from kernel.commands import CancelAllOrders, CancelOrder, ModifyOrder, SubmitOrder
+from kernel.enums import Contingency, OrderType, Side, TimeInForce
+from kernel.orders import Order
+
+IN = 0
+OUT = 1
+
+TAGS: dict[type, int] = {
+    ev.QuoteTick: 1,
+    ev.TradeTick: 2,
+    ev.Bar: 3,
+    ev.BookUpdate: 4,
+    ev.OrderSubmitted: 10,
+    ev.OrderDenied: 11,
+    ev.OrderAccepted: 12,
+    ev.OrderRejected: 13,
+    ev.OrderTriggered: 14,
+    ev.OrderPendingCancel: 15,
+    ev.OrderPendingUpdate: 16,
+    ev.OrderModified: 17,
+    ev.OrderCancelRejected: 18,
+    ev.OrderModifyRejected: 19,
+    ev.OrderCanceled: 20,
+    ev.OrderExpired: 21,
+    ev.OrderFilled: 22,
+    ev.TimerFired: 30,
+    ev.TradingStateChanged: 31,
+    ev.VenueStatus: 32,
+    ev.RiskEvent: 33,
+    CancelOrder: 41,
+    ModifyOrder: 42,
+    CancelAllOrders: 43,
+}
+TAG_SUBMIT = 40
+CLASSES: dict[int, type] = {tag: cls for cls, tag in TAGS.items()}
+CLASSES[TAG_SUBMIT] = SubmitOrder
+
+# The order's request fields, in ``Order.__init__`` order: what a SubmitOrder record carries.
+ORDER_FIELDS = (
+    "client_order_id",
+    "strategy_id",
+    "symbol",
+    "side",
+    "order_type",
+    "quantity",
+    "limit_ticks",
+    "stop_ticks",
+    "trail_ticks",
+    "trail_ppm",
+    "time_in_force",
+    "expire_ns",
+    "post_only",
+    "reduce_only",
+    "display_lots",
+    "venue",
+    "contingency",
+    "linked_ids",
+    "child_ids",
+    "parent_id",
+    "algo_id",
+    "ts_init",
+)
+_order_getter = attrgetter(*ORDER_FIELDS)
+
+
+def _make_encoder(cls: type, tag: int) -> Callable[[int, Any], tuple]:
+    names = [f.name for f in dataclasses.fields(cls)]
+    getter = attrgetter(*names)
+    if len(names) == 1:
+        return lambda direction, obj: (direction, tag, getter(obj))
+    return lambda direction, obj: (direction, tag, *getter(obj))
+
+
+ENCODERS: dict[type, Callable[[int, Any], tuple]] = {
+    cls: _make_encoder(cls, tag) for cls, tag in TAGS.items()
+}
+
+
+def _encode_submit(direction: int, cmd: SubmitOrder) -> tuple:
+    return (direction, TAG_SUBMIT, cmd.venue, cmd.ts_init, *_order_getter(cmd.order))
+
+
+ENCODERS[SubmitOrder] = _encode_submit
+
+
+def encode(direction: int, obj: Any) -> tuple:
+    """The canonical record of an event or command."""
+    return ENCODERS[type(obj)](direction, obj)
+
+
+def _tuples(value: Any) -> Any:
+    if isinstance(value, list):
+        return tuple(_tuples(v) for v in value)
+    return value
+
+
+def decode(record: tuple | list) -> tuple[int, Any]:
+    """Rebuild ``(direction, object)`` from a record (lists from JSON are accepted)."""
+    direction, tag = record[0], record[1]
+    fields = [_tuples(v) for v in record[2:]]
+    if tag == TAG_SUBMIT:
+        venue, ts_init = fields[0], fields[1]
+        spec = dict(zip(ORDER_FIELDS, fields[2:], strict=True))
+        spec["side"] = Side(spec["side"])
+        spec["order_type"] = OrderType(spec["order_type"])
+        spec["time_in_force"] = TimeInForce(spec["time_in_force"])
+        spec["contingency"] = Contingency(spec["contingency"])
+        return direction, SubmitOrder(Order(**spec), venue, ts_init)
+    cls = CLASSES.get(tag)
+    if cls is None:
+        raise ValueError(f"unknown journal record tag {tag}")
+    return direction, cls(*fields)
+
+
+def normalize(record: tuple | list) -> tuple:
+    """A record with nested lists turned back into tuples (JSON round trip)."""
+    return tuple(_tuples(v) for v in record)

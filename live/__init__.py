@@ -1,0 +1,1 @@
+"""The live world: the asyncio runner, venue adapters and local fake venues."""

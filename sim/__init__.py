@@ -1,0 +1,1 @@
+"""The simulated world: order book, matching engine, fill models, feeds and the driver."""
