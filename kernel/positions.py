@@ -1,0 +1,268 @@
+"""Netting positions with average-cost accounting, the account, marks and P&L, all in ints.
+
+A position keeps its signed quantity (lots) and its signed cost basis (sum of price_ticks x
+lots of what is open, so the average price is ``cost / qty``). A fill that adds to the position
+adds to the cost; a fill that reduces it removes the closed part's share of the cost and
+realizes ``proceeds - removed cost``; a fill larger than the position closes it and opens the
+rest the other way at the fill price (a flip). When a reduction closes only part of the
+position, the share of cost it removes is ``floor(cost x closed / open)``: the remainder of that
+division stays in the open position, so cost is conserved and, exactly, at every moment
+
+    realized + unrealized == sum over fills of side x qty x (mark - price)   (the cash-flow P&L)
+
+and realized P&L is exact whenever the position is flat. Money is ``ticklots x ticklot_money``.
+
+Marks, as the contract says: the last mid when the symbol has quotes, else the last trade, else
+the last bar close. A mid can fall on a half tick, so marks are kept doubled (``mark2``).
+
+The account is a margin account: cash = starting cash + realized P&L - commissions, and
+equity = cash + unrealized P&L, per currency.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kernel.units import Instrument
+
+# mark sources, in order of preference
+MARK_NONE = 0
+MARK_BAR = 1
+MARK_TRADE = 2
+MARK_MID = 3
+
+
+class Position:
+    """One netting position: ``qty`` (signed lots), ``cost`` (signed ticks x lots), P&L in money.
+
+    ``apply_fill`` is O(1). ``realized`` and ``commission`` are money units; ``fills`` counts
+    executions; ``turnover`` is the traded notional in money units.
+    """
+
+    __slots__ = (
+        "commission",
+        "cost",
+        "fills",
+        "qty",
+        "realized",
+        "strategy_id",
+        "symbol",
+        "ticklot_money",
+        "turnover",
+    )
+
+    def __init__(self, symbol: str, ticklot_money: int, strategy_id: str | None = None) -> None:
+        self.symbol = symbol
+        self.strategy_id = strategy_id
+        self.ticklot_money = ticklot_money
+        self.qty = 0
+        self.cost = 0
+        self.realized = 0
+        self.commission = 0
+        self.fills = 0
+        self.turnover = 0
+
+    def apply_fill(self, side: int, price_ticks: int, qty_lots: int, commission: int = 0) -> int:
+        """Book a fill; return the realized P&L it produced (money units, before commission)."""
+        qty = self.qty
+        signed = side * qty_lots
+        self.fills += 1
+        self.commission += commission
+        self.turnover += price_ticks * qty_lots * self.ticklot_money
+        if qty == 0 or (qty > 0) == (side > 0):
+            self.qty = qty + signed
+            self.cost += signed * price_ticks
+            return 0
+        open_lots = qty if qty > 0 else -qty
+        close_lots = qty_lots if qty_lots < open_lots else open_lots
+        if close_lots == open_lots:
+            removed = self.cost
+        else:
+            removed = (self.cost * close_lots) // open_lots
+        closing = side * close_lots
+        realized_ticklots = -closing * price_ticks - removed
+        self.qty = qty + closing
+        self.cost -= removed
+        rest = qty_lots - close_lots
+        if rest:
+            self.qty += side * rest
+            self.cost += side * rest * price_ticks
+        money = realized_ticklots * self.ticklot_money
+        self.realized += money
+        return money
+
+    def unrealized(self, mark2: int) -> int:
+        """Unrealized P&L in money units at a doubled mark (``bid + ask``, or ``2 x price``)."""
+        if not self.qty:
+            return 0
+        # (qty x mark2 / 2 - cost) x ticklot_money; exact when ticklot_money is even (always at
+        # the 1e-9 money scale unless tick x lot x multiplier has 9 decimals), floored otherwise
+        return ((self.qty * mark2 - 2 * self.cost) * self.ticklot_money) // 2
+
+    def avg_price_ticks(self) -> float | None:
+        """Average open price in ticks (float, for display)."""
+        return self.cost / self.qty if self.qty else None
+
+    def __repr__(self) -> str:
+        who = f"{self.strategy_id}:" if self.strategy_id else ""
+        return (
+            f"Position({who}{self.symbol} qty={self.qty} cost={self.cost} realized={self.realized})"
+        )
+
+
+class MarketState:
+    """The last market data seen for one symbol; the mark is derived from it on demand.
+
+    The kernel stores only the last quote, trade and bar objects (one attribute store per
+    event on the hot path); ``mark2`` picks the contract's preferred source when asked.
+    """
+
+    __slots__ = ("last_bar", "last_quote", "last_trade", "symbol")
+
+    def __init__(self, symbol: str) -> None:
+        self.symbol = symbol
+        self.last_quote: Any = None
+        self.last_trade: Any = None
+        self.last_bar: Any = None
+
+    @property
+    def bid(self) -> int | None:
+        q = self.last_quote
+        return None if q is None else q.bid_ticks
+
+    @property
+    def ask(self) -> int | None:
+        q = self.last_quote
+        return None if q is None else q.ask_ticks
+
+    @property
+    def mark2(self) -> int | None:
+        """Twice the mark in ticks: last mid, else last trade, else last bar close."""
+        q = self.last_quote
+        if q is not None:
+            return q.bid_ticks + q.ask_ticks
+        t = self.last_trade
+        if t is not None:
+            return 2 * t.price_ticks
+        b = self.last_bar
+        if b is not None:
+            return 2 * b.close_ticks
+        return None
+
+    @property
+    def mark_source(self) -> int:
+        if self.last_quote is not None:
+            return MARK_MID
+        if self.last_trade is not None:
+            return MARK_TRADE
+        return MARK_BAR if self.last_bar is not None else MARK_NONE
+
+    def last_price(self) -> int | None:
+        """A reference price in ticks (the mark, rounded down to a tick), or None."""
+        m = self.mark2
+        return None if m is None else m // 2
+
+
+class Portfolio:
+    """Positions per symbol and per (symbol, strategy), the account's cash, and the marks.
+
+    ``apply_fill`` updates both levels and the account; equity and P&L are computed from the
+    positions and the current marks on demand (O(number of positions)).
+    """
+
+    __slots__ = (
+        "_by_currency",
+        "commissions",
+        "currency",
+        "instruments",
+        "markets",
+        "positions",
+        "realized",
+        "start_cash",
+        "strategy_positions",
+    )
+
+    def __init__(
+        self,
+        instruments: dict[str, Instrument],
+        currency: str,
+        starting_cash: dict[str, int] | None = None,
+    ) -> None:
+        self.instruments = instruments
+        self.currency = currency
+        self.start_cash: dict[str, int] = dict(starting_cash or {currency: 0})
+        self.start_cash.setdefault(currency, 0)
+        self.realized: dict[str, int] = dict.fromkeys(self.start_cash, 0)
+        self.commissions: dict[str, int] = dict.fromkeys(self.start_cash, 0)
+        self.positions: dict[str, Position] = {}
+        self.strategy_positions: dict[tuple[str, str], Position] = {}
+        self.markets: dict[str, MarketState] = {}
+        self._by_currency: dict[str, list[str]] = {}
+        for sym, inst in instruments.items():
+            self.positions[sym] = Position(sym, inst.ticklot_money)
+            self.markets[sym] = MarketState(sym)
+            self._by_currency.setdefault(inst.currency, []).append(sym)
+            self.start_cash.setdefault(inst.currency, 0)
+            self.realized.setdefault(inst.currency, 0)
+            self.commissions.setdefault(inst.currency, 0)
+
+    # --- booking ------------------------------------------------------------------------------
+    def apply_fill(
+        self,
+        symbol: str,
+        strategy_id: str,
+        side: int,
+        price_ticks: int,
+        qty_lots: int,
+        commission: int,
+    ) -> int:
+        """Book a fill at both levels; return the instrument-level realized P&L (money)."""
+        pos = self.positions[symbol]
+        realized = pos.apply_fill(side, price_ticks, qty_lots, commission)
+        key = (symbol, strategy_id)
+        spos = self.strategy_positions.get(key)
+        if spos is None:
+            spos = self.strategy_positions[key] = Position(symbol, pos.ticklot_money, strategy_id)
+        spos.apply_fill(side, price_ticks, qty_lots, commission)
+        cur = self.instruments[symbol].currency
+        self.realized[cur] += realized
+        self.commissions[cur] += commission
+        return realized
+
+    # --- queries ------------------------------------------------------------------------------
+    def position_qty(self, symbol: str, strategy_id: str | None = None) -> int:
+        if strategy_id is None:
+            return self.positions[symbol].qty
+        spos = self.strategy_positions.get((symbol, strategy_id))
+        return spos.qty if spos is not None else 0
+
+    def unrealized(self, symbol: str) -> int:
+        pos = self.positions[symbol]
+        mark2 = self.markets[symbol].mark2
+        return 0 if mark2 is None else pos.unrealized(mark2)
+
+    def cash(self, currency: str | None = None) -> int:
+        cur = currency or self.currency
+        return (
+            self.start_cash.get(cur, 0) + self.realized.get(cur, 0) - self.commissions.get(cur, 0)
+        )
+
+    def unrealized_total(self, currency: str | None = None) -> int:
+        cur = currency or self.currency
+        return sum(self.unrealized(sym) for sym in self._by_currency.get(cur, ()))
+
+    def equity(self, currency: str | None = None) -> int:
+        return self.cash(currency) + self.unrealized_total(currency)
+
+    def position_notional(self, symbol: str, qty_lots: int) -> int | None:
+        """|qty| x the mark, in money units, or None without a mark."""
+        mark2 = self.markets[symbol].mark2
+        if mark2 is None:
+            return None
+        return abs(qty_lots) * mark2 * self.positions[symbol].ticklot_money // 2
+
+    def _check(self) -> None:
+        """Invariants, for tests: strategy positions sum to the instrument position."""
+        for sym, pos in self.positions.items():
+            total = sum(p.qty for (s, _), p in self.strategy_positions.items() if s == sym)
+            assert total == pos.qty, (sym, total, pos.qty)

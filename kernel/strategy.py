@@ -1,0 +1,292 @@
+"""The strategy API: callbacks a strategy overrides and the context it acts through.
+
+A ``Strategy`` overrides what it needs of ``on_start``, ``on_stop``, ``on_quote``, ``on_trade``,
+``on_bar``, ``on_book``, ``on_order_event`` and ``on_timer``; the kernel calls only the
+callbacks a strategy overrides, for the symbols in ``symbols`` (None: every symbol). It acts
+through ``self.ctx``: the clock, orders (in kernel units, or in user decimals through
+``order``), positions, open orders, timers, and ``rng``, a random stream seeded from the run's
+seed and the strategy id. Signals go through ``target_position`` and ``target_weight``.
+
+``on_order_event`` receives the venue's events for the strategy's orders plus ``OrderDenied``
+(the risk guard refused) and ``OrderCanceled`` for held orders the kernel canceled itself; the
+kernel's own bookkeeping events (submitted, pending cancel/modify) are not sent.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from kernel.enums import OrderType, Side, TimeInForce
+from kernel.orders import Order, make_order
+from kernel.rng import named_stream
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from kernel.kernel import Kernel
+
+
+class Strategy:
+    """Base class. Subclass it, override callbacks, act through ``self.ctx``.
+
+    ``strategy_id`` (class attribute or constructor argument) names the strategy in order ids
+    and positions; ``params`` from a scenario file arrive as keyword arguments.
+    """
+
+    strategy_id: str = "strategy"
+    symbols: tuple[str, ...] | None = None
+
+    def __init__(self, strategy_id: str | None = None, **params: Any) -> None:
+        if strategy_id is not None:
+            self.strategy_id = strategy_id
+        self.params = params
+        self.ctx: StrategyContext = None  # type: ignore[assignment]  # set by Kernel.add_strategy
+
+    def on_start(self) -> None:
+        pass
+
+    def on_stop(self) -> None:
+        pass
+
+    def on_quote(self, quote) -> None:  # type: ignore[no-untyped-def]
+        pass
+
+    def on_trade(self, trade) -> None:  # type: ignore[no-untyped-def]
+        pass
+
+    def on_bar(self, bar) -> None:  # type: ignore[no-untyped-def]
+        pass
+
+    def on_book(self, book) -> None:  # type: ignore[no-untyped-def]
+        pass
+
+    def on_order_event(self, event) -> None:  # type: ignore[no-untyped-def]
+        pass
+
+    def on_timer(self, timer) -> None:  # type: ignore[no-untyped-def]
+        pass
+
+
+def overrides(obj: object, name: str) -> bool:
+    """True when ``obj``'s class overrides ``Strategy.<name>``."""
+    return getattr(type(obj), name, None) is not getattr(Strategy, name)
+
+
+class StrategyContext:
+    """What a strategy can see and do. Prices are int ticks and quantities int lots unless a
+    method says it takes user decimals."""
+
+    __slots__ = ("_k", "_rng", "_seed", "strategy_id")
+
+    def __init__(self, kernel: Kernel, strategy_id: str, seed: int) -> None:
+        self._k = kernel
+        self.strategy_id = strategy_id
+        self._seed = seed
+        self._rng: np.random.Generator | None = None
+
+    # --- time and reference data --------------------------------------------------------------
+    def now_ns(self) -> int:
+        return self._k.clock.now_ns()
+
+    def instrument(self, symbol: str):  # type: ignore[no-untyped-def]
+        return self._k.instruments[symbol]
+
+    @property
+    def rng(self) -> np.random.Generator:
+        """This strategy's random stream (seeded from the run seed and the strategy id)."""
+        if self._rng is None:
+            self._rng = named_stream(self._seed, f"strategy:{self.strategy_id}")
+        return self._rng
+
+    def quote(self, symbol: str):  # type: ignore[no-untyped-def]
+        return self._k.portfolio.markets[symbol].last_quote
+
+    def last_trade(self, symbol: str):  # type: ignore[no-untyped-def]
+        return self._k.portfolio.markets[symbol].last_trade
+
+    def last_bar(self, symbol: str):  # type: ignore[no-untyped-def]
+        return self._k.portfolio.markets[symbol].last_bar
+
+    def mark_ticks(self, symbol: str) -> int | None:
+        return self._k.portfolio.markets[symbol].last_price()
+
+    # --- positions and account ----------------------------------------------------------------
+    def position(self, symbol: str) -> int:
+        """This strategy's position in lots."""
+        return self._k.portfolio.position_qty(symbol, self.strategy_id)
+
+    def net_position(self, symbol: str) -> int:
+        """The instrument's net position in lots, all strategies together."""
+        return self._k.portfolio.positions[symbol].qty
+
+    def equity(self) -> int:
+        """Account equity in money units (account currency)."""
+        return self._k.portfolio.equity()
+
+    def cash(self) -> int:
+        return self._k.portfolio.cash()
+
+    def open_orders(self, symbol: str | None = None) -> list[Order]:
+        return self._k.oms.open_orders(symbol, self.strategy_id)
+
+    def order(self, client_order_id: str) -> Order | None:
+        return self._k.oms.get(client_order_id)
+
+    # --- orders -------------------------------------------------------------------------------
+    def submit(
+        self,
+        symbol: str,
+        side: int,
+        qty_lots: int,
+        order_type: OrderType = OrderType.MARKET,
+        time_in_force: TimeInForce = TimeInForce.GTC,
+        **fields: Any,
+    ) -> Order:
+        """Create and send an order in kernel units; returns it (DENIED if the guard refused)."""
+        k = self._k
+        order = Order(
+            k.next_order_id(self.strategy_id),
+            self.strategy_id,
+            symbol,
+            side,  # type: ignore[arg-type]
+            order_type,
+            qty_lots,
+            time_in_force=time_in_force,
+            ts_init=k.clock.now_ns(),
+            **fields,
+        )
+        k.submit_order(order)
+        return order
+
+    def market(self, symbol: str, side: int, qty_lots: int, **fields: Any) -> Order:
+        return self.submit(symbol, side, qty_lots, OrderType.MARKET, **fields)
+
+    def limit(
+        self,
+        symbol: str,
+        side: int,
+        qty_lots: int,
+        price_ticks: int,
+        time_in_force: TimeInForce = TimeInForce.GTC,
+        **fields: Any,
+    ) -> Order:
+        return self.submit(
+            symbol,
+            side,
+            qty_lots,
+            OrderType.LIMIT,
+            time_in_force,
+            limit_ticks=price_ticks,
+            **fields,
+        )
+
+    def order_from_decimals(
+        self, symbol: str, side: Side | str, quantity: object, order_type: str = "market", **kw: Any
+    ) -> Order:
+        """Create and send an order from user decimals (``limit_price=86.7``, ``quantity="0.5"``)."""
+        k = self._k
+        order = make_order(
+            k.instruments[symbol],
+            k.next_order_id(self.strategy_id),
+            self.strategy_id,
+            side,
+            order_type,
+            quantity,
+            ts_init=k.clock.now_ns(),
+            **kw,
+        )
+        k.submit_order(order)
+        return order
+
+    def submit_order(self, order: Order) -> Order:
+        """Send an order built elsewhere (its strategy id must be this strategy's)."""
+        self._k.submit_order(order)
+        return order
+
+    def new_order_id(self) -> str:
+        return self._k.next_order_id(self.strategy_id)
+
+    def submit_bracket(
+        self, entry: Order, take_profit: Order | None, stop_loss: Order | None
+    ) -> Order:
+        """Send ``entry``; the exits are held and released sized to its fill, OCO with each other."""
+        return self._k.submit_bracket(entry, take_profit, stop_loss)
+
+    def submit_oco(self, orders: list[Order]) -> list[Order]:
+        """Send orders that cancel each other: the first fill (or cancel) cancels the rest."""
+        self._k.oms.link_oco(orders)
+        for o in orders:
+            self._k.submit_order(o)
+        return orders
+
+    def _own(self, order: Order | str) -> str:
+        oid = order if isinstance(order, str) else order.client_order_id
+        found = self._k.oms.get(oid)
+        if found is not None and found.strategy_id != self.strategy_id:
+            raise PermissionError(
+                f"order {oid} belongs to {found.strategy_id!r}, not {self.strategy_id!r}"
+            )
+        return oid
+
+    def cancel(self, order: Order | str) -> None:
+        """Cancel one of this strategy's orders (another strategy's raises PermissionError)."""
+        self._k.cancel_order(self._own(order))
+
+    def cancel_all(self, symbol: str | None = None) -> None:
+        self._k.cancel_all(symbol, self.strategy_id)
+
+    def modify(
+        self,
+        order: Order | str,
+        quantity_lots: int | None = None,
+        limit_ticks: int | None = None,
+        stop_ticks: int | None = None,
+    ) -> None:
+        self._k.modify_order(self._own(order), quantity_lots, limit_ticks, stop_ticks)
+
+    # --- signals ------------------------------------------------------------------------------
+    def target_position(self, symbol: str, target_lots: int) -> Order | None:
+        """Send what it takes to reach ``target_lots``, counting this strategy's open orders.
+
+        Open orders that work against the target are canceled; if what is already working
+        reaches the target nothing is sent; otherwise one market order makes up the rest.
+        """
+        k = self._k
+        pos = self.position(symbol)
+        need = target_lots - pos
+        working = 0
+        for o in k.oms.open_orders(symbol, self.strategy_id):
+            signed = o.side * (o.quantity - o.filled_lots)
+            if need == 0 or (signed > 0) != (need > 0):
+                k.cancel_order(o.client_order_id)
+            else:
+                working += signed
+        rest = need - working
+        if rest == 0:
+            return None
+        side = Side.BUY if rest > 0 else Side.SELL
+        return self.submit(symbol, side, abs(rest), OrderType.MARKET)
+
+    def target_weight(self, symbol: str, weight: float | int) -> Order | None:
+        """Hold ``weight`` x equity of ``symbol`` at the current mark (whole lots, toward zero)."""
+        from fractions import Fraction
+
+        k = self._k
+        mark2 = k.portfolio.markets[symbol].mark2
+        if mark2 is None or mark2 <= 0:
+            return None
+        tlm = k.portfolio.positions[symbol].ticklot_money
+        value = Fraction(weight) * k.portfolio.equity(k.instruments[symbol].currency)
+        lots = int(value * 2 / (mark2 * tlm))  # int() truncates toward zero
+        return self.target_position(symbol, lots)
+
+    # --- timers -------------------------------------------------------------------------------
+    def set_timer(self, at_ns: int, name: str) -> int:
+        """Fire ``on_timer`` at ``at_ns`` (not before now); returns a handle for ``cancel_timer``."""
+        return self._k.set_timer(self.strategy_id, max(at_ns, self._k.clock.now_ns()), name)
+
+    def set_timer_in(self, delay_ns: int, name: str) -> int:
+        return self.set_timer(self._k.clock.now_ns() + delay_ns, name)
+
+    def cancel_timer(self, handle: int) -> bool:
+        return self._k.timers.cancel(handle)
