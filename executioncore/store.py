@@ -21,7 +21,6 @@ CREATE TABLE IF NOT EXISTS blocks (
     first_seq INTEGER NOT NULL,
     count INTEGER NOT NULL,
     body BLOB NOT NULL,
-    blobs BLOB NOT NULL,
     digest BLOB NOT NULL
 );
 """
@@ -84,8 +83,8 @@ class SqliteStore:
     # --- JournalSink ----------------------------------------------------------------------------
     def write_block(self, block: JournalBlock) -> None:
         self._conn.execute(
-            "INSERT INTO blocks(idx, first_seq, count, body, blobs, digest) VALUES (?,?,?,?,?,?)",
-            (block.index, block.first_seq, block.count, block.body, block.blobs, block.digest),
+            "INSERT INTO blocks(idx, first_seq, count, body, digest) VALUES (?,?,?,?,?)",
+            (block.index, block.first_seq, block.count, block.body, block.digest),
         )
 
     def close(self) -> None:
@@ -95,10 +94,10 @@ class SqliteStore:
     def blocks(self) -> Iterator[JournalBlock]:
         """The stored blocks in order."""
         cur = self._conn.execute(
-            "SELECT idx, first_seq, count, body, blobs, digest FROM blocks ORDER BY idx"
+            "SELECT idx, first_seq, count, body, digest FROM blocks ORDER BY idx"
         )
-        for idx, first, count, body, blobs, digest in cur:
-            yield JournalBlock(idx, first, count, bytes(body), bytes(blobs), bytes(digest))
+        for idx, first, count, body, digest in cur:
+            yield JournalBlock(idx, first, count, bytes(body), bytes(digest))
 
     def last_digest(self) -> str | None:
         row = self._conn.execute("SELECT digest FROM blocks ORDER BY idx DESC LIMIT 1").fetchone()

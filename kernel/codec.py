@@ -48,6 +48,10 @@ TAGS: dict[type, int] = {
     CancelAllOrders: 43,
 }
 TAG_SUBMIT = 40
+# records written by hosts (the sim driver, the runner), not by the kernel itself
+TAG_CHUNK = 50  # (IN, 50, source, n_rows, blob): a columnar batch of market data
+TAG_MDPOS = 51  # (IN, 51, n): n market-data events were delivered before the next input
+TAG_RUN = 52  # (IN, 52, header): what the run was (scenario, seed, instruments, sources)
 CLASSES: dict[int, type] = {tag: cls for cls, tag in TAGS.items()}
 CLASSES[TAG_SUBMIT] = SubmitOrder
 

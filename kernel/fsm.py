@@ -6,8 +6,9 @@ real-world cases: answers that overtake each other on the wire, fills that arriv
 was requested or even after it was confirmed, and duplicates after a reconnect.
 
 While an order is pending cancel or modify, events that would have moved it (a late ack, a
-trigger, a partial fill) leave it pending but update the status it returns to: ``NATURAL`` says
-what that status is.
+trigger, a partial fill: the kinds in ``NATURAL``) leave it pending but update the status it
+returns to, as the table would have moved that status (a late ack after a fill stays
+PARTIALLY_FILLED); ``NATURAL`` gives the usual result.
 """
 
 from __future__ import annotations
@@ -64,6 +65,9 @@ TRANSITIONS: dict[tuple[int, int], int] = {
     (S.ACCEPTED, K_REJECTED): S.REJECTED,  # why: venues that reject after the ack (at trigger)
     (S.ACCEPTED, K_PARTIALLY_FILLED): S.PARTIALLY_FILLED,
     (S.ACCEPTED, K_FILLED): S.FILLED,
+    (S.ACCEPTED, K_CANCEL_REJECTED): S.ACCEPTED,  # why: the answer to a second cancel request
+    (S.ACCEPTED, K_MODIFY_REJECTED): S.ACCEPTED,  # why: a modify still in flight after a restore
+    (S.TRIGGERED, K_ACCEPTED): S.TRIGGERED,  # why: the trigger overtook the ack
     (S.TRIGGERED, K_PENDING_CANCEL): S.PENDING_CANCEL,
     (S.TRIGGERED, K_PENDING_UPDATE): S.PENDING_UPDATE,
     (S.TRIGGERED, K_MODIFIED): S.TRIGGERED,
@@ -73,6 +77,8 @@ TRANSITIONS: dict[tuple[int, int], int] = {
     (S.TRIGGERED, K_REJECTED): S.REJECTED,
     (S.TRIGGERED, K_PARTIALLY_FILLED): S.PARTIALLY_FILLED,
     (S.TRIGGERED, K_FILLED): S.FILLED,
+    (S.TRIGGERED, K_CANCEL_REJECTED): S.TRIGGERED,  # why: the answer to a second cancel request
+    (S.TRIGGERED, K_MODIFY_REJECTED): S.TRIGGERED,  # why: a modify still in flight after a restore
     (S.PARTIALLY_FILLED, K_ACCEPTED): S.PARTIALLY_FILLED,  # why: the ack came after a fill
     (S.PARTIALLY_FILLED, K_PARTIALLY_FILLED): S.PARTIALLY_FILLED,
     (S.PARTIALLY_FILLED, K_FILLED): S.FILLED,
@@ -81,6 +87,8 @@ TRANSITIONS: dict[tuple[int, int], int] = {
     (S.PARTIALLY_FILLED, K_MODIFIED): S.PARTIALLY_FILLED,
     (S.PARTIALLY_FILLED, K_CANCELED): S.CANCELED,
     (S.PARTIALLY_FILLED, K_EXPIRED): S.EXPIRED,
+    (S.PARTIALLY_FILLED, K_CANCEL_REJECTED): S.PARTIALLY_FILLED,  # why: a second cancel's answer
+    (S.PARTIALLY_FILLED, K_MODIFY_REJECTED): S.PARTIALLY_FILLED,  # why: see ACCEPTED
     # a cancel request is in flight
     (S.PENDING_CANCEL, K_CANCELED): S.CANCELED,
     (S.PENDING_CANCEL, K_CANCEL_REJECTED): RESTORE,
@@ -116,6 +124,7 @@ TRANSITIONS: dict[tuple[int, int], int] = {
     (S.EXPIRED, K_EXPIRED): S.EXPIRED,  # why: repeated after a reconnect
     (S.EXPIRED, K_CANCEL_REJECTED): S.EXPIRED,
     (S.EXPIRED, K_MODIFY_REJECTED): S.EXPIRED,
+    (S.FILLED, K_ACCEPTED): S.FILLED,  # why: the fill overtook the ack (see SUBMITTED)
     (S.FILLED, K_CANCEL_REJECTED): S.FILLED,  # why: "too late to cancel"
     (S.FILLED, K_MODIFY_REJECTED): S.FILLED,  # why: "too late to modify"
     (S.REJECTED, K_REJECTED): S.REJECTED,  # why: repeated after a reconnect

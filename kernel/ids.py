@@ -27,5 +27,6 @@ class OrderIdGenerator:
         head = self._head
         if client_order_id.startswith(head):
             tail = client_order_id[len(head) :]
-            if tail.isdigit():
+            # why: str.isdigit() also accepts "²" (int() raises) and "٣" (never an id of ours)
+            if tail.isascii() and tail.isdigit():
                 self.count = max(self.count, int(tail))

@@ -330,11 +330,7 @@ class Kernel:
             self.stats.expired += 1
         if oms.actions:
             self._run_actions()
-        if (
-            self._flattening
-            and order.strategy_id == RISK_ID
-            and (kind == K_CANCELED or kind == K_EXPIRED)
-        ):
+        if self._flattening and order.strategy_id == RISK_ID and (kind in (K_CANCELED, K_EXPIRED)):
             # why: a flattening order that ended unfilled must be replaced; a rejected one is
             # not retried (a venue refusing it would be spammed): it is reported instead
             self._flatten_symbol(order.symbol)

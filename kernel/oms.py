@@ -22,6 +22,8 @@ ACT_CANCEL = 1
 ACT_RELEASE = 2
 
 _INITIALIZED = OrderStatus.INITIALIZED
+# why: a sibling already closed, or whose cancel is already on its way, needs no (second) cancel
+_NO_OCO_CANCEL = CLOSED_STATUSES | {OrderStatus.PENDING_CANCEL}
 
 
 class UnknownOrder(KeyError):
@@ -133,6 +135,9 @@ class OrderManager:
                 self._index(order)
             else:
                 self._unindex(order)
+        elif order.parent_id is not None and order.status in CLOSED_STATUSES:
+            # why: a held child canceled, expired or denied before its release is held no more
+            self.held.pop(order.client_order_id, None)
         if order.contingency:
             self._follow_links(order, event)
         return order
@@ -166,7 +171,7 @@ class OrderManager:
             # why: only the first trigger matters; siblings already closed need nothing
             for sib_id in order.linked_ids:
                 sib = self.orders.get(sib_id)
-                if sib is not None and sib.status not in CLOSED_STATUSES and not self._queued(sib):
+                if sib is not None and sib.status not in _NO_OCO_CANCEL and not self._queued(sib):
                     self.actions.append((ACT_CANCEL, sib))
         if order.child_ids and closed:
             filled = order.filled_lots
@@ -192,6 +197,7 @@ class OrderManager:
         by_sym = {oid for d in self._open_by_symbol.values() for oid in d}
         by_strat = {oid for d in self._open_by_strategy.values() for oid in d}
         assert open_ids == by_sym == by_strat == set(self._open), (open_ids, by_sym, by_strat)
+        assert all(o.status == _INITIALIZED for o in self.held.values()), self.held
         for o in self.orders.values():
             assert 0 <= o.filled_lots <= o.quantity, o
             if o.status == OrderStatus.FILLED:

@@ -12,6 +12,8 @@ miss), then mutates the order and records the event's time.
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 from kernel.enums import Contingency, OrderStatus, OrderType, Side, TimeInForce
 from kernel.events import (
     K_ACCEPTED,
@@ -261,8 +263,10 @@ class Order:
         if nxt == RESTORE:
             nxt = self._restore
         elif status in PENDING_STATUSES:
-            if nxt == status:
-                natural = NATURAL.get(kind)
+            if nxt == status and kind in NATURAL:
+                # why: the status to return to moves as the table would move it, so a late ack
+                # after a fill keeps PARTIALLY_FILLED (NATURAL alone would say ACCEPTED)
+                natural = TRANSITIONS.get((self._restore, kind))
                 if natural is not None:
                     self._restore = natural
         elif nxt in PENDING_STATUSES:
@@ -312,8 +316,11 @@ def validate(order: Order) -> None:
     if order.side not in (Side.BUY, Side.SELL):
         raise InvalidOrder(f"{oid}: side must be BUY or SELL", "INVALID_SIDE")
     order.side = Side(order.side)
-    order.order_type = OrderType(order.order_type)
-    order.time_in_force = TimeInForce(order.time_in_force)
+    try:
+        order.order_type = OrderType(order.order_type)
+        order.time_in_force = TimeInForce(order.time_in_force)
+    except ValueError as exc:
+        raise InvalidOrder(f"{oid}: unknown value {exc}", "UNKNOWN_VALUE") from None
     qty = order.quantity
     if not isinstance(qty, int) or isinstance(qty, bool):
         raise InvalidQuantity(f"{oid}: quantity must be int lots, got {qty!r}")
@@ -346,7 +353,8 @@ def _validate_trailing(order: Order) -> None:
     has_ppm = order.trail_ppm is not None
     if order.order_type == OrderType.TRAILING_STOP:
         if has_ticks == has_ppm:
-            raise MissingPrice(
+            error = UnexpectedPrice if has_ticks else MissingPrice
+            raise error(
                 f"{oid}: a TRAILING_STOP order needs exactly one of trail_price and trail_percent"
             )
         if has_ticks and order.trail_ticks <= 0:  # type: ignore[operator]
@@ -463,7 +471,8 @@ def make_order(
 def _percent_to_ppm(percent: object) -> int:
     from kernel.units import to_decimal
 
-    d = to_decimal(percent, "trail_percent") * 10_000
-    if d != d.to_integral_value():
+    # why: a Fraction is exact; Decimal arithmetic would round a long input to 28 digits first
+    ppm = Fraction(to_decimal(percent, "trail_percent")) * 10_000
+    if ppm.denominator != 1:
         raise UnitError(f"trail_percent {percent} has more than 4 decimal places")
-    return int(d)
+    return int(ppm)

@@ -172,6 +172,7 @@ class Portfolio:
 
     __slots__ = (
         "_by_currency",
+        "_pairs",
         "commissions",
         "currency",
         "instruments",
@@ -198,10 +199,16 @@ class Portfolio:
         self.strategy_positions: dict[tuple[str, str], Position] = {}
         self.markets: dict[str, MarketState] = {}
         self._by_currency: dict[str, list[str]] = {}
+        # why: equity is computed on every fill when a loss limit is watched; (position, market)
+        # pairs per currency let it read the marks without a method call per symbol
+        self._pairs: dict[str, list[tuple[Position, MarketState]]] = {}
         for sym, inst in instruments.items():
             self.positions[sym] = Position(sym, inst.ticklot_money)
             self.markets[sym] = MarketState(sym)
             self._by_currency.setdefault(inst.currency, []).append(sym)
+            self._pairs.setdefault(inst.currency, []).append(
+                (self.positions[sym], self.markets[sym])
+            )
             self.start_cash.setdefault(inst.currency, 0)
             self.realized.setdefault(inst.currency, 0)
             self.commissions.setdefault(inst.currency, 0)
@@ -248,8 +255,21 @@ class Portfolio:
         )
 
     def unrealized_total(self, currency: str | None = None) -> int:
-        cur = currency or self.currency
-        return sum(self.unrealized(sym) for sym in self._by_currency.get(cur, ()))
+        """Unrealized P&L of every position in ``currency`` (O(symbols), no calls per symbol)."""
+        total = 0
+        for pos, market in self._pairs.get(currency or self.currency, ()):
+            qty = pos.qty
+            if not qty:
+                continue
+            q = market.last_quote
+            if q is not None:
+                mark2 = q.bid_ticks + q.ask_ticks
+            else:
+                mark2 = market.mark2
+                if mark2 is None:
+                    continue
+            total += ((qty * mark2 - 2 * pos.cost) * pos.ticklot_money) // 2
+        return total
 
     def equity(self, currency: str | None = None) -> int:
         return self.cash(currency) + self.unrealized_total(currency)

@@ -16,11 +16,23 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal, InvalidOperation
 from fractions import Fraction
 
 MONEY_SCALE = 10**9
 MONEY_DECIMALS = 9
+
+# why: the default decimal context rounds every result to 28 digits; these conversions only
+# multiply, scale and strip zeros, which are exact at unlimited precision, so nothing rounds
+_EXACT = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN)
+_ONE = Decimal(1)
+
+
+def _plain(d: Decimal) -> Decimal:
+    # why: normalize() alone turns 100 into 1E+2, which reports would print as "1E+2"
+    d = _EXACT.normalize(d)
+    exponent = d.as_tuple().exponent
+    return d.quantize(_ONE, context=_EXACT) if isinstance(exponent, int) and exponent > 0 else d
 
 
 class UnitError(ValueError):
@@ -56,8 +68,9 @@ def to_decimal(value: object, what: str = "value") -> Decimal:
     elif isinstance(value, float):
         if not math.isfinite(value):
             raise NonFiniteValue(f"{what} is {value!r}: must be finite")
-        # why: repr gives the shortest decimal that round-trips, so 86.655 stays 86.655
-        d = Decimal(repr(value))
+        # why: repr gives the shortest decimal that round-trips, so 86.655 stays 86.655; float's
+        # own repr, because a subclass's (numpy.float64: "np.float64(86.655)") is not a number
+        d = Decimal(float.__repr__(value))
     elif isinstance(value, str):
         try:
             d = Decimal(value.strip())
@@ -73,7 +86,7 @@ def to_decimal(value: object, what: str = "value") -> Decimal:
 def money_to_units(value: object, what: str = "amount") -> int:
     """Convert a money amount to int money units, exactly; finer than 1e-9 raises."""
     d = to_decimal(value, what)
-    scaled = d * MONEY_SCALE
+    scaled = d.scaleb(MONEY_DECIMALS, _EXACT)
     if scaled != scaled.to_integral_value():
         raise UnitError(f"{what} {value!r} has more than {MONEY_DECIMALS} decimal places")
     return int(scaled)
@@ -81,7 +94,7 @@ def money_to_units(value: object, what: str = "amount") -> int:
 
 def units_to_money(units: int) -> Decimal:
     """Money units as an exact Decimal in the currency."""
-    return Decimal(units).scaleb(-MONEY_DECIMALS).normalize() if units else Decimal(0)
+    return _plain(Decimal(units).scaleb(-MONEY_DECIMALS, _EXACT)) if units else Decimal(0)
 
 
 def units_to_float(units: int) -> float:
@@ -120,12 +133,12 @@ class Instrument:
         for name in ("tick_size", "lot_size", "multiplier"):
             if getattr(self, name) <= 0:
                 raise InvalidInstrument(f"{self.symbol}: {name} must be positive")
-        value = self.tick_size * self.lot_size * self.multiplier * MONEY_SCALE
+        ticklot = _EXACT.multiply(_EXACT.multiply(self.tick_size, self.lot_size), self.multiplier)
+        value = ticklot.scaleb(MONEY_DECIMALS, _EXACT)
         if value != value.to_integral_value():
             raise InvalidInstrument(
                 f"{self.symbol}: tick_size x lot_size x multiplier = "
-                f"{self.tick_size * self.lot_size * self.multiplier} is finer than the "
-                f"money resolution 1e-{MONEY_DECIMALS}"
+                f"{ticklot} is finer than the money resolution 1e-{MONEY_DECIMALS}"
             )
         if not isinstance(self.currency, str) or not self.currency:
             raise InvalidInstrument(f"{self.symbol}: currency must be a non-empty string")
@@ -158,19 +171,19 @@ class Instrument:
 
     def ticks_to_price(self, ticks: int) -> Decimal:
         """Int ticks back to an exact Decimal price."""
-        return (self.tick_size * ticks).normalize() if ticks else Decimal(0)
+        return _plain(_EXACT.multiply(self.tick_size, ticks)) if ticks else Decimal(0)
 
     def lots_to_qty(self, lots: int) -> Decimal:
         """Int lots back to an exact Decimal quantity."""
-        return (self.lot_size * lots).normalize() if lots else Decimal(0)
+        return _plain(_EXACT.multiply(self.lot_size, lots)) if lots else Decimal(0)
 
     def ticks_to_float(self, ticks: int) -> float:
         """Int ticks as a float price, for reports."""
-        return float(self.tick_size * ticks)
+        return float(_EXACT.multiply(self.tick_size, ticks))
 
     def lots_to_float(self, lots: int) -> float:
         """Int lots as a float quantity, for reports."""
-        return float(self.lot_size * lots)
+        return float(_EXACT.multiply(self.lot_size, lots))
 
     def notional_money(self, price_ticks: int, qty_lots: int) -> int:
         """Exact notional of ``qty_lots`` at ``price_ticks`` in money units."""

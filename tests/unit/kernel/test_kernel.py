@@ -102,7 +102,7 @@ def test_kernel_rejects_duplicate_strategy_ids_and_unknown_symbols():
 
 
 def test_kernel_order_ids_are_deterministic_per_strategy():
-    h, s = _with()
+    _h, s = _with()
     ids = [s.ctx.limit("X", Side.BUY, 1, 90).client_order_id for _ in range(3)]
     assert ids == ["c-1", "c-2", "c-3"]
 
@@ -144,7 +144,7 @@ def test_kernel_duplicate_fill_is_ignored_not_delivered_twice():
 
 
 def test_kernel_fill_of_unknown_order_is_booked_as_external():
-    h, s = _with()
+    h, _s = _with()
     now = h.tick()
     h.kernel.on_order_event(OrderFilled("zz-1", "v", "T9", "X", -1, 100, 3, 2, 0, now, now))
     assert h.kernel.portfolio.positions["X"].qty == -3
@@ -293,7 +293,7 @@ def test_kernel_set_trading_state_resumes_after_halt():
 
 def test_kernel_rng_stream_is_seeded_and_per_strategy():
     h1, s1 = _with()
-    h2, s2 = _with()
+    _h2, s2 = _with()
     assert s1.ctx.rng.integers(0, 10**9) == s2.ctx.rng.integers(0, 10**9)
     other = Collect(strategy_id="d")
     h1.kernel.add_strategy(other)

@@ -142,7 +142,7 @@ def test_guard_max_order_value_denies_with_event_journaled_and_delivered():
 
 
 def test_guard_market_order_value_uses_opposite_touch():
-    h, strat = _harness({"max_order_value": 1000})
+    _h, strat = _harness({"max_order_value": 1000})
     o = strat.ctx.market("X", Side.BUY, 10)  # 10 x 100.02 > 1,000
     assert o.reason == R_MAX_ORDER_VALUE
 
@@ -168,7 +168,7 @@ def test_guard_max_position_pct_counts_open_orders_and_allows_reductions():
 
 
 def test_guard_price_collar_refuses_fat_finger_limit():
-    h, strat = _harness({"price_collar_pct": 0.05})
+    _h, strat = _harness({"price_collar_pct": 0.05})
     assert strat.ctx.limit("X", Side.BUY, 1, 9_600).status == OrderStatus.SUBMITTED
     assert strat.ctx.limit("X", Side.BUY, 1, 9_400).reason == R_PRICE_COLLAR
 
@@ -248,7 +248,7 @@ def test_breaker_disconnect_reduces_until_reconciled():
 
 
 def test_breaker_disconnect_does_not_lift_a_halt():
-    h, strat = _harness({})
+    h, _strat = _harness({})
     k = h.kernel
     k.kill_switch()
     now = h.tick()
