@@ -1,0 +1,212 @@
+"""``SimBroker``: the simulated venue behind the same port a live adapter implements.
+
+Commands travel to the venue through a latency queue and the venue's answers travel back through
+another, so the kernel sees acknowledgements and fills late, as in life. Both queues are FIFO
+(a later message never overtakes an earlier one, whatever the jitter) and hold
+``(due_ns, seq, kind, payload)`` entries in one heap, which the driver drains in time order.
+
+Each symbol the venue trades is a ``RecordedMarket`` (our orders against the recorded data).
+Faults come from the venue's seeded stream: a reject probability per order, and outage windows
+in which orders are refused, the venue's market data stops, and the kernel sees the venue
+disconnect (``VenueStatus``) and, at the end, come back reconciled.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterable
+from typing import Any
+
+from kernel.clock import Clock
+from kernel.commands import CancelOrder, ModifyOrder, SubmitOrder
+from kernel.events import OrderRejected, VenueStatus
+from kernel.units import Instrument
+from sim.models import BpsFees, ConstantLatency, Faults
+from sim.recorded import RecordedMarket
+from sim.session import Session
+
+ARRIVE_SUBMIT = 0
+ARRIVE_CANCEL = 1
+ARRIVE_MODIFY = 2
+DELIVER = 3
+NEVER = 1 << 62
+
+
+class SimBroker:
+    """A simulated venue. Port side: ``submit``/``cancel``/``modify``. Driver side: ``queue``
+    (the message heap), ``process(entry)``, ``wake_ns`` and ``wake(now)``, and the market-data
+    entry points ``on_quote``/``on_trade``/``on_bar``/``on_book``.
+
+    Parameters: ``name``; ``instruments`` it trades with the ``kinds`` of data each has
+    (quotes, book, trades, bars); ``clock``; ``fees``, ``latency``, ``faults`` models;
+    ``queue_position`` tracking; ``session`` for DAY/OPG/CLS.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        instruments: Iterable[Instrument],
+        kinds: dict[str, str],
+        clock: Clock,
+        *,
+        fees: BpsFees | None = None,
+        latency: ConstantLatency | None = None,
+        faults: Faults | None = None,
+        queue_position: bool = False,
+        queue_ahead_default: int = 0,
+        session: Session | None = None,
+    ) -> None:
+        self.name = name
+        self.clock = clock
+        self.fees = fees or BpsFees()
+        self.latency = latency or ConstantLatency()
+        self.faults = faults or Faults()
+        self.session = session
+        self.queue: list[tuple[int, int, int, Any]] = []
+        self._seq = 0
+        self._last_in = 0
+        self._last_out = 0
+        self._n = {"o": 0, "t": 0}
+        self.markets: dict[str, RecordedMarket] = {}
+        for inst in instruments:
+            self.markets[inst.symbol] = RecordedMarket(
+                inst,
+                name,
+                kinds.get(inst.symbol, "quotes"),
+                fee=self.fees.commission,
+                next_id=self._next_id,
+                queue_position=queue_position,
+                queue_ahead_default=queue_ahead_default,
+                session=session,
+            )
+            self.markets[inst.symbol].on_report = self._reported
+        self._outages = sorted(self.faults.outages)
+        self._outage_marks: list[tuple[int, bool]] = []
+        for start, end in self._outages:
+            self._outage_marks += [(start, False), (end, True)]
+        self._outage_marks.sort()
+        self.down = False
+        self.has_outages = bool(self._outage_marks)
+        self.wake_ns = NEVER
+        self._refresh_wake()
+
+    def _next_id(self, kind: str) -> str:
+        n = self._n[kind] + 1
+        self._n[kind] = n
+        return f"{self.name}-{kind}{n}"
+
+    # --- the venue port (called by the kernel) -------------------------------------------------
+    def submit(self, cmd: SubmitOrder) -> None:
+        self._send(ARRIVE_SUBMIT, cmd)
+
+    def cancel(self, cmd: CancelOrder) -> None:
+        self._send(ARRIVE_CANCEL, cmd)
+
+    def modify(self, cmd: ModifyOrder) -> None:
+        self._send(ARRIVE_MODIFY, cmd)
+
+    def _send(self, kind: int, cmd: Any) -> None:
+        due = self.clock.now_ns() + self.latency.order_ns()
+        if due < self._last_in:
+            due = self._last_in  # why: FIFO: a later command never overtakes an earlier one
+        self._last_in = due
+        self._seq += 1
+        heapq.heappush(self.queue, (due, self._seq, kind, cmd))
+
+    # --- the driver's side ----------------------------------------------------------------------
+    def process(self, entry: tuple[int, int, int, Any]) -> Any:
+        """Handle a popped queue entry at its due time; return an event to deliver, or None."""
+        due, _, kind, payload = entry
+        if kind == DELIVER:
+            return payload
+        if kind == ARRIVE_SUBMIT:
+            order = payload.order
+            market = self.markets.get(order.symbol)
+            reason = "UNKNOWN_SYMBOL" if market is None else self.faults.reject(due)
+            if reason is not None:
+                self._answer([OrderRejected(order.client_order_id, reason, due, due)], due)
+                return None
+            market.arrive(order, due)  # type: ignore[union-attr]
+        elif kind == ARRIVE_CANCEL:
+            market = self.markets.get(payload.symbol)
+            if market is not None:
+                market.cancel(payload.client_order_id, due)
+        else:
+            market = self.markets.get(payload.symbol)
+            if market is not None:
+                market.modify(
+                    payload.client_order_id,
+                    payload.quantity_lots,
+                    payload.limit_ticks,
+                    payload.stop_ticks,
+                    due,
+                )
+        return None
+
+    def _reported(self, market: RecordedMarket) -> None:
+        """A market has reports: send them back through the response latency."""
+        reports = market.out
+        market.out = []
+        self._answer(reports, market.now)
+        self._refresh_wake()
+
+    def _answer(self, events: list, now: int) -> None:
+        latency = self.latency
+        for ev in events:
+            due = now + latency.response_ns()
+            if due < self._last_out:
+                due = self._last_out
+            self._last_out = due
+            ev.ts_init = due
+            self._seq += 1
+            heapq.heappush(self.queue, (due, self._seq, DELIVER, ev))
+
+    def wake(self, now: int) -> None:
+        """Expiries, closing auctions and outage boundaries due at ``now``."""
+        marks = self._outage_marks
+        while marks and marks[0][0] <= now:
+            at, up = marks.pop(0)
+            self.down = not up
+            self._answer([VenueStatus(self.name, up, up, at, at)], at)
+        for market in self.markets.values():
+            w = market.next_wakeup()
+            if w is not None and w <= now:
+                market.wake(now)
+        self._refresh_wake()
+
+    def _refresh_wake(self) -> None:
+        wake = NEVER
+        if self._outage_marks:
+            wake = self._outage_marks[0][0]
+        for market in self.markets.values():
+            w = market.next_wakeup()
+            if w is not None and w < wake:
+                wake = w
+        self.wake_ns = wake
+
+    # --- market data at the venue ------------------------------------------------------------------
+    def handler(self, kind: str, symbol: str):  # type: ignore[no-untyped-def]
+        """The entry point for data of ``kind`` on ``symbol`` (None if not traded here)."""
+        market = self.markets.get(symbol)
+        if market is None:
+            return None
+        if kind == "bars":
+            from sim.bars import on_bar
+
+            def bar(b, open_ns: int) -> None:  # type: ignore[no-untyped-def]
+                on_bar(
+                    market,
+                    open_ns,
+                    b.open_ticks,
+                    b.high_ticks,
+                    b.low_ticks,
+                    b.close_ticks,
+                    b.ts_event,
+                )
+
+            return bar
+        return {"quotes": market.on_quote, "trades": market.on_trade, "book": market.on_book}[kind]
+
+    def _check(self) -> None:
+        for market in self.markets.values():
+            market._check()

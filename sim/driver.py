@@ -1,0 +1,375 @@
+"""The sim driver: replays recorded data through venues and the kernel, always jumping to the
+next due thing.
+
+Due things are venue messages (a command reaching the venue, an answer reaching the kernel),
+kernel timers, venue wake-ups (expiries, the closing auction, outage boundaries) and market
+data. At equal times the order is fixed: messages, then timers, then data, then wake-ups (a
+wake-up at time t sees all data stamped t, e.g. a daily bar that ends at the session close is
+traded before DAY orders expire). For each data event the venues see it first; their answers due
+at that time reach the kernel, then the kernel sees the event: a fill caused by a quote is known
+to the strategy when it sees that quote.
+
+Journal: the driver writes each data chunk once as a columnar blob (``TAG_CHUNK``) and, before
+any other input reaches the kernel, how many data events the kernel had seen (``TAG_MDPOS``), so
+a replay interleaves the inputs exactly.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+
+from kernel.clock import SimClock
+from kernel.codec import IN, TAG_CHUNK, TAG_MDPOS
+from kernel.events import Bar, BookUpdate, QuoteTick, TradeTick
+from kernel.journal import Journal
+from kernel.kernel import Kernel
+from sim.broker import NEVER, SimBroker
+from sim.feeds import Chunk
+
+
+@dataclass(slots=True)
+class Source:
+    """What a data source is: its kind, symbol, bar interval and which venues see it."""
+
+    kind: str
+    symbol: str
+    interval_ns: int = 0
+    venues: tuple[str, ...] | None = None  # None: every venue that trades the symbol
+
+
+class Driver:
+    """Run ``chunks`` (merged, in time order) through ``brokers`` and ``kernel``.
+
+    ``progress(events_done, ts_ns)`` is called once per chunk when given.
+    """
+
+    def __init__(
+        self,
+        kernel: Kernel,
+        clock: SimClock,
+        brokers: list[SimBroker],
+        sources: list[Source],
+        journal: Journal | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> None:
+        self.kernel = kernel
+        self.clock = clock
+        self.brokers = brokers
+        self.sources = sources
+        self.journal = journal
+        self.progress = progress
+        self.md_done = 0  # data events delivered to the kernel
+        self._md_marked = 0
+        self.end_ns = 0
+        # per source: the venues that see it, and their entry points for its kind of data
+        self._venues_of: list[list[SimBroker]] = []
+        self._handlers: list[list] = []
+        for src in sources:
+            seen = [
+                b
+                for b in brokers
+                if src.symbol in b.markets and (src.venues is None or b.name in src.venues)
+            ]
+            self._venues_of.append(seen)
+            self._handlers.append([b.handler(src.kind, src.symbol) for b in seen])
+        self._book_carry: dict[int, tuple[int, list, bool]] = {}
+        # why: outage windows stop a venue's data; checking that per row is only paid when a
+        # venue has outages configured
+        self._faulty = any(b.has_outages for b in brokers)
+
+    # --- the loop -------------------------------------------------------------------------------
+    def run(self, chunks: Iterable[Chunk], end_ns: int | None = None) -> None:
+        """Drive everything; then drain what is due up to ``end_ns`` (default: the last data)."""
+        it: Iterator[Chunk] = iter(chunks)
+        first = next(it, None)
+        if first is not None and len(first):
+            self.clock.advance_to(max(self.clock.now_ns(), int(first.ts[0])))
+        self.kernel.start()
+        chunk = first
+        while chunk is not None:
+            self._chunk(chunk)
+            chunk = next(it, None)
+        self._flush_book()
+        last = max(self.end_ns, self.clock.now_ns()) if end_ns is None else end_ns
+        self._drain(last, wake_inclusive=True)
+        self._mark()
+        self.kernel.stop()
+
+    def _chunk(self, chunk: Chunk) -> None:
+        n = len(chunk)
+        if not n:
+            return
+        if self.journal is not None:
+            self.journal.append((IN, TAG_CHUNK, chunk.source, n, chunk.encode()))
+        kind = chunk.kind
+        if kind == "quotes":
+            self._quotes(chunk)
+        elif kind == "trades":
+            self._trades(chunk)
+        elif kind == "bars":
+            self._bars(chunk)
+        else:
+            self._book(chunk)
+        self.end_ns = int(chunk.ts[-1])
+        if self.progress is not None:
+            self.progress(self.md_done, self.end_ns)
+
+    def _due(self, ts: int) -> bool:
+        for b in self.brokers:
+            q = b.queue
+            if (q and q[0][0] <= ts) or b.wake_ns < ts:
+                return True
+        th = self.kernel.timers._heap
+        return bool(th) and th[0][0] <= ts
+
+    def _live(self, src: int, ts: int) -> tuple[list, bool]:
+        """The entry points of the venues of ``src`` that are up at ``ts``, and whether the data
+        flows (an outage window ``[start, end)`` stops the data stamped in it)."""
+        pairs = [
+            (b, h)
+            for b, h in zip(self._venues_of[src], self._handlers[src])
+            if not b.faults.in_outage(ts)
+        ]
+        flows = bool(pairs) or not self._venues_of[src]
+        return [h for _, h in pairs], flows
+
+    def _quotes(self, chunk: Chunk) -> None:
+        if self._faulty:
+            self._quotes_with_outages(chunk)
+            return
+        src = chunk.source
+        sym = self.sources[src].symbol
+        venues = self._handlers[src]
+        cols = chunk.cols
+        bsz = _sizes(cols["bid_sz"])
+        asz = _sizes(cols["ask_sz"])
+        kernel_on = self.kernel.on_quote
+        clock = self.clock
+        due = self._due
+        drain = self._drain
+        base = self.md_done
+        brokers = self.brokers
+        single = brokers[0] if len(brokers) == 1 and venues else None
+        bq = single.queue if single is not None else None
+        rows = zip(chunk.ts.tolist(), cols["bid"].tolist(), cols["ask"].tolist(), bsz, asz)
+        for i, (ts, bid, ask, bs, az) in enumerate(rows):
+            if due(ts):
+                self.md_done = base + i
+                drain(ts, False)
+            clock._now_ns = (
+                ts  # why: merged data is in time order; advance_to's check is paid by _due
+            )
+            q = QuoteTick(sym, bid, ask, bs, az, ts, ts)
+            for on in venues:
+                on(q)
+            if bq is not None:
+                if bq and bq[0][0] <= ts:
+                    self.md_done = base + i
+                    drain(ts, False)
+            elif venues and due(ts):
+                self.md_done = base + i
+                drain(ts, False)
+            kernel_on(q)
+        self.md_done = base + len(chunk)
+
+    def _quotes_with_outages(self, chunk: Chunk) -> None:
+        src = chunk.source
+        sym = self.sources[src].symbol
+        cols = chunk.cols
+        base = self.md_done
+        rows = zip(
+            chunk.ts.tolist(),
+            cols["bid"].tolist(),
+            cols["ask"].tolist(),
+            _sizes(cols["bid_sz"]),
+            _sizes(cols["ask_sz"]),
+        )
+        delivered = 0
+        for ts, bid, ask, bs, az in rows:
+            self._before(ts, base + delivered)
+            venues, flows = self._live(src, ts)
+            if not flows:
+                continue  # the venue is down: its data stops
+            q = QuoteTick(sym, bid, ask, bs, az, ts, ts)
+            for on in venues:
+                on(q)
+            self._answers(ts, base + delivered)
+            self.kernel.on_quote(q)
+            delivered += 1
+        self.md_done = base + delivered
+
+    def _trades(self, chunk: Chunk) -> None:
+        src = chunk.source
+        sym = self.sources[src].symbol
+        venues = self._handlers[src]
+        cols = chunk.cols
+        base = self.md_done
+        rows = zip(
+            chunk.ts.tolist(), cols["px"].tolist(), cols["sz"].tolist(), cols["side"].tolist()
+        )
+        delivered = 0
+        for ts, px, sz, side in rows:
+            self._before(ts, base + delivered)
+            if self._faulty:
+                venues, flows = self._live(src, ts)
+                if not flows:
+                    continue
+            t = TradeTick(sym, px, sz, side, None, ts, ts)
+            for on in venues:
+                on(t)
+            self._answers(ts, base + delivered)
+            self.kernel.on_trade(t)
+            delivered += 1
+        self.md_done = base + delivered
+
+    def _bars(self, chunk: Chunk) -> None:
+        src = chunk.source
+        source = self.sources[src]
+        sym = source.symbol
+        interval = source.interval_ns
+        venues = self._handlers[src]
+        cols = chunk.cols
+        base = self.md_done
+        opens = cols.get("open_ns")
+        open_list = opens.tolist() if opens is not None else None
+        rows = zip(
+            chunk.ts.tolist(),
+            cols["open"].tolist(),
+            cols["high"].tolist(),
+            cols["low"].tolist(),
+            cols["close"].tolist(),
+            cols["volume"].tolist(),
+        )
+        delivered = 0
+        for i, (ts, o, h, low, c, v) in enumerate(rows):
+            self._before(ts, base + delivered)
+            if self._faulty:
+                venues, flows = self._live(src, ts)
+                if not flows:
+                    continue
+            bar = Bar(sym, o, h, low, c, v if v >= 0 else 0, interval, ts, ts)
+            open_ns = open_list[i] if open_list is not None else ts - interval
+            for on in venues:
+                on(bar, open_ns)
+            self._answers(ts, base + delivered)
+            self.kernel.on_bar(bar)
+            delivered += 1
+        self.md_done = base + delivered
+
+    def _book(self, chunk: Chunk) -> None:
+        """Rows with the same timestamp form one ``BookUpdate`` (carried across chunks)."""
+        src = chunk.source
+        cols = chunk.cols
+        rows = zip(
+            chunk.ts.tolist(),
+            cols["side"].tolist(),
+            cols["px"].tolist(),
+            cols["sz"].tolist(),
+            cols["snap"].tolist(),
+        )
+        carry = self._book_carry.pop(src, None)
+        for ts, side, px, sz, snap in rows:
+            if carry is not None and carry[0] != ts:
+                self._emit_book(src, *carry)
+                carry = None
+            if carry is None:
+                carry = (ts, [], False)
+            carry[1].append((side, px, sz))
+            if snap:
+                carry = (ts, carry[1], True)
+        if carry is not None:
+            self._book_carry[src] = carry
+
+    def _flush_book(self) -> None:
+        for src, carry in sorted(self._book_carry.items()):
+            self._emit_book(src, *carry)
+        self._book_carry.clear()
+
+    def _emit_book(self, src: int, ts: int, deltas: list, snap: bool) -> None:
+        sym = self.sources[src].symbol
+        self._before(ts, self.md_done)
+        handlers = self._handlers[src]
+        if self._faulty:
+            handlers, flows = self._live(src, ts)
+            if not flows:
+                return
+        u = BookUpdate(sym, tuple(deltas), snap, ts, ts)
+        for on in handlers:
+            on(u)
+        self._answers(ts, self.md_done)
+        self.kernel.on_book(u)
+        self.md_done += 1
+
+    def _before(self, ts: int, md_pos: int) -> None:
+        if self._due(ts):
+            self.md_done = md_pos
+            self._drain(ts, False)
+        self.clock._now_ns = ts
+
+    def _answers(self, ts: int, md_pos: int) -> None:
+        for b in self.brokers:
+            q = b.queue
+            if q and q[0][0] <= ts:
+                self.md_done = md_pos
+                self._drain(ts, False)
+                return
+
+    # --- everything that is not data --------------------------------------------------------------
+    def _mark(self) -> None:
+        if self.journal is not None and self.md_done != self._md_marked:
+            self.journal.append((IN, TAG_MDPOS, self.md_done))
+            self._md_marked = self.md_done
+
+    def _drain(self, limit: int, wake_inclusive: bool) -> None:
+        """Handle every message, timer and wake-up due by ``limit`` in time order."""
+        kernel = self.kernel
+        clock = self.clock
+        while True:
+            msg_b = None
+            msg_ts = NEVER
+            for b in self.brokers:
+                q = b.queue
+                if q and q[0][0] < msg_ts:
+                    msg_ts = q[0][0]
+                    msg_b = b
+            timer_ts = kernel.next_timer_ns()
+            if timer_ts is None:
+                timer_ts = NEVER
+            wake_b = None
+            wake_ts = NEVER
+            for b in self.brokers:
+                if b.wake_ns < wake_ts:
+                    wake_ts = b.wake_ns
+                    wake_b = b
+            wake_ok = wake_ts < limit or (wake_inclusive and wake_ts == limit)
+            if (
+                msg_b is not None
+                and msg_ts <= limit
+                and msg_ts <= timer_ts
+                and (msg_ts <= wake_ts or not wake_ok)
+            ):
+                entry = heapq.heappop(msg_b.queue)
+                clock.advance_to(entry[0])
+                event = msg_b.process(entry)
+                if event is not None:
+                    self._mark()
+                    kernel.on_event(event)
+            elif timer_ts <= limit and (timer_ts <= wake_ts or not wake_ok):
+                clock.advance_to(timer_ts)
+                self._mark()
+                kernel.run_timers()
+            elif wake_ok and wake_b is not None:
+                clock.advance_to(wake_ts)
+                wake_b.wake(wake_ts)
+            else:
+                return
+
+
+def _sizes(col) -> list:  # type: ignore[no-untyped-def]
+    """Quote sizes as a list, None where the file has none (-1)."""
+    values = col.tolist()
+    if not values or (values[0] != -1 and min(values) >= 0):
+        return values  # type: ignore[no-any-return]
+    return [None if v < 0 else v for v in values]
