@@ -125,11 +125,24 @@ class Journal:
     ``append`` is O(1) (a list append); encoding and hashing happen per block in ``flush``.
     """
 
-    __slots__ = ("_block_records", "_buf", "_digest", "_next_index", "_sink", "count")
+    __slots__ = (
+        "_blob_bytes",
+        "_block_bytes",
+        "_block_records",
+        "_buf",
+        "_digest",
+        "_next_index",
+        "_sink",
+        "count",
+    )
 
-    def __init__(self, sink: JournalSink | None = None, block_records: int = 8192) -> None:
+    def __init__(
+        self, sink: JournalSink | None = None, block_records: int = 8192, block_bytes: int = 4 << 20
+    ) -> None:
         self._sink: JournalSink = sink if sink is not None else NullSink()
         self._block_records = max(1, block_records)
+        self._block_bytes = block_bytes
+        self._blob_bytes = 0  # bytes of blobs buffered: a block is also cut at block_bytes
         self._buf: list[tuple] = []
         self._digest = _Digest()
         self._next_index = 0
@@ -143,8 +156,12 @@ class Journal:
             self.flush()
 
     def append_blob(self, head: tuple, blob: bytes) -> None:
-        """Append a record whose last field is the raw bytes ``blob``."""
+        """Append a record whose last field is the raw bytes ``blob`` (memory stays bounded:
+        the block is written once its blobs pass ``block_bytes``)."""
+        self._blob_bytes += len(blob)
         self.append((*head, blob))
+        if self._blob_bytes >= self._block_bytes:
+            self.flush()
 
     def record(self, direction: int, obj: Any) -> None:
         """Encode an event or command and append it."""
@@ -165,6 +182,7 @@ class Journal:
         self._next_index += 1
         self.count += len(buf)
         self._buf = []
+        self._blob_bytes = 0
         self._sink.write_block(block)
 
     def digest(self) -> str:

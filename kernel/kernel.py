@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
 from kernel import codec
+from kernel.book_view import L2Book
 from kernel.clock import Clock
 from kernel.commands import CancelOrder, ModifyOrder, SubmitOrder
 from kernel.enums import OrderStatus, OrderType, Side, TradingState
@@ -55,7 +56,7 @@ from kernel.strategy import Strategy, StrategyContext, overrides
 from kernel.timers import TimerQueue
 from kernel.units import Instrument
 
-RISK_ID = "risk"  # owner of the kernel's own orders (kill switch, emergency flatten)
+RISK_ID = "risk"  # marks the guard's own orders (kill switch, emergency flatten): their algo_id
 EXTERNAL_ID = "external"  # positions from fills of orders the kernel did not place
 _IN = codec.IN
 _OUT = codec.OUT
@@ -149,6 +150,8 @@ class Kernel:
         self.timers = TimerQueue()
         self.stats = KernelStats()
         self.risk_events: list[tuple[int, str, str]] = []
+        # observers of fills (reports, TCA): called as f(order, event, realized_money)
+        self.fill_listeners: list[Callable[[Order, Any, int], None]] = []
         self.strategies: dict[str, Strategy] = {}
         self._ids: dict[str, OrderIdGenerator] = {}
         self._order_owners: dict[str, Callable[[Any], None]] = {}
@@ -162,6 +165,7 @@ class Kernel:
         self._next_day_ns = -1
         self._loss_watch = self.risk.config.daily_loss_limit is not None
         self._flattening = False
+        self._halted_for_the_day = False
         self._must_cancel: dict[str, int] = {}  # orders the guard canceled -> attempts so far
         self._disconnected: set[str] = set()
         self._jrec = journal.append if journal is not None else None
@@ -285,8 +289,14 @@ class Kernel:
         if self._journal_md:
             self._jrec(self._enc[BookUpdate](_IN, u))  # type: ignore[misc]
         self.stats.md_events += 1
+        market = self._markets[u.symbol]
+        if market.book is None:
+            market.book = L2Book()
+        market.book.apply(u)
         if u.ts_init >= self._next_day_ns:
             self._roll_day()
+        if self._loss_watch and self._positions[u.symbol].qty:
+            self._watch_loss()
         for h in self._book_h[u.symbol]:
             h(u)
 
@@ -324,17 +334,18 @@ class Kernel:
                     "CONSECUTIVE_REJECTS", f"{self.risk.consecutive_rejects} venue rejects in a row"
                 )
                 self._set_state(TradingState.HALTED, "CONSECUTIVE_REJECTS")
+            self._halted_for_the_day = False
         elif kind == K_CANCELED:
             self.stats.cancels += 1
         elif kind == K_EXPIRED:
             self.stats.expired += 1
         if oms.actions:
             self._run_actions()
-        if self._flattening and order.strategy_id == RISK_ID and (kind in (K_CANCELED, K_EXPIRED)):
+        if self._flattening and order.algo_id == RISK_ID and (kind in (K_CANCELED, K_EXPIRED)):
             # why: a flattening order that ended unfilled must be replaced; a rejected one is
             # not retried (a venue refusing it would be spammed): it is reported instead
             self._flatten_symbol(order.symbol)
-        elif kind == K_REJECTED and order.strategy_id == RISK_ID:
+        elif kind == K_REJECTED and order.algo_id == RISK_ID:
             self._risk_notice("FLATTEN_REJECTED", f"{order.client_order_id}: {event.reason}")
         elif kind == K_CANCEL_REJECTED and order.client_order_id in self._must_cancel:
             self._retry_cancel(order)
@@ -345,9 +356,11 @@ class Kernel:
     def _on_fill(self, order: Order, event: Any) -> None:
         self.stats.fills += 1
         sym = order.symbol
-        self.portfolio.apply_fill(
+        realized = self.portfolio.apply_fill(
             sym, order.strategy_id, order.side, event.price_ticks, event.qty_lots, event.commission
         )
+        for listener in self.fill_listeners:
+            listener(order, event, realized)
         self.risk.on_venue_ok()
         if self._loss_watch:
             self._watch_loss()
@@ -402,20 +415,25 @@ class Kernel:
 
     def run_timers(self) -> int:
         """Fire every timer due at the clock's time (including ones set while firing)."""
-        now = self.clock.now_ns()
         fired = 0
-        entry = self.timers.pop_due(now)
-        while entry is not None:
-            ts, handle, (owner, name) = entry
-            ev = TimerFired(owner, name, handle, ts, now)
-            if self._jrec is not None:
-                self._jrec(self._enc[TimerFired](_IN, ev))
-            handler = self._timer_owners.get(owner)
-            if handler is not None:
-                handler(ev)
+        while self.fire_next_timer():
             fired += 1
-            entry = self.timers.pop_due(now)
         return fired
+
+    def fire_next_timer(self) -> bool:
+        """Fire the earliest timer due at the clock's time; False when none is due."""
+        now = self.clock.now_ns()
+        entry = self.timers.pop_due(now)
+        if entry is None:
+            return False
+        ts, handle, (owner, name) = entry
+        ev = TimerFired(owner, name, handle, ts, now)
+        if self._jrec is not None:
+            self._jrec(self._enc[TimerFired](_IN, ev))
+        handler = self._timer_owners.get(owner)
+        if handler is not None:
+            handler(ev)
+        return True
 
     # --- commands -----------------------------------------------------------------------------
     def submit_order(self, order: Order, bypass_risk: bool = False) -> bool:
@@ -607,6 +625,11 @@ class Kernel:
         now = self.clock.now_ns()
         self.risk.roll_day(now, self.portfolio.equity())
         self._next_day_ns = self.risk.next_day_ns
+        if self._halted_for_the_day:
+            # why: a daily loss limit halts the rest of the day; the next day trades again
+            self._halted_for_the_day = False
+            self._flattening = False
+            self._set_state(TradingState.ACTIVE, "NEW_TRADING_DAY")
 
     def _watch_loss(self) -> None:
         if self.risk.state == TradingState.HALTED and not self._flattening:
@@ -614,17 +637,20 @@ class Kernel:
         if self.risk.state != TradingState.HALTED and self.risk.loss_breached(
             self.portfolio.equity()
         ):
-            self._risk_notice("DAILY_LOSS_LIMIT", "daily loss limit reached; trading halted")
+            self._risk_notice("DAILY_LOSS_LIMIT", "daily loss limit reached; halted for the day")
             self._cancel_everything()
             if self.risk.config.emergency_flatten:
                 self._flatten_all()
             self._set_state(TradingState.HALTED, "DAILY_LOSS_LIMIT")
+            self._halted_for_the_day = True
 
     def kill_switch(self, reason: str = "KILL_SWITCH") -> None:
         """Cancel every open order, flatten every position with market orders, then HALT.
 
         Idempotent: pressing it again sends nothing new while the first press's orders work.
+        The halt lasts until ``set_trading_state`` lifts it.
         """
+        self._halted_for_the_day = False
         self._risk_notice(reason, "kill switch: cancel all, flatten all, halt")
         self._cancel_everything()
         self._flatten_all()
@@ -632,7 +658,7 @@ class Kernel:
 
     def _cancel_everything(self) -> None:
         for o in self.oms.open_orders():
-            if o.strategy_id != RISK_ID:
+            if o.algo_id != RISK_ID:
                 self._must_cancel.setdefault(o.client_order_id, 1)
                 self.cancel_order(o.client_order_id)
         for o in list(self.oms.held.values()):
@@ -659,31 +685,42 @@ class Kernel:
             self._flatten_symbol(sym)
 
     def _flatten_symbol(self, symbol: str) -> None:
-        """Send a market order for whatever the working flattening orders leave unhedged.
+        """Send market orders for whatever the working flattening orders leave unhedged.
 
-        The kernel's own orders are never canceled (a cancel can be refused, and races the
-        fills): when a late fill moves the position, an offsetting order makes up the
-        difference, so ``position + working == 0`` after every event. A flattening order the
-        venue cancels or expires is replaced (see ``on_order_event``).
+        Each strategy's own position is closed by an order in that strategy's name (so its
+        position is what it sees, and it hears the fills), marked ``algo_id = "risk"``: the
+        guard's order, which the strategy cannot cancel. A position no strategy owns (fills of
+        orders placed outside the kernel) is closed under ``risk``. The guard's orders are never
+        canceled (a cancel can be refused, and races the fills): when a late fill moves a
+        position, an offsetting order makes up the difference, so ``position + working == 0``
+        per strategy after every event. One the venue cancels or expires is replaced.
         """
-        pos = self._positions[symbol].qty
-        working = 0
-        for o in self.oms.open_orders(symbol, RISK_ID):
-            working += o.side * (o.quantity - o.filled_lots)
-        need = -pos - working
-        if need == 0:
-            return
-        now = self.clock.now_ns()
-        order = Order(
-            self.next_order_id(RISK_ID),
-            RISK_ID,
-            symbol,
-            Side.BUY if need > 0 else Side.SELL,
-            OrderType.MARKET,
-            abs(need),
-            ts_init=now,
+        pf = self.portfolio
+        owners = sorted(
+            sid for (sym, sid), p in pf.strategy_positions.items() if sym == symbol and p.qty
         )
-        self.submit_order(order, bypass_risk=True)
+        working: dict[str, int] = {}
+        for o in self.oms.open_orders(symbol):
+            if o.algo_id == RISK_ID:
+                working[o.strategy_id] = working.get(o.strategy_id, 0) + o.side * (
+                    o.quantity - o.filled_lots
+                )
+        for sid in sorted(set(owners) | set(working)):
+            need = -pf.position_qty(symbol, sid) - working.get(sid, 0)
+            if need == 0:
+                continue
+            owner = sid if sid in self._order_owners else RISK_ID
+            order = Order(
+                self.next_order_id(RISK_ID),
+                owner,
+                symbol,
+                Side.BUY if need > 0 else Side.SELL,
+                OrderType.MARKET,
+                abs(need),
+                algo_id=RISK_ID,
+                ts_init=self.clock.now_ns(),
+            )
+            self.submit_order(order, bypass_risk=True)
 
     def _set_state(self, new: TradingState, reason: str) -> None:
         old = self.risk.state
@@ -698,6 +735,7 @@ class Kernel:
 
     def set_trading_state(self, state: TradingState, reason: str = "OPERATOR") -> None:
         """Move the trading state by hand (an operator resuming after a halt)."""
+        self._halted_for_the_day = False
         if state != TradingState.HALTED:
             self._flattening = False
         self._set_state(TradingState(state), reason)

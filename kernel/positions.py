@@ -117,30 +117,43 @@ class MarketState:
     event on the hot path); ``mark2`` picks the contract's preferred source when asked.
     """
 
-    __slots__ = ("last_bar", "last_quote", "last_trade", "symbol")
+    __slots__ = ("book", "last_bar", "last_quote", "last_trade", "symbol")
 
     def __init__(self, symbol: str) -> None:
         self.symbol = symbol
         self.last_quote: Any = None
         self.last_trade: Any = None
         self.last_bar: Any = None
+        self.book: Any = None  # an L2Book once book data arrives
 
     @property
     def bid(self) -> int | None:
         q = self.last_quote
-        return None if q is None else q.bid_ticks
+        if q is not None:
+            return q.bid_ticks  # type: ignore[no-any-return]
+        return None if self.book is None else self.book.best_bid
 
     @property
     def ask(self) -> int | None:
         q = self.last_quote
-        return None if q is None else q.ask_ticks
+        if q is not None:
+            return q.ask_ticks  # type: ignore[no-any-return]
+        return None if self.book is None else self.book.best_ask
 
     @property
     def mark2(self) -> int | None:
-        """Twice the mark in ticks: last mid, else last trade, else last bar close."""
+        """Twice the mark in ticks: last quote mid, else book mid, else last trade, else last bar
+        close (a book with one side only marks at that side)."""
         q = self.last_quote
         if q is not None:
             return q.bid_ticks + q.ask_ticks
+        book = self.book
+        if book is not None:
+            bid, ask = book.best_bid, book.best_ask
+            if bid is not None and ask is not None:
+                return bid + ask  # type: ignore[no-any-return]
+            if bid is not None or ask is not None:
+                return 2 * (bid if bid is not None else ask)  # type: ignore[no-any-return]
         t = self.last_trade
         if t is not None:
             return 2 * t.price_ticks
@@ -151,7 +164,7 @@ class MarketState:
 
     @property
     def mark_source(self) -> int:
-        if self.last_quote is not None:
+        if self.last_quote is not None or self.book is not None:
             return MARK_MID
         if self.last_trade is not None:
             return MARK_TRADE
@@ -264,7 +277,7 @@ class Portfolio:
             q = market.last_quote
             if q is not None:
                 mark2 = q.bid_ticks + q.ask_ticks
-            else:
+            else:  # book mid, trade, bar
                 mark2 = market.mark2
                 if mark2 is None:
                     continue

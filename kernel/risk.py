@@ -12,8 +12,10 @@ of commissions) as a fraction of the start-of-day equity.
 
 States: ACTIVE (everything allowed), REDUCING (only orders that shrink the net position),
 HALTED (nothing; only the kernel's own flattening orders pass). Breakers: the daily loss limit
-(-> HALTED, and flatten when ``emergency_flatten``), N consecutive venue rejects (-> HALTED), a
+(-> HALTED for the rest of the trading day, flattening first when ``emergency_flatten``; the
+next day starts ACTIVE), N consecutive venue rejects (-> HALTED until an operator resumes), a
 venue disconnect (-> REDUCING until the venue is reconciled, then back to ACTIVE if it was).
+The kill switch halts until an operator resumes.
 """
 
 from __future__ import annotations

@@ -107,8 +107,17 @@ class StrategyContext:
     def last_bar(self, symbol: str):  # type: ignore[no-untyped-def]
         return self._k.portfolio.markets[symbol].last_bar
 
+    def book(self, symbol: str):  # type: ignore[no-untyped-def]
+        """The L2 book rebuilt from book data (``best_bid``, ``best_ask``, ``depth(n)``), or None."""
+        return self._k.portfolio.markets[symbol].book
+
     def mark_ticks(self, symbol: str) -> int | None:
         return self._k.portfolio.markets[symbol].last_price()
+
+    @property
+    def trading_state(self):  # type: ignore[no-untyped-def]
+        """The risk guard's state: ACTIVE, REDUCING (only reducing orders) or HALTED."""
+        return self._k.risk.state
 
     # --- positions and account ----------------------------------------------------------------
     def position(self, symbol: str) -> int:
@@ -225,6 +234,10 @@ class StrategyContext:
         if found is not None and found.strategy_id != self.strategy_id:
             raise PermissionError(
                 f"order {oid} belongs to {found.strategy_id!r}, not {self.strategy_id!r}"
+            )
+        if found is not None and found.algo_id == "risk":
+            raise PermissionError(
+                f"order {oid} is the risk guard's (flattening): it cannot be changed"
             )
         return oid
 

@@ -53,7 +53,7 @@ class SimBroker:
         latency: ConstantLatency | None = None,
         faults: Faults | None = None,
         queue_position: bool = False,
-        queue_ahead_default: int = 0,
+        queue_ahead_default: int | dict[str, int] = 0,
         session: Session | None = None,
     ) -> None:
         self.name = name
@@ -76,7 +76,11 @@ class SimBroker:
                 fee=self.fees.commission,
                 next_id=self._next_id,
                 queue_position=queue_position,
-                queue_ahead_default=queue_ahead_default,
+                queue_ahead_default=(
+                    queue_ahead_default.get(inst.symbol, 0)
+                    if isinstance(queue_ahead_default, dict)
+                    else queue_ahead_default
+                ),
                 session=session,
             )
             self.markets[inst.symbol].on_report = self._reported

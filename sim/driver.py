@@ -102,7 +102,7 @@ class Driver:
         if not n:
             return
         if self.journal is not None:
-            self.journal.append((IN, TAG_CHUNK, chunk.source, n, chunk.encode()))
+            self.journal.append_blob((IN, TAG_CHUNK, chunk.source, n), chunk.encode())
         kind = chunk.kind
         if kind == "quotes":
             self._quotes(chunk)

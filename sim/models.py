@@ -5,7 +5,8 @@
   adds a seeded uniform jitter in ``[0, jitter]`` when asked.
 - ``FeeModel.commission(instrument, price_ticks, qty_lots, maker)`` is the fee of one fill in
   money units: ``notional x bps / 10^4 + per_unit x quantity``, at least ``minimum``, rounded
-  half up to the money unit. Maker bps for resting fills, taker bps for marketable ones.
+  half away from zero to the money unit. Maker bps for resting fills, taker bps for marketable
+  ones; a negative bps is a rebate (paid to us, no minimum).
 - ``FaultModel.reject(now_ns)`` says whether a command is refused (a seeded probability, and
   always inside an outage window); ``outages`` are ``[start, end)`` windows during which the
   venue refuses orders and its market data stops.
@@ -105,7 +106,7 @@ class BpsFees:
                 )
             fee += per_lot * qty_lots
         units = int(fee + Fraction(1, 2)) if fee >= 0 else -int(-fee + Fraction(1, 2))
-        return max(units, self.minimum)
+        return max(units, self.minimum) if units >= 0 else units  # a rebate has no minimum
 
 
 @dataclass(slots=True)

@@ -286,12 +286,21 @@ class KindConverter:
 class CodeTable:
     """Case-insensitive text (or bool/int) values to int codes, vectorized with ``index_in``."""
 
-    __slots__ = ("codes", "keys", "null_is_empty")
+    __slots__ = ("_keys", "codes", "mapping", "null_is_empty")
 
     def __init__(self, mapping: dict[str, int], null_is_empty: bool) -> None:
-        self.keys = pa.array(list(mapping), pa.string())
+        self.mapping = mapping
+        self._keys: pa.Array | None = None
         self.codes = np.array([*mapping.values(), 0], dtype=np.int64)
         self.null_is_empty = null_is_empty
+
+    @property
+    def keys(self) -> pa.Array:
+        # why: built on first use: any pa.array() call makes pyarrow import pandas (~50 MB)
+        # when it is installed, which a run that never reads this column should not pay
+        if self._keys is None:
+            self._keys = pa.array(list(self.mapping), pa.string())
+        return self._keys
 
     def lookup(self, arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
         """Return ``(codes, ok)``; a value not in the table is not ok (nor null, unless empty)."""

@@ -103,16 +103,51 @@ def cast_lenient(
     return _bisect(arr, convert, out_type)
 
 
+_NUMPY_TYPES = {
+    pa.int8(): np.int8,
+    pa.int16(): np.int16,
+    pa.int32(): np.int32,
+    pa.int64(): np.int64,
+    pa.uint8(): np.uint8,
+    pa.uint16(): np.uint16,
+    pa.uint32(): np.uint32,
+    pa.uint64(): np.uint64,
+    pa.float32(): np.float32,
+    pa.float64(): np.float64,
+}
+
+
+def arrow_values(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """A null-free fixed-width or boolean Arrow array as numpy, read from its buffers.
+
+    why: pyarrow's own ``to_numpy``/``__array__`` import pandas when it is installed (~50 MB of
+    memory for a run that never uses it); reading the value buffer directly does not.
+    """
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.chunk(0) if arr.num_chunks == 1 else arr.combine_chunks()
+    n, off = len(arr), arr.offset
+    if n == 0:
+        return np.zeros(0, dtype=_NUMPY_TYPES.get(arr.type, np.bool_))
+    buf = arr.buffers()[1]
+    if pa.types.is_boolean(arr.type):
+        bits = np.unpackbits(np.frombuffer(buf, dtype=np.uint8), bitorder="little")
+        return bits[off : off + n].astype(bool)
+    dtype = _NUMPY_TYPES.get(arr.type)
+    if dtype is None:
+        return np.asarray(arr.to_numpy(zero_copy_only=False))
+    return np.frombuffer(buf, dtype=dtype, count=n, offset=off * np.dtype(dtype).itemsize)
+
+
 def to_numpy(
     arr: pa.Array | pa.ChunkedArray, fill: int | float = 0
 ) -> tuple[np.ndarray, np.ndarray]:
     """An Arrow numeric array as ``(values, ok)`` numpy arrays; nulls become ``fill``, not ok."""
     if arr.null_count:
-        ok = np.asarray(arr.is_valid())
+        ok = arrow_values(arr.is_valid())
         arr = arr.fill_null(fill)
     else:
         ok = np.ones(len(arr), dtype=bool)
-    return np.asarray(arr.to_numpy(zero_copy_only=False)), ok
+    return arrow_values(arr), ok
 
 
 class TimestampParser:

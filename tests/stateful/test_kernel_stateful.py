@@ -97,6 +97,8 @@ class KernelMachine(RuleBasedStateMachine):
         o = self._pick(
             data, S.SUBMITTED, S.ACCEPTED, S.PARTIALLY_FILLED, S.PENDING_UPDATE, own=True
         )
+        if o is not None and o.algo_id == "risk":
+            return  # the guard's order: a strategy may not cancel it
         if o is not None:
             self._now()
             self.strategy.ctx.cancel(o)
@@ -105,7 +107,7 @@ class KernelMachine(RuleBasedStateMachine):
     @rule(data=st.data(), extra=st.integers(1, 10))
     def modify_request(self, data, extra):
         o = self._pick(data, S.ACCEPTED, S.PARTIALLY_FILLED, own=True)
-        if o is not None:
+        if o is not None and o.algo_id != "risk":
             self._now()
             self.strategy.ctx.modify(o, quantity_lots=o.quantity + extra)
             assert o.status == S.PENDING_UPDATE
@@ -139,7 +141,7 @@ class KernelMachine(RuleBasedStateMachine):
             now = self._now()
             self.kernel.on_order_event(OrderRejected(o.client_order_id, "NOPE", now, now))
             assert o.status == S.REJECTED
-            if o.strategy_id == "risk":
+            if o.algo_id == "risk":
                 self.flatten_rejected = True
 
     @rule(data=st.data(), price=st.integers(85, 115), commission=st.integers(0, 50))
@@ -243,9 +245,12 @@ class KernelMachine(RuleBasedStateMachine):
         k = self.kernel
         if not k._flattening or self.flatten_rejected:
             return
-        live = k.oms.open_orders("X", "risk")
+        live = [o for o in k.oms.open_orders("X") if o.algo_id == "risk"]
         working = sum(o.side * (o.quantity - o.filled_lots) for o in live)
         assert k.portfolio.positions["X"].qty + working == 0
+        for sid in ("q", "risk"):
+            mine = sum(o.side * (o.quantity - o.filled_lots) for o in live if o.strategy_id == sid)
+            assert k.portfolio.position_qty("X", sid) + mine == 0
         assert all(o.order_type == OrderType.MARKET for o in live)
 
     @invariant()
@@ -254,6 +259,8 @@ class KernelMachine(RuleBasedStateMachine):
         if k._flattening:
             gave_up = {d.split(":")[0] for _, code, d in k.risk_events if code == "CANCEL_FAILED"}
             for o in k.oms.open_orders(strategy_id="q"):
+                if o.algo_id == "risk":
+                    continue  # the guard's own flattening order, in the strategy's name
                 assert o.status == S.PENDING_CANCEL or o.client_order_id in gave_up
 
 

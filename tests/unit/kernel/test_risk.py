@@ -200,7 +200,8 @@ def test_breaker_daily_loss_halts_cancels_and_flattens_when_configured():
     assert k.risk.state == TradingState.HALTED
     assert [c.client_order_id for c in h.venue.cancels()] == [resting.client_order_id]
     flatten = h.venue.submits()[-1].order
-    assert flatten.strategy_id == "risk" and flatten.side == Side.SELL and flatten.quantity == 1_000
+    assert flatten.algo_id == "risk" and flatten.side == Side.SELL and flatten.quantity == 1_000
+    assert flatten.strategy_id == "s"  # booked to the strategy whose position it closes
     assert strat.ctx.limit("X", Side.BUY, 1, 9_000).reason == R_HALTED
     assert [code for _, code, _ in k.risk_events][:2] == ["DAILY_LOSS_LIMIT", "STATE_HALTED"]
 
@@ -266,15 +267,56 @@ def test_kill_switch_cancels_flattens_halts_and_is_idempotent():
     k.kill_switch()
     assert k.risk.state == TradingState.HALTED
     assert [c.client_order_id for c in h.venue.cancels()] == [resting.client_order_id]
-    flats = [s.order for s in h.venue.submits() if s.order.strategy_id == "risk"]
+    flats = [s.order for s in h.venue.submits() if s.order.algo_id == "risk"]
     assert len(flats) == 1 and flats[0].quantity == 30 and flats[0].order_type == OrderType.MARKET
     # a fill that lands after the cancel request grows the position: flatten follows it
     h.fill(resting.client_order_id, 9_000, 5)
-    flats = [s.order for s in h.venue.submits() if s.order.strategy_id == "risk"]
+    flats = [s.order for s in h.venue.submits() if s.order.algo_id == "risk"]
     assert [f.quantity for f in flats] == [30, 5]
     h.accept(flats[0].client_order_id)
     h.fill(flats[0].client_order_id, 9_990, 30)
     h.fill(flats[1].client_order_id, 9_990, 5)
     assert k.portfolio.positions["X"].qty == 0
     k.kill_switch()
-    assert len([s for s in h.venue.submits() if s.order.strategy_id == "risk"]) == 2
+    assert len([s for s in h.venue.submits() if s.order.algo_id == "risk"]) == 2
+
+
+def test_flatten_closes_each_strategy_position_in_its_own_name():
+    h, strat = _harness({"daily_loss_limit": 0.01, "emergency_flatten": True})
+    other = Recorder()
+    other.strategy_id = "o"
+    h.kernel.add_strategy(other)
+    _long(h, strat, qty=1_000)
+    o = other.ctx.limit("X", Side.SELL, 300, 10_000)
+    h.accept(o.client_order_id)
+    h.fill(o.client_order_id, 10_000, 300)
+    h.quote(9_850, 9_852)  # 1,000 long and 300 short: net 700 x -1.49 = -1,043: over 1%
+    flats = {s.order.strategy_id: s.order for s in h.venue.submits() if s.order.algo_id == "risk"}
+    assert flats["s"].side == Side.SELL and flats["s"].quantity == 1_000
+    assert flats["o"].side == Side.BUY and flats["o"].quantity == 300
+    for order in flats.values():
+        h.accept(order.client_order_id)
+        h.fill(order.client_order_id, 9_851, order.quantity)
+    pf = h.kernel.portfolio
+    assert pf.position_qty("X", "s") == pf.position_qty("X", "o") == pf.positions["X"].qty == 0
+    with pytest.raises(PermissionError, match="risk guard"):
+        strat.ctx.cancel(flats["s"])
+
+
+def test_daily_loss_halt_lifts_at_the_next_trading_day():
+    h, strat = _harness({"daily_loss_limit": 0.01})
+    _long(h, strat, qty=1_000)
+    h.quote(9_800, 9_802)
+    assert h.kernel.risk.state == TradingState.HALTED
+    h.clock.advance_to(86_400_000_000_000 + 1)
+    h.quote(9_800, 9_802)
+    assert h.kernel.risk.state == TradingState.ACTIVE
+    assert h.kernel.risk_events[-1][2] == "NEW_TRADING_DAY"
+
+
+def test_kill_switch_halt_does_not_lift_at_the_next_day():
+    h, _ = _harness({"daily_loss_limit": 0.01})
+    h.kernel.kill_switch()
+    h.clock.advance_to(86_400_000_000_000 + 1)
+    h.quote(9_800, 9_802)
+    assert h.kernel.risk.state == TradingState.HALTED

@@ -1,0 +1,256 @@
+"""Scripted orders: the ``orders:`` list of a scenario (or of ``live --orders``), checked and run.
+
+``check_orders`` validates every entry against the instruments (types, prices on the tick grid,
+quantities on the lot grid, references between entries) and returns normalized dicts.
+``ScriptedOrders`` is the strategy that sends them: each entry fires on a kernel timer at its
+``at`` time (``+DURATION`` counts from the start of the run), so a script runs identically in a
+backtest, in a replay and live.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kernel.enums import Side
+from kernel.orders import InvalidOrder, Order, make_order
+from kernel.strategy import Strategy
+from kernel.units import Instrument, UnitError
+
+SCRIPT_ID = "script"
+_PRICE_FIELDS = ("limit_price", "stop_price", "trail_price", "trail_percent", "display_qty")
+
+
+def check_orders(
+    c, entries: Any, instruments: dict[str, Instrument], venues: set[str]
+) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
+    """Validate ``orders:`` entries; return them normalized (times as ``[kind, ns]``)."""
+    from executioncore.scenario import ORDER_KEYS
+
+    out: list[dict[str, Any]] = []
+    ids: set[str] = set()
+    for i, entry in enumerate(c.listing(entries, "orders")):
+        where = f"orders[{i}]"
+        entry = c.mapping(entry, where)
+        at = c.time(entry.get("at", "+0s"), f"{where}.at", relative=True)
+        if "cancel" in entry or "modify" in entry:
+            out.append(_check_action(c, entry, where, at, ids, instruments))
+            continue
+        c.mapping(entry, where, ORDER_KEYS)
+        oid = c.text(entry.get("id"), f"{where}.id")
+        if oid in ids:
+            raise c.fail(f"{where}.id", f"{oid!r} is used twice")
+        ids.add(oid)
+        sym = c.text(entry.get("symbol"), f"{where}.symbol")
+        if sym not in instruments:
+            raise c.fail(
+                f"{where}.symbol",
+                f"unknown symbol {sym!r} (instruments: {', '.join(sorted(instruments))})",
+            )
+        item: dict[str, Any] = {k: v for k, v in entry.items() if k not in ("at", "expire_at")}
+        item["at"] = list(at)
+        if "expire_at" in entry:
+            item["expire_ns"] = c.time(entry["expire_at"], f"{where}.expire_at")[1]
+        if entry.get("venue") is not None and entry["venue"] not in venues:
+            raise c.fail(f"{where}.venue", f"unknown venue {entry['venue']!r}")
+        for key in ("post_only", "reduce_only"):
+            if key in entry:
+                c.boolean(entry[key], f"{where}.{key}")
+        build_order(item, instruments[sym], "check-1", SCRIPT_ID, 0, where, c)
+        for leg, price_key in (("take_profit", "limit_price"), ("stop_loss", "stop_price")):
+            if leg in entry:
+                legs = c.mapping(entry[leg], f"{where}.{leg}", {"limit_price", "stop_price"})
+                if price_key not in legs:
+                    raise c.fail(f"{where}.{leg}.{price_key}", "missing")
+                for k, v in legs.items():
+                    try:
+                        instruments[sym].price_to_ticks(v, k)
+                    except UnitError as exc:
+                        raise c.fail(f"{where}.{leg}.{k}", str(exc)) from None
+        if "oco" in entry:
+            item["oco"] = [
+                c.text(x, f"{where}.oco") for x in c.listing(entry["oco"], f"{where}.oco")
+            ]
+        if "algo" in entry:
+            from executioncore.algo_spec import check_algo
+
+            item["algo"] = check_algo(c, entry["algo"], f"{where}.algo", item)
+        out.append(item)
+    for i, item in enumerate(out):
+        for other in item.get("oco", []):
+            if other not in ids:
+                raise c.fail(f"orders[{i}].oco", f"unknown order id {other!r}")
+    return out
+
+
+def _check_action(c, entry, where, at, ids, instruments) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    if "cancel" in entry:
+        c.mapping(entry, where, {"at", "cancel"})
+        ref = c.text(entry["cancel"], f"{where}.cancel")
+        if ref not in ids:
+            raise c.fail(f"{where}.cancel", f"unknown order id {ref!r} (declare the order first)")
+        return {"cancel": ref, "at": list(at)}
+    c.mapping(entry, where, {"at", "modify", "quantity", "limit_price", "stop_price"})
+    ref = c.text(entry["modify"], f"{where}.modify")
+    if ref not in ids:
+        raise c.fail(f"{where}.modify", f"unknown order id {ref!r} (declare the order first)")
+    if not {"quantity", "limit_price", "stop_price"} & set(entry):
+        raise c.fail(where, "a modify needs quantity, limit_price or stop_price")
+    return {k: v for k, v in entry.items() if k != "at"} | {"at": list(at)}
+
+
+def build_order(
+    item: dict[str, Any],
+    inst: Instrument,
+    oid: str,
+    strategy_id: str,
+    ts: int,
+    where: str = "order",
+    c=None,
+) -> Order:  # type: ignore[no-untyped-def]
+    """Make the kernel order an entry describes (raises ``ScenarioError`` when ``c`` is given)."""
+    try:
+        return make_order(
+            inst,
+            oid,
+            strategy_id,
+            item.get("side", ""),
+            item.get("type", "market"),
+            item.get("quantity", 0),
+            limit_price=item.get("limit_price"),
+            stop_price=item.get("stop_price"),
+            trail_price=item.get("trail_price"),
+            trail_percent=item.get("trail_percent"),
+            time_in_force=item.get("time_in_force", "gtc"),
+            expire_ns=item.get("expire_ns"),
+            post_only=item.get("post_only", False),
+            reduce_only=item.get("reduce_only", False),
+            display_qty=item.get("display_qty"),
+            venue=item.get("venue"),
+            ts_init=ts,
+        )
+    except InvalidOrder as exc:
+        if c is None:
+            raise
+        field = _field_of(exc)
+        raise c.fail(f"{where}.{field}" if field else where, str(exc).split(": ", 1)[-1]) from None
+    except (AttributeError, TypeError):
+        if c is None:
+            raise
+        raise c.fail(where, "side must be buy or sell, type and time_in_force names") from None
+
+
+def _field_of(exc: InvalidOrder) -> str | None:
+    text = str(exc)
+    for key in (*_PRICE_FIELDS, "quantity", "time_in_force", "expire_at", "side", "type"):
+        if key in text:
+            return key
+    return {
+        "MISSING_PRICE": None,
+        "UNKNOWN_VALUE": None,
+        "GTD_WITHOUT_EXPIRY": "expire_at",
+    }.get(exc.reason)
+
+
+def resolve_times(orders: list[dict[str, Any]], start_ns: int) -> list[tuple[int, int]]:
+    """``(ns, index)`` of each entry, in firing order (time, then list order)."""
+    times = []
+    for i, item in enumerate(orders):
+        kind, ns = item["at"]
+        times.append((ns if kind == "abs" else start_ns + ns, i))
+    return sorted(times)
+
+
+class ScriptedOrders(Strategy):
+    """Sends a script's orders, cancels and modifies on kernel timers."""
+
+    strategy_id = SCRIPT_ID
+
+    def __init__(
+        self, orders: list[dict[str, Any]], start_ns: int, strategy_id: str = SCRIPT_ID
+    ) -> None:
+        super().__init__(strategy_id)
+        self.orders = orders
+        self.start_ns = start_ns
+        self.ids: dict[str, str] = {}  # script id -> client order id
+        self._groups = _oco_groups(orders)
+
+    def on_start(self) -> None:
+        for ts, i in resolve_times(self.orders, self.start_ns):
+            self.ctx.set_timer(ts, str(i))
+
+    def on_timer(self, timer) -> None:  # type: ignore[no-untyped-def]
+        item = self.orders[int(timer.name)]
+        k = self.ctx._k
+        if "cancel" in item:
+            coid = self.ids.get(item["cancel"])
+            if coid is not None:
+                self.ctx.cancel(coid)
+            return
+        if "modify" in item:
+            self._modify(item)
+            return
+        if "algo" in item:
+            from executioncore.algo_spec import start_algo
+
+            self.ids[item["id"]] = start_algo(self.ctx, item)
+            return
+        inst = k.instruments[item["symbol"]]
+        now = self.ctx.now_ns()
+        order = build_order(item, inst, self.ctx.new_order_id(), self.strategy_id, now)
+        self.ids[item["id"]] = order.client_order_id
+        if "take_profit" in item or "stop_loss" in item:
+            self._bracket(order, item, inst, now)
+            return
+        group = self._groups.get(item["id"])
+        if group:
+            members = [k.oms.get(self.ids[x]) for x in group if x in self.ids and x != item["id"]]
+            k.oms.link_oco([m for m in members if m is not None] + [order])
+        self.ctx.submit_order(order)
+
+    def _bracket(self, entry: Order, item: dict[str, Any], inst: Instrument, now: int) -> None:
+        exit_side = "sell" if entry.side == Side.BUY else "buy"
+        legs = []
+        for leg, otype in (("take_profit", "limit"), ("stop_loss", None)):
+            spec = item.get(leg)
+            if spec is None:
+                legs.append(None)
+                continue
+            kind = otype or ("stop_limit" if "limit_price" in spec else "stop")
+            child = {"side": exit_side, "type": kind, "quantity": item["quantity"], **spec}
+            legs.append(build_order(child, inst, self.ctx.new_order_id(), self.strategy_id, now))
+        self.ctx.submit_bracket(entry, legs[0], legs[1])
+
+    def _modify(self, item: dict[str, Any]) -> None:
+        coid = self.ids.get(item["modify"])
+        k = self.ctx._k
+        order = k.oms.get(coid) if coid else None
+        if order is None or not order.is_open:
+            k._risk_notice("SCRIPT_MODIFY_SKIPPED", f"{item['modify']}: not open")
+            return
+        inst = k.instruments[order.symbol]
+        qty = None if "quantity" not in item else inst.qty_to_lots(item["quantity"])
+        limit = None if "limit_price" not in item else inst.price_to_ticks(item["limit_price"])
+        stop = None if "stop_price" not in item else inst.price_to_ticks(item["stop_price"])
+        try:
+            self.ctx.modify(order, qty, limit, stop)
+        except InvalidOrder as exc:
+            k._risk_notice("SCRIPT_MODIFY_SKIPPED", f"{item['modify']}: {exc}")
+
+
+def _oco_groups(orders: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """Script id -> every id it is one-cancels-other with (groups joined transitively)."""
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        while parent.get(x, x) != x:
+            x = parent[x]
+        return x
+
+    for item in orders:
+        for other in item.get("oco", []):
+            parent[find(item["id"])] = find(other)
+    groups: dict[str, list[str]] = {}
+    for item in orders:
+        if "id" in item and "cancel" not in item and "modify" not in item:
+            groups.setdefault(find(item["id"]), []).append(item["id"])
+    return {x: members for members in groups.values() if len(members) > 1 for x in members}

@@ -1,0 +1,398 @@
+"""Replay a journal: re-drive a fresh kernel from its recorded inputs and compare every output.
+
+The fresh kernel is built from the journal's header (instruments, account, risk, seed, strategy,
+scripted orders) with venue ports that only listen, and its journal is a *comparer*: every
+record the kernel writes must equal the next recorded one, or the replay stops at the first
+divergence and says which record, what was recorded and what the replay produced.
+
+Inputs are re-fed in their recorded order. Market data recorded as columnar chunks becomes
+events again exactly as the sim driver built them (book rows grouped by timestamp, rows in a
+venue outage dropped), and is delivered lazily: up to each recorded ``MDPOS`` mark, or one event
+at a time while the next recorded record is an output that only a data event can have caused.
+Timers fire one at a time at their recorded times.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from executioncore.runner import build_strategies
+from executioncore.store import SqliteStore, StoreError
+from kernel.clock import SimClock
+from kernel.codec import IN, OUT, TAG_CHUNK, TAG_MDPOS, TAG_RUN, TAGS, decode, normalize
+from kernel.events import Bar, BookUpdate, QuoteTick, TimerFired, TradeTick
+from kernel.journal import Journal, JournalCorrupt, read_records
+from kernel.kernel import Kernel
+from kernel.risk import RiskConfig
+from kernel.units import Instrument, money_to_units
+from sim.feeds import Chunk
+
+TAG_TIMER = TAGS[TimerFired]
+
+
+class Divergence(Exception):
+    def __init__(self, index: int, expected: Any, got: Any, why: str) -> None:
+        super().__init__(why)
+        self.index = index
+        self.expected = expected
+        self.got = got
+        self.why = why
+
+
+@dataclass
+class ReplayReport:
+    path: str
+    records: int = 0
+    inputs: int = 0
+    outputs: int = 0
+    recorded_digest: str | None = None
+    replayed_digest: str | None = None
+    divergence: dict[str, Any] | None = None
+    error: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return (
+            self.divergence is None
+            and self.error is None
+            and self.recorded_digest == self.replayed_digest
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "journal": self.path,
+            "ok": self.ok,
+            "records": self.records,
+            "inputs": self.inputs,
+            "outputs": self.outputs,
+            "recorded_digest": self.recorded_digest,
+            "replayed_digest": self.replayed_digest,
+            "divergence": self.divergence,
+            "error": self.error,
+        }
+
+
+class _Stream:
+    """The recorded records, one look-ahead, with their index."""
+
+    def __init__(self, records: Iterator[tuple]) -> None:
+        self._it = records
+        self.index = -1
+        self._next: tuple | None = None
+        self._done = False
+        self._advance()
+
+    def _advance(self) -> None:
+        try:
+            self._next = next(self._it)
+        except StopIteration:
+            self._next = None
+            self._done = True
+
+    def peek(self) -> tuple | None:
+        return self._next
+
+    def take(self) -> tuple | None:
+        rec = self._next
+        if rec is not None:
+            self.index += 1
+            self._advance()
+        return rec
+
+
+class _Comparer:
+    """The replay kernel's journal: compares each record with the next recorded one."""
+
+    def __init__(self, stream: _Stream, report: ReplayReport) -> None:
+        self.stream = stream
+        self.report = report
+        self.journal = Journal()  # recomputes the digest of the replayed stream
+
+    def append(self, record: tuple) -> None:
+        got = normalize(record)
+        expected = self.stream.take()
+        if expected is None:
+            raise Divergence(
+                self.stream.index + 1,
+                None,
+                got,
+                "the replay produced a record the journal does not have",
+            )
+        if expected != got:
+            raise Divergence(
+                self.stream.index, expected, got, "the replay differs from the journal"
+            )
+        self.report.records += 1
+        if got[0] == OUT:
+            self.report.outputs += 1
+        else:
+            self.report.inputs += 1
+        self.journal.append(record)
+
+    def flush(self) -> None:
+        pass
+
+
+class _DataEvents:
+    """Recorded chunks back into the events the sim driver delivered, in the same order."""
+
+    def __init__(self, header: dict[str, Any]) -> None:
+        self.sources = header.get("sources") or []
+        self.outages = header.get("outages") or {}
+        self.venues = header.get("venues") or []
+        self.pending: deque = deque()
+        self.carry: dict[int, tuple[int, list, bool]] = {}
+
+    def _flows(self, src: dict[str, Any], ts: int) -> bool:
+        names = src["venues"] if src["venues"] is not None else self.venues
+        if not any(self.outages.get(n) for n in names):
+            return True
+        up = [n for n in names if not any(a <= ts < b for a, b in self.outages.get(n, []))]
+        return bool(up) or not names
+
+    def add(self, source: int, n: int, blob: bytes) -> None:
+        src = self.sources[source]
+        chunk = Chunk.decode(src["kind"], src["symbol"], source, blob)
+        assert len(chunk) == n
+        sym, kind, cols, out = src["symbol"], src["kind"], chunk.cols, self.pending
+        ts_list = chunk.ts.tolist()
+        if kind == "quotes":
+            bs = [None if v < 0 else v for v in cols["bid_sz"].tolist()]
+            az = [None if v < 0 else v for v in cols["ask_sz"].tolist()]
+            for ts, b, a, x, y in zip(ts_list, cols["bid"].tolist(), cols["ask"].tolist(), bs, az):
+                if self._flows(src, ts):
+                    out.append(QuoteTick(sym, b, a, x, y, ts, ts))
+        elif kind == "trades":
+            for ts, p, s, side in zip(
+                ts_list, cols["px"].tolist(), cols["sz"].tolist(), cols["side"].tolist()
+            ):
+                if self._flows(src, ts):
+                    out.append(TradeTick(sym, p, s, side, None, ts, ts))
+        elif kind == "bars":
+            interval = src["interval_ns"]
+            rows = zip(
+                ts_list, *(cols[c].tolist() for c in ("open", "high", "low", "close", "volume"))
+            )
+            for ts, o, h, lo, c, v in rows:
+                if self._flows(src, ts):
+                    out.append(Bar(sym, o, h, lo, c, v if v >= 0 else 0, interval, ts, ts))
+        else:
+            self._book(source, ts_list, cols)
+
+    def _book(self, source: int, ts_list: list[int], cols: dict) -> None:
+        carry = self.carry.pop(source, None)
+        rows = zip(
+            ts_list,
+            cols["side"].tolist(),
+            cols["px"].tolist(),
+            cols["sz"].tolist(),
+            cols["snap"].tolist(),
+        )
+        for ts, side, px, sz, snap in rows:
+            if carry is not None and carry[0] != ts:
+                self._emit_book(source, *carry)
+                carry = None
+            if carry is None:
+                carry = (ts, [], False)
+            carry[1].append((side, px, sz))
+            if snap:
+                carry = (ts, carry[1], True)
+        if carry is not None:
+            self.carry[source] = carry
+
+    def _emit_book(self, source: int, ts: int, deltas: list, snap: bool) -> None:
+        src = self.sources[source]
+        if self._flows(src, ts):
+            self.pending.append(BookUpdate(src["symbol"], tuple(deltas), snap, ts, ts))
+
+    def flush_carries(self) -> bool:
+        if not self.carry:
+            return False
+        for source, carry in sorted(self.carry.items()):
+            self._emit_book(source, *carry)
+        self.carry.clear()
+        return True
+
+
+def open_journal(path: str | Path) -> SqliteStore:
+    """A run folder or a journal file."""
+    p = Path(path)
+    if p.is_dir():
+        p = p / "journal"
+    return SqliteStore.open(p)
+
+
+def build_kernel(header: dict[str, Any], journal: Any) -> tuple[Kernel, SimClock]:
+    """The kernel a run header describes, with listening venue ports."""
+    instruments = [
+        Instrument(
+            i["symbol"],
+            Decimal(i["tick_size"]),
+            Decimal(i["lot_size"]),
+            i["currency"],
+            Decimal(i["multiplier"]),
+            i.get("venue"),
+        )
+        for i in header["instruments"]
+    ]
+    clock = SimClock(header["start_ns"])
+    venues = {name: _Listener(name) for name in header["venues"]}
+    currency = header["currency"]
+    kernel = Kernel(
+        clock,
+        instruments,
+        venues,
+        journal,
+        currency=currency,  # type: ignore[arg-type]
+        starting_cash={currency: money_to_units(header["cash"])},
+        risk=RiskConfig.from_mapping(header.get("risk") or {}),
+        seed=header["seed"],
+        id_prefix=header.get("id_prefix", ""),
+        journal_market_data=header.get("journal_market_data", False),
+        default_venue=header.get("default_venue"),
+        strict=header.get("strict", True),
+    )
+    for strategy in build_strategies(
+        header.get("strategy"),
+        header.get("orders") or [],
+        header["start_ns"],
+        Path(header.get("scenario_dir", ".")),
+    ):
+        kernel.add_strategy(strategy)
+    return kernel, clock
+
+
+class _Listener:
+    """A venue port that takes commands and answers nothing (the answers are in the journal)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def submit(self, cmd: Any) -> None:
+        pass
+
+    def cancel(self, cmd: Any) -> None:
+        pass
+
+    def modify(self, cmd: Any) -> None:
+        pass
+
+
+def replay(path: str | Path) -> ReplayReport:
+    """Replay the journal at ``path`` (a run folder or a journal file)."""
+    report = ReplayReport(str(path))
+    try:
+        store = open_journal(path)
+    except StoreError as exc:
+        report.error = str(exc)
+        return report
+    try:
+        report.recorded_digest = store.last_digest()
+        stream = _Stream(read_records(store.blocks()))
+        _drive(stream, report)
+    except JournalCorrupt as exc:
+        report.error = f"the journal was altered: {exc}"
+    except Divergence as d:
+        report.divergence = {
+            "record": d.index,
+            "why": d.why,
+            "expected": _describe(d.expected),
+            "got": _describe(d.got),
+        }
+    finally:
+        store.close()
+    return report
+
+
+def _drive(stream: _Stream, report: ReplayReport) -> None:
+    header_rec = stream.peek()
+    if header_rec is None or header_rec[1] != TAG_RUN:
+        raise JournalCorrupt("the journal does not start with a run header")
+    header = header_rec[2]
+    comparer = _Comparer(stream, report)
+    comparer.append(header_rec)
+    kernel, clock = build_kernel(header, comparer)
+    data = _DataEvents(header)
+    md_count = 0
+    on_event = kernel.on_event
+
+    def deliver_one() -> bool:
+        nonlocal md_count
+        if not data.pending and not data.flush_carries():
+            return False
+        if not data.pending:
+            return False
+        ev = data.pending.popleft()
+        clock.advance_to(ev.ts_init)
+        on_event(ev)
+        md_count += 1
+        return True
+
+    first = True
+    stopped = False
+    while True:
+        rec = stream.peek()
+        if rec is None:
+            break
+        if first:
+            kernel.start()  # why: the run's on_start happened before any data
+            first = False
+            continue
+        direction, tag = rec[0], rec[1]
+        if tag == TAG_CHUNK:
+            while data.pending:
+                deliver_one()
+            comparer.append(rec)
+            data.add(rec[2], rec[3], rec[4])
+        elif tag == TAG_MDPOS:
+            while md_count < rec[2]:
+                if not deliver_one():
+                    raise Divergence(
+                        stream.index + 1, rec, None, "the journal marks more data than it holds"
+                    )
+            comparer.append(rec)
+        elif direction == OUT:
+            if not deliver_one():
+                if stopped:
+                    raise Divergence(
+                        stream.index + 1,
+                        rec,
+                        None,
+                        "the journal has an output the replay did not produce",
+                    )
+                kernel.stop()
+                stopped = True
+        elif tag == TAG_TIMER:
+            clock.advance_to(rec[-1])
+            if not kernel.fire_next_timer():
+                raise Divergence(
+                    stream.index + 1, rec, None, "the recorded timer is not due in the replay"
+                )
+        else:
+            _, event = decode(rec)
+            clock.advance_to(event.ts_init)
+            on_event(event)
+    while deliver_one():
+        pass
+    if not stopped:
+        kernel.stop()
+    if first:
+        raise JournalCorrupt("the journal holds only its header")
+    report.replayed_digest = comparer.journal.digest()
+
+
+def _describe(record: Any) -> Any:
+    """A record as readable text: its decoded object, or the raw tuple."""
+    if record is None:
+        return None
+    try:
+        direction, obj = decode(record)
+    except Exception:
+        return repr(record)[:500]
+    return f"{'IN' if direction == IN else 'OUT'} {obj!r}"[:500]

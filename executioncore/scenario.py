@@ -1,0 +1,497 @@
+"""Scenario files: YAML in, a validated ``Scenario`` out, or a ``ScenarioError`` naming the file,
+the key and what was expected.
+
+The schema is CONTRACT.md's "Scenario file", extended with: ``venues:`` (a list, for several
+venues), ``name`` inside a venue, ``latency.jitter_ms``, ``fill.queue_ahead`` (size assumed ahead
+when the data cannot tell), ``venue:`` on a data entry (which venues see it), ``modify:`` entries
+in ``orders``, ``end:`` (run until), ``faults:`` entries ``{kind: outage, venue, start, end}`` and
+``{kind: reject, venue, probability}``, ``start:`` (data before it is skipped).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from kernel.risk import ConfigError, RiskConfig
+from kernel.units import Instrument, InvalidInstrument, UnitError, money_to_units, to_decimal
+from sim.feeds import DataSpec
+
+TOP_KEYS = {
+    "start",
+    "name",
+    "seed",
+    "account",
+    "instruments",
+    "data",
+    "venue",
+    "venues",
+    "risk",
+    "strategy",
+    "orders",
+    "faults",
+    "expect",
+    "end",
+    "description",
+}
+INSTRUMENT_KEYS = {"symbol", "tick_size", "lot_size", "currency", "multiplier", "venue"}
+VENUE_KEYS = {"name", "fees", "latency", "fill", "session"}
+FEE_KEYS = {"maker_bps", "taker_bps", "per_unit", "minimum"}
+LATENCY_KEYS = {"order_ms", "response_ms", "jitter_ms"}
+FILL_KEYS = {"queue_position", "queue_ahead"}
+SESSION_KEYS = {"open", "close", "tz"}
+ORDER_KEYS = {
+    "at",
+    "id",
+    "symbol",
+    "side",
+    "quantity",
+    "type",
+    "limit_price",
+    "stop_price",
+    "trail_price",
+    "trail_percent",
+    "time_in_force",
+    "expire_at",
+    "post_only",
+    "reduce_only",
+    "display_qty",
+    "oco",
+    "take_profit",
+    "stop_loss",
+    "algo",
+    "venue",
+}
+EXPECT_NUMBERS = {
+    "realized_pnl",
+    "unrealized_pnl",
+    "commissions",
+    "cash",
+    "equity",
+    "fills",
+    "orders",
+    "cancels",
+    "expired",
+    "rejects",
+    "denied",
+    "events",
+    "max_drawdown",
+    "total_return",
+}
+EXPECT_KEYS = EXPECT_NUMBERS | {"positions", "digest", "trading_state", "risk_events"}
+_DURATION = re.compile(r"^\+\s*(\d+(?:\.\d+)?)\s*(ns|us|ms|s|m|h|d)$")
+_UNIT_NS = {
+    "ns": 1,
+    "us": 10**3,
+    "ms": 10**6,
+    "s": 10**9,
+    "m": 60 * 10**9,
+    "h": 3600 * 10**9,
+    "d": 86400 * 10**9,
+}
+
+
+class ScenarioError(ValueError):
+    """A scenario that cannot run; the message names the file, the key and what was expected."""
+
+    def __init__(self, path: Path | str, where: str, message: str) -> None:
+        self.path = str(path)
+        self.where = where
+        super().__init__(f"{path}: {where}: {message}" if where else f"{path}: {message}")
+
+
+@dataclass
+class VenueSpec:
+    name: str = "sim"
+    fees: dict[str, Any] = field(default_factory=dict)
+    latency: dict[str, Any] = field(default_factory=dict)
+    fill: dict[str, Any] = field(default_factory=dict)
+    session: dict[str, Any] | None = None
+
+
+@dataclass
+class DataEntry:
+    spec: DataSpec
+    venues: tuple[str, ...] | None
+    raw: dict[str, Any]
+
+
+@dataclass
+class Scenario:
+    """A validated scenario. Times in ``orders`` are resolved by the runner (``at``)."""
+
+    path: Path
+    name: str
+    seed: int
+    currency: str
+    cash: str
+    instruments: list[Instrument]
+    data: list[DataEntry]
+    venues: list[VenueSpec]
+    risk: dict[str, Any]
+    strategy: dict[str, Any] | None
+    orders: list[dict[str, Any]]
+    faults: list[dict[str, Any]]
+    expect: dict[str, Any]
+    end: int | None
+    raw: dict[str, Any]
+    start: int | None = None
+
+    @property
+    def base_dir(self) -> Path:
+        return self.path.parent
+
+
+class _Checker:
+    """Small typed accessors that raise ``ScenarioError`` with the key path."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def fail(self, where: str, message: str) -> ScenarioError:
+        return ScenarioError(self.path, where, message)
+
+    def mapping(self, value: Any, where: str, keys: set[str] | None = None) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise self.fail(where, f"expected a mapping, got {_show(value)}")
+        if keys is not None:
+            for key in value:
+                if key not in keys:
+                    raise self.fail(
+                        f"{where}.{key}" if where else str(key),
+                        f"unknown key (expected one of: {', '.join(sorted(keys))})",
+                    )
+        return value
+
+    def listing(self, value: Any, where: str) -> list[Any]:
+        if not isinstance(value, list):
+            raise self.fail(where, f"expected a list, got {_show(value)}")
+        return value
+
+    def text(self, value: Any, where: str) -> str:
+        if not isinstance(value, str) or not value:
+            raise self.fail(where, f"expected a non-empty string, got {_show(value)}")
+        return value
+
+    def boolean(self, value: Any, where: str) -> bool:
+        if not isinstance(value, bool):
+            raise self.fail(where, f"expected true or false, got {_show(value)}")
+        return value
+
+    def integer(self, value: Any, where: str, minimum: int | None = None) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.fail(where, f"expected a whole number, got {_show(value)}")
+        if minimum is not None and value < minimum:
+            raise self.fail(where, f"must be at least {minimum}, got {value}")
+        return value
+
+    def number(
+        self, value: Any, where: str, positive: bool = False, non_negative: bool = False
+    ) -> Any:
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            raise self.fail(where, f"expected a number, got {_show(value)}")
+        try:
+            d = to_decimal(value, where)
+        except UnitError:
+            raise self.fail(where, f"expected a number, got {_show(value)}") from None
+        if positive and d <= 0:
+            raise self.fail(where, f"must be positive, got {value}")
+        if non_negative and d < 0:
+            raise self.fail(where, f"must not be negative, got {value}")
+        return value
+
+    def time(self, value: Any, where: str, relative: bool = False) -> tuple[str, int]:
+        """``("abs", ns)`` or, when allowed, ``("rel", ns)`` for ``+DURATION``."""
+        if isinstance(value, bool):
+            raise self.fail(where, f"expected a time, got {_show(value)}")
+        if isinstance(value, int):
+            return "abs", value
+        if isinstance(value, datetime):
+            dt = value if value.tzinfo else value.replace(tzinfo=UTC)
+            return "abs", _dt_ns(dt)
+        if isinstance(value, str):
+            m = _DURATION.match(value.strip())
+            if m:
+                if not relative:
+                    raise self.fail(where, "a relative time (+DURATION) is not allowed here")
+                amount = to_decimal(m.group(1)) * _UNIT_NS[m.group(2)]
+                return "rel", int(amount)
+            try:
+                dt = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+            except ValueError:
+                pass
+            else:
+                return "abs", _dt_ns(dt if dt.tzinfo else dt.replace(tzinfo=UTC))
+        expect = "ISO-8601, int ns" + (", or +DURATION like +5s" if relative else "")
+        raise self.fail(where, f"expected a time ({expect}), got {_show(value)}")
+
+
+def _dt_ns(dt: datetime) -> int:
+    delta = dt.astimezone(UTC) - datetime(1970, 1, 1, tzinfo=UTC)
+    return (delta.days * 86_400 + delta.seconds) * 10**9 + delta.microseconds * 1_000
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario file."""
+    path = Path(path)
+    if not path.is_file():
+        raise ScenarioError(path, "", "no such file")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ScenarioError(path, where, f"not valid YAML: {problem}") from None
+    except UnicodeDecodeError:
+        raise ScenarioError(path, "", "not a UTF-8 text file") from None
+    return parse_scenario(raw, path)
+
+
+def parse_scenario(raw: Any, path: Path) -> Scenario:
+    """Validate an already-parsed scenario mapping (``path`` is for messages and relative paths)."""
+    c = _Checker(path)
+    raw = c.mapping(raw, "", TOP_KEYS)
+    name = c.text(raw.get("name", path.stem), "name")
+    seed = c.integer(raw.get("seed", 0), "seed", minimum=0)
+    account = c.mapping(raw.get("account", {}), "account", {"currency", "cash"})
+    currency = c.text(account.get("currency", "USD"), "account.currency")
+    cash = c.number(account.get("cash", 0), "account.cash", non_negative=True)
+    try:
+        money_to_units(cash)
+    except UnitError as exc:
+        raise c.fail("account.cash", str(exc)) from None
+    instruments = _instruments(c, raw.get("instruments"), currency)
+    symbols = {i.symbol for i in instruments}
+    venues = _venues(c, raw)
+    venue_names = {v.name for v in venues}
+    data = _data(c, raw.get("data"), symbols, venue_names, path.parent)
+    risk = c.mapping(raw.get("risk") or {}, "risk")
+    try:
+        RiskConfig.from_mapping(risk, "risk")
+    except ConfigError as exc:
+        raise ScenarioError(path, "", str(exc)) from None
+    strategy = _strategy(c, raw.get("strategy"))
+    from executioncore.orders_spec import check_orders
+
+    orders = check_orders(
+        c, raw.get("orders") or [], {i.symbol: i for i in instruments}, venue_names
+    )
+    faults = _faults(c, raw.get("faults") or [], venue_names)
+    expect = _expect(c, raw.get("expect") or {}, symbols)
+    end = None if raw.get("end") is None else c.time(raw["end"], "end")[1]
+    start = None if raw.get("start") is None else c.time(raw["start"], "start")[1]
+    if start is not None and end is not None and end <= start:
+        raise c.fail("end", "must be after start")
+    if not data:
+        raise c.fail("data", "at least one data source is needed")
+    return Scenario(
+        path,
+        name,
+        seed,
+        currency,
+        str(cash),
+        instruments,
+        data,
+        venues,
+        risk,
+        strategy,
+        orders,
+        faults,
+        expect,
+        end,
+        raw,
+        start,
+    )
+
+
+def _instruments(c: _Checker, value: Any, currency: str) -> list[Instrument]:
+    if value is None:
+        raise c.fail("instruments", "missing: list the instruments the scenario trades")
+    out = []
+    for i, entry in enumerate(c.listing(value, "instruments")):
+        where = f"instruments[{i}]"
+        entry = c.mapping(entry, where, INSTRUMENT_KEYS)
+        for key in ("symbol", "tick_size", "lot_size"):
+            if key not in entry:
+                raise c.fail(f"{where}.{key}", "missing")
+        symbol = c.text(entry["symbol"], f"{where}.symbol")
+        c.number(entry["tick_size"], f"{where}.tick_size", positive=True)
+        c.number(entry["lot_size"], f"{where}.lot_size", positive=True)
+        try:
+            inst = Instrument(
+                symbol,
+                _dec(entry["tick_size"]),
+                _dec(entry["lot_size"]),
+                currency=entry.get("currency", currency),
+                multiplier=_dec(entry.get("multiplier", 1)),
+                venue=entry.get("venue"),
+            )
+        except InvalidInstrument as exc:
+            raise c.fail(where, str(exc)) from None
+        if any(o.symbol == symbol for o in out):
+            raise c.fail(f"{where}.symbol", f"{symbol!r} is listed twice")
+        out.append(inst)
+    if not out:
+        raise c.fail("instruments", "at least one instrument is needed")
+    return out
+
+
+def _dec(value: Any) -> Any:
+    # why: YAML reads 0.001 as a float; its shortest repr is the decimal the user wrote
+    return to_decimal(value)
+
+
+def _venues(c: _Checker, raw: dict[str, Any]) -> list[VenueSpec]:
+    if "venue" in raw and "venues" in raw:
+        raise c.fail("venues", "give either venue (one) or venues (a list), not both")
+    entries = raw.get("venues")
+    if entries is None:
+        entries = [raw.get("venue") or {}]
+        wheres = ["venue"]
+    else:
+        entries = c.listing(entries, "venues")
+        wheres = [f"venues[{i}]" for i in range(len(entries))]
+    out: list[VenueSpec] = []
+    for entry, where in zip(entries, wheres, strict=True):
+        entry = c.mapping(entry, where, VENUE_KEYS)
+        name = c.text(entry.get("name", "sim"), f"{where}.name")
+        fees = c.mapping(entry.get("fees") or {}, f"{where}.fees", FEE_KEYS)
+        for k, v in fees.items():
+            # why: a negative maker fee is a rebate; per-unit fees and minimums cannot be
+            c.number(v, f"{where}.fees.{k}", non_negative=k in ("per_unit", "minimum"))
+        latency = c.mapping(entry.get("latency") or {}, f"{where}.latency", LATENCY_KEYS)
+        for k, v in latency.items():
+            c.number(v, f"{where}.latency.{k}", non_negative=True)
+        fill = c.mapping(entry.get("fill") or {}, f"{where}.fill", FILL_KEYS)
+        if "queue_position" in fill:
+            c.boolean(fill["queue_position"], f"{where}.fill.queue_position")
+        if "queue_ahead" in fill:
+            c.number(fill["queue_ahead"], f"{where}.fill.queue_ahead", non_negative=True)
+        session = entry.get("session")
+        if session is not None:
+            session = c.mapping(session, f"{where}.session", SESSION_KEYS)
+            for key in ("open", "close"):
+                if key not in session:
+                    raise c.fail(f"{where}.session.{key}", "missing (HH:MM)")
+            from sim.session import Session, SessionError
+
+            try:
+                Session(str(session["open"]), str(session["close"]), str(session.get("tz", "UTC")))
+            except SessionError as exc:
+                raise c.fail(f"{where}.session", str(exc)) from None
+        if any(v.name == name for v in out):
+            raise c.fail(f"{where}.name", f"venue {name!r} is listed twice")
+        out.append(VenueSpec(name, fees, latency, fill, session))
+    return out
+
+
+def _data(
+    c: _Checker, value: Any, symbols: set[str], venues: set[str], base: Path
+) -> list[DataEntry]:
+    out = []
+    for i, entry in enumerate(c.listing(value if value is not None else [], "data")):
+        where = f"data[{i}]"
+        entry = dict(c.mapping(entry, where))
+        venue = entry.pop("venue", None)
+        sym = entry.get("symbol")
+        if sym is not None and sym not in symbols:
+            raise c.fail(
+                f"{where}.symbol",
+                f"unknown symbol {sym!r} (instruments: {', '.join(sorted(symbols))})",
+            )
+        if venue is not None:
+            names = (venue,) if isinstance(venue, str) else tuple(venue)
+            for name in names:
+                if name not in venues:
+                    raise c.fail(f"{where}.venue", f"unknown venue {name!r}")
+            venue_t: tuple[str, ...] | None = names
+        else:
+            venue_t = None
+        try:
+            spec = DataSpec.from_entry(entry, base)
+        except ValueError as exc:
+            raise c.fail(where, str(exc)) from None
+        if not spec.path.is_file():
+            raise c.fail(f"{where}.path", f"no such file {spec.path}")
+        if spec.kind == "bars" and spec.interval_ns is None:
+            raise c.fail(f"{where}.interval", "bars need an interval, e.g. 1m or 1d")
+        out.append(DataEntry(spec, venue_t, entry))
+    return out
+
+
+def _strategy(c: _Checker, value: Any) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    value = c.mapping(value, "strategy", {"class", "params", "id"})
+    cls = c.text(value.get("class"), "strategy.class")
+    if ":" not in cls:
+        raise c.fail("strategy.class", f"expected 'package.module:ClassName', got {cls!r}")
+    params = c.mapping(value.get("params") or {}, "strategy.params")
+    out = {"class": cls, "params": params}
+    if "id" in value:
+        out["id"] = c.text(value["id"], "strategy.id")
+    return out
+
+
+def _faults(c: _Checker, value: Any, venues: set[str]) -> list[dict[str, Any]]:
+    out = []
+    for i, entry in enumerate(c.listing(value, "faults")):
+        where = f"faults[{i}]"
+        entry = c.mapping(entry, where)
+        kind = entry.get("kind")
+        if kind == "outage":
+            c.mapping(entry, where, {"kind", "venue", "start", "end"})
+            start = c.time(entry.get("start"), f"{where}.start")[1]
+            end = c.time(entry.get("end"), f"{where}.end")[1]
+            if end <= start:
+                raise c.fail(f"{where}.end", "must be after start")
+            item: dict[str, Any] = {"kind": kind, "start": start, "end": end}
+        elif kind == "reject":
+            c.mapping(entry, where, {"kind", "venue", "probability"})
+            p = c.number(entry.get("probability"), f"{where}.probability", non_negative=True)
+            if float(p) > 1:
+                raise c.fail(f"{where}.probability", f"must be between 0 and 1, got {p}")
+            item = {"kind": kind, "probability": float(p)}
+        else:
+            raise c.fail(f"{where}.kind", f"expected outage or reject, got {_show(kind)}")
+        venue = entry.get("venue")
+        if venue is not None and venue not in venues:
+            raise c.fail(f"{where}.venue", f"unknown venue {venue!r}")
+        item["venue"] = venue
+        out.append(item)
+    return out
+
+
+def _expect(c: _Checker, value: Any, symbols: set[str]) -> dict[str, Any]:
+    value = c.mapping(value, "expect", EXPECT_KEYS)
+    for key, v in value.items():
+        where = f"expect.{key}"
+        if key in EXPECT_NUMBERS:
+            if isinstance(v, dict):
+                c.mapping(v, where, {"min", "max"})
+                for bound in v.values():
+                    c.number(bound, where)
+            else:
+                c.number(v, where)
+        elif key == "positions":
+            for sym, qty in c.mapping(v, where).items():
+                if sym not in symbols:
+                    raise c.fail(f"{where}.{sym}", "unknown symbol")
+                c.number(qty, f"{where}.{sym}")
+        elif key in ("digest", "trading_state"):
+            c.text(v, where)
+        elif key == "risk_events":
+            for j, code in enumerate(c.listing(v, where)):
+                c.text(code, f"{where}[{j}]")
+    return value

@@ -1,0 +1,113 @@
+"""Every bundled scenario: runs, passes its expectations, matches its golden digest, gives the
+same digest twice and under another PYTHONHASHSEED, replays without divergence, and a journal
+edited by hand is caught."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from executioncore.replay import replay
+from executioncore.runner import prepare
+from executioncore.scenario import load_scenario
+
+ROOT = Path(__file__).resolve().parents[2]
+SCENARIOS = ROOT / "scenarios"
+GOLDEN = json.loads((Path(__file__).with_name("golden_digests.json")).read_text())
+NAMES = sorted(GOLDEN)
+
+
+def run(name: str, out: Path):
+    return prepare(load_scenario(SCENARIOS / f"{name}.yaml"), out_dir=out).execute()
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    base = tmp_path_factory.mktemp("bundled")
+    return {name: run(name, base / name) for name in NAMES}
+
+
+def test_bundled_scenarios_are_all_listed_in_the_golden_file():
+    on_disk = sorted(p.stem for p in SCENARIOS.glob("*.yaml"))
+    assert on_disk == NAMES
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_bundled_scenario_passes_its_expectations(results, name):
+    summary = results[name].summary
+    assert summary["expectations"] == {"passed": True, "failures": []}
+    assert results[name].exit_code == 0
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_bundled_scenario_digest_equals_golden(results, name):
+    assert results[name].summary["digest"] == GOLDEN[name]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_bundled_scenario_same_digest_when_run_twice(results, tmp_path, name):
+    assert run(name, tmp_path / "again").summary["digest"] == results[name].summary["digest"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_bundled_scenario_same_digest_in_subprocess_with_other_hashseed(results, tmp_path, name):
+    code = (
+        "import sys; from executioncore.runner import prepare; "
+        "from executioncore.scenario import load_scenario; "
+        f"r = prepare(load_scenario({str(SCENARIOS / (name + '.yaml'))!r}), out_dir={str(tmp_path)!r}).execute(); "
+        "print(r.summary['digest'])"
+    )
+    env = {"PYTHONHASHSEED": "12345", "PATH": "/usr/bin:/bin"}
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == results[name].summary["digest"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_bundled_scenario_replay_reports_no_divergence(results, name):
+    report = replay(results[name].run_dir)
+    assert report.ok, report.as_dict()
+    assert report.replayed_digest == results[name].summary["digest"]
+    assert report.records > 2
+
+
+def _flip_a_byte(journal: Path, block: int = 0) -> None:
+    conn = sqlite3.connect(journal)
+    (body,) = conn.execute("SELECT body FROM blocks WHERE idx = ?", (block,)).fetchone()
+    body = bytearray(body)
+    body[len(body) // 2] ^= 0x01
+    conn.execute("UPDATE blocks SET body = ? WHERE idx = ?", (bytes(body), block))
+    conn.commit()
+    conn.close()
+
+
+def test_edited_journal_is_caught(tmp_path):
+    result = run("usdjpy_orders", tmp_path / "edit")
+    _flip_a_byte(result.run_dir / "journal")
+    report = replay(result.run_dir)
+    assert not report.ok
+    assert report.error is not None and "altered" in report.error
+
+
+def test_replay_with_a_changed_strategy_diverges(tmp_path, monkeypatch):
+    result = run("btcusdt_book_mm", tmp_path / "mm")
+    from executioncore.strategies import market_maker
+
+    monkeypatch.setattr(market_maker.BookMarketMaker, "on_start", lambda self: _wider(self))
+    report = replay(result.run_dir)
+    assert report.divergence is not None
+    assert (
+        "SubmitOrder" in report.divergence["expected"] and "SubmitOrder" in report.divergence["got"]
+    )
+
+
+def _wider(self):
+    inst = self.ctx.instrument(self.symbol)
+    self._lots = inst.qty_to_lots(self.quantity) * 2
+    self._cap = self._lots * 10
