@@ -136,6 +136,21 @@ def replay_command(path: Path, as_json: bool) -> int:
     return EXIT_OK if report.ok else EXIT_FAILED
 
 
+def live_cli(args: argparse.Namespace) -> int:
+    from executioncore.live_cmd import live_command
+
+    result = live_command(args.config, args.orders, args.run_for, args.live, args.out, args.fresh)
+    summary = finish(result)
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        from executioncore.analytics import compute_stats
+        from executioncore.table import summary_table
+
+        print(summary_table(summary, compute_stats(result.record)))
+    return result.exit_code
+
+
 def _load(path: Path) -> Any:
     from executioncore.scenario import load_scenario
 
@@ -159,6 +174,16 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", type=Path, help="run folder (default runs/<scenario>-<seed>)")
     run.add_argument("--json", action="store_true", help="print the summary JSON only")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    live = sub.add_parser(
+        "live", help="run the kernel against the configured brokers (paper by default)"
+    )
+    live.add_argument("--config", type=Path, required=True, help="executioncore.yaml")
+    live.add_argument("--orders", type=Path, help="a YAML file with an orders: list to send")
+    live.add_argument("--run-for", help="stop after this long (e.g. 30s, 5m, 2h)")
+    live.add_argument("--json", action="store_true", help="print the summary JSON only")
+    live.add_argument("--live", action="store_true", help="confirm real money (with paper: false)")
+    live.add_argument("--out", type=Path, help="run folder (default runs/live-<name>)")
+    live.add_argument("--fresh", action="store_true", help="do not resume an unfinished journal")
     rep = sub.add_parser("replay", help="re-drive a kernel from a journal and compare every output")
     rep.add_argument("journal", type=Path, help="a run folder or its journal file")
     rep.add_argument("--json", action="store_true", help="print the replay report as JSON")
@@ -180,6 +205,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_command(args.scenario, args.seed, args.out, args.json, not args.no_progress)
         if args.command == "replay":
             return replay_command(args.journal, args.json)
+        if args.command == "live":
+            return live_cli(args)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
@@ -195,6 +222,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def user_message(exc: BaseException) -> str | None:
     """The one-line message for a user's mistake, or None for a bug (which keeps its traceback)."""
+    from executioncore.live_cmd import LiveError
     from executioncore.runner import StrategyError
     from executioncore.scenario import ScenarioError
     from executioncore.store import StoreError
@@ -207,6 +235,7 @@ def user_message(exc: BaseException) -> str | None:
         exc,
         (
             UserError,
+            LiveError,
             ScenarioError,
             DataError,
             StrategyError,

@@ -24,7 +24,8 @@ from typing import Any
 from executioncore.runner import build_strategies
 from executioncore.store import SqliteStore, StoreError
 from kernel.clock import SimClock
-from kernel.codec import IN, OUT, TAG_CHUNK, TAG_MDPOS, TAG_RUN, TAGS, decode, normalize
+from kernel.codec import IN, OUT, TAG_CHUNK, TAG_MDPOS, TAG_RUN, TAG_SUBMIT, TAGS, decode, normalize
+from kernel.commands import CancelOrder, ModifyOrder
 from kernel.events import Bar, BookUpdate, QuoteTick, TimerFired, TradeTick
 from kernel.journal import Journal, JournalCorrupt, read_records
 from kernel.kernel import Kernel
@@ -109,14 +110,29 @@ class _Stream:
 class _Comparer:
     """The replay kernel's journal: compares each record with the next recorded one."""
 
-    def __init__(self, stream: _Stream, report: ReplayReport) -> None:
+    def __init__(
+        self,
+        stream: _Stream,
+        report: ReplayReport,
+        journal: Journal | None = None,
+        recovering: bool = False,
+    ) -> None:
         self.stream = stream
         self.report = report
-        self.journal = Journal()  # recomputes the digest of the replayed stream
+        # replay: a fresh journal recomputes the digest; recovery: the resumed journal on disk
+        self.journal = journal if journal is not None else Journal()
+        self.recovering = recovering
+        self.beyond: list[tuple] = []  # recovery: records past the recorded end
 
     def append(self, record: tuple) -> None:
         got = normalize(record)
         expected = self.stream.take()
+        if expected is None and self.recovering:
+            # why: the crash came before these reached the disk, so (write-ahead) no command
+            # among them was sent: they are journaled now and handed back to be sent
+            self.beyond.append(record)
+            self.journal.append(record)
+            return
         if expected is None:
             raise Divergence(
                 self.stream.index + 1,
@@ -133,7 +149,8 @@ class _Comparer:
             self.report.outputs += 1
         else:
             self.report.inputs += 1
-        self.journal.append(record)
+        if not self.recovering:
+            self.journal.append(record)
 
     def flush(self) -> None:
         pass
@@ -228,7 +245,7 @@ def open_journal(path: str | Path) -> SqliteStore:
     return SqliteStore.open(p)
 
 
-def build_kernel(header: dict[str, Any], journal: Any) -> tuple[Kernel, SimClock]:
+def build_kernel(header: dict[str, Any], journal: Any, clock: Any = None) -> tuple[Kernel, Any]:
     """The kernel a run header describes, with listening venue ports."""
     instruments = [
         Instrument(
@@ -241,7 +258,10 @@ def build_kernel(header: dict[str, Any], journal: Any) -> tuple[Kernel, SimClock
         )
         for i in header["instruments"]
     ]
-    clock = SimClock(header["start_ns"])
+    if clock is None:
+        clock = SimClock(header["start_ns"])
+    else:
+        clock.advance_to(header["start_ns"])
     venues = {name: _Listener(name) for name in header["venues"]}
     currency = header["currency"]
     kernel = Kernel(
@@ -310,14 +330,22 @@ def replay(path: str | Path) -> ReplayReport:
     return report
 
 
-def _drive(stream: _Stream, report: ReplayReport) -> None:
+def _drive(
+    stream: _Stream,
+    report: ReplayReport,
+    comparer: _Comparer | None = None,
+    finish: bool = True,
+    clock: Any = None,
+) -> tuple[Kernel, Any, dict[str, Any]]:
+    """Re-feed every recorded input. ``finish``: a replay (stop the kernel at the end and
+    compute the digest); otherwise a recovery (the kernel goes on living)."""
     header_rec = stream.peek()
     if header_rec is None or header_rec[1] != TAG_RUN:
         raise JournalCorrupt("the journal does not start with a run header")
     header = header_rec[2]
-    comparer = _Comparer(stream, report)
+    comparer = comparer or _Comparer(stream, report)
     comparer.append(header_rec)
-    kernel, clock = build_kernel(header, comparer)
+    kernel, clock = build_kernel(header, comparer, clock)
     data = _DataEvents(header)
     md_count = 0
     on_event = kernel.on_event
@@ -359,7 +387,7 @@ def _drive(stream: _Stream, report: ReplayReport) -> None:
             comparer.append(rec)
         elif direction == OUT:
             if not deliver_one():
-                if stopped:
+                if stopped or not finish:
                     raise Divergence(
                         stream.index + 1,
                         rec,
@@ -378,6 +406,10 @@ def _drive(stream: _Stream, report: ReplayReport) -> None:
             _, event = decode(rec)
             clock.advance_to(event.ts_init)
             on_event(event)
+    if not finish:
+        if first:
+            kernel.start()  # why: the run crashed before its first input was journaled
+        return kernel, clock, header
     while deliver_one():
         pass
     if not stopped:
@@ -385,6 +417,7 @@ def _drive(stream: _Stream, report: ReplayReport) -> None:
     if first:
         raise JournalCorrupt("the journal holds only its header")
     report.replayed_digest = comparer.journal.digest()
+    return kernel, clock, header
 
 
 def _describe(record: Any) -> Any:
@@ -396,3 +429,32 @@ def _describe(record: Any) -> Any:
     except Exception:
         return repr(record)[:500]
     return f"{'IN' if direction == IN else 'OUT'} {obj!r}"[:500]
+
+
+@dataclass
+class Recovered:
+    """A kernel rebuilt from an unfinished journal, ready to go on living."""
+
+    kernel: Kernel
+    clock: Any
+    header: dict[str, Any]
+    journal: Journal
+    unsent: list[Any]  # commands produced past the recorded end: never sent, send them now
+    records: int
+
+
+def recover(store: SqliteStore, clock: Any) -> Recovered:
+    """Rebuild the kernel of a crashed run from its journal (checking every output on the
+    way); new records append to the same journal."""
+    report = ReplayReport(str(store.path))
+    journal = Journal.resume(store, list(store.blocks()))
+    stream = _Stream(read_records(store.blocks()))
+    comparer = _Comparer(stream, report, journal, recovering=True)
+    kernel, clock, header = _drive(stream, report, comparer, finish=False, clock=clock)
+    kernel.journal = journal
+    kernel._jrec = journal.append
+    unsent = [decode(r)[1] for r in comparer.beyond if r[0] == OUT and r[1] in _COMMAND_TAGS]
+    return Recovered(kernel, clock, header, journal, unsent, report.records)
+
+
+_COMMAND_TAGS = {TAGS[CancelOrder], TAGS[ModifyOrder], TAG_SUBMIT}

@@ -33,7 +33,7 @@ from kernel.kernel import Kernel
 from kernel.risk import RiskConfig
 from kernel.rng import named_stream
 from kernel.strategy import Strategy
-from kernel.units import MONEY_SCALE, Instrument, money_to_units
+from kernel.units import MONEY_SCALE, Instrument, UnitError, money_to_units
 from sim.broker import SimBroker
 from sim.driver import Driver, Source
 from sim.feeds import Chunk, FeedStats, merge, probe_time_range, read_chunks
@@ -238,59 +238,90 @@ def _brokers(
     brokers = []
     sessions: dict[str, Session | None] = {}
     for v in scenario.venues:
-        kinds: dict[str, str] = {}
-        for e in scenario.data:
-            if e.venues is None or v.name in e.venues:
-                sym, kind = e.spec.symbol, e.spec.kind
-                if sym not in kinds or KIND_PRIORITY.index(kind) < KIND_PRIORITY.index(kinds[sym]):
-                    kinds[sym] = kind
-        lat = v.latency
-        latency = ConstantLatency(
-            order_ns=int(Decimal(str(lat.get("order_ms", 0))) * 1_000_000),
-            response_ns=int(Decimal(str(lat.get("response_ms", 0))) * 1_000_000),
-            jitter_ns=int(Decimal(str(lat.get("jitter_ms", 0))) * 1_000_000),
-            rng=named_stream(seed, f"venue:{v.name}:latency"),
-        )
-        faults = Faults(rng=named_stream(seed, f"venue:{v.name}:faults"))
-        for f in scenario.faults:
-            if f["venue"] in (None, v.name):
-                if f["kind"] == "outage":
-                    faults.outages.append((f["start"], f["end"]))
-                else:
-                    faults.reject_probability = f["probability"]
-        session = None
-        if v.session is not None:
-            session = Session(
-                str(v.session["open"]), str(v.session["close"]), str(v.session.get("tz", "UTC"))
-            )
-        sessions[v.name] = session
-        ahead = v.fill.get("queue_ahead", 0)
-        brokers.append(
-            SimBroker(
+        kinds = data_kinds([(e.spec, e.venues) for e in scenario.data], v.name)
+        outages = [
+            (f["start"], f["end"])
+            for f in scenario.faults
+            if f["kind"] == "outage" and f["venue"] in (None, v.name)
+        ]
+        rejects = [
+            f["probability"]
+            for f in scenario.faults
+            if f["kind"] == "reject" and f["venue"] in (None, v.name)
+        ]
+        spec = {"fees": v.fees, "latency": v.latency, "fill": v.fill, "session": v.session}
+        try:
+            broker = make_sim_broker(
                 v.name,
-                [instruments[s] for s in kinds],
+                spec,
+                instruments,
                 kinds,
                 clock,
-                fees=BpsFees(**v.fees),
-                latency=latency,
-                faults=faults,
-                queue_position=bool(v.fill.get("queue_position", False)),
-                queue_ahead_default={
-                    s: _ahead_lots(instruments[s], ahead, scenario) for s in kinds
-                },
-                session=session,
+                seed,
+                outages,
+                rejects[-1] if rejects else 0.0,
             )
-        )
+        except UnitError as exc:
+            raise ScenarioError(scenario.path, f"venue {v.name}", str(exc)) from None
+        sessions[v.name] = broker.session
+        brokers.append(broker)
     return brokers, sessions
 
 
-def _ahead_lots(inst: Instrument, qty: Any, scenario: Scenario) -> int:
-    from kernel.units import UnitError
+def data_kinds(sources: list[tuple[Any, tuple[str, ...] | None]], venue: str) -> dict[str, str]:
+    """Per symbol, the kind of data that is "the touch" at ``venue`` (quotes > book > trades > bars)."""
+    kinds: dict[str, str] = {}
+    for spec, venues in sources:
+        if venues is None or venue in venues:
+            sym, kind = spec.symbol, spec.kind
+            if sym not in kinds or KIND_PRIORITY.index(kind) < KIND_PRIORITY.index(kinds[sym]):
+                kinds[sym] = kind
+    return kinds
 
-    try:
-        return inst.qty_to_lots(qty, "fill.queue_ahead")
-    except UnitError as exc:
-        raise ScenarioError(scenario.path, "venue.fill.queue_ahead", str(exc)) from None
+
+def make_sim_broker(
+    name: str,
+    spec: dict[str, Any],
+    instruments: dict[str, Instrument],
+    kinds: dict[str, str],
+    clock: Any,
+    seed: int,
+    outages: list[tuple[int, int]] | None = None,
+    reject_probability: float = 0.0,
+) -> SimBroker:
+    """A simulated venue from a scenario/config venue mapping (fees, latency, fill, session)."""
+    lat = spec.get("latency") or {}
+    latency = ConstantLatency(
+        order_ns=int(Decimal(str(lat.get("order_ms", 0))) * 1_000_000),
+        response_ns=int(Decimal(str(lat.get("response_ms", 0))) * 1_000_000),
+        jitter_ns=int(Decimal(str(lat.get("jitter_ms", 0))) * 1_000_000),
+        rng=named_stream(seed, f"venue:{name}:latency"),
+    )
+    faults = Faults(
+        reject_probability, list(outages or []), named_stream(seed, f"venue:{name}:faults")
+    )
+    sess = spec.get("session")
+    session = (
+        None
+        if sess is None
+        else Session(str(sess["open"]), str(sess["close"]), str(sess.get("tz", "UTC")))
+    )
+    fill = spec.get("fill") or {}
+    ahead = fill.get("queue_ahead", 0)
+    return SimBroker(
+        name,
+        [instruments[s] for s in kinds],
+        kinds,
+        clock,
+        fees=BpsFees(**(spec.get("fees") or {})),
+        latency=latency,
+        faults=faults,
+        queue_position=bool(fill.get("queue_position", False)),
+        queue_ahead_default={
+            s: instruments[s].qty_to_lots(ahead, "fill.queue_ahead") for s in kinds
+        },
+        session=session,
+    )
 
 
 def build_strategies(
@@ -438,15 +469,39 @@ def _qty(inst: Instrument, lots: int) -> int | float:
 
 
 def build_summary(run: Run, digest: str, wall: float) -> dict[str, Any]:
-    k = run.kernel
+    return summarize(
+        run.kernel,
+        run.recorder,
+        run.scenario.name,
+        run.seed,
+        digest,
+        wall,
+        run.run_dir,
+        run.stats.rows_skipped,
+        [list(x) for x in run.stats.skipped[:10]],
+    )
+
+
+def summarize(
+    k: Kernel,
+    recorder: RunRecorder,
+    name: str,
+    seed: int,
+    digest: str,
+    wall: float,
+    run_dir: Path,
+    skipped_rows: int = 0,
+    skipped_examples: list[Any] | None = None,
+) -> dict[str, Any]:
+    """The contract's summary JSON of a kernel after a run (backtest or live)."""
     pf = k.portfolio
     cur = pf.currency
     st = k.stats
     events = st.md_events
     unreal = pf.unrealized_total(cur)
     return {
-        "scenario": run.scenario.name,
-        "seed": run.seed,
+        "scenario": name,
+        "seed": seed,
         "events": events,
         "orders": st.orders,
         "fills": st.fills,
@@ -465,14 +520,14 @@ def build_summary(run: Run, digest: str, wall: float) -> dict[str, Any]:
         if pf.start_cash.get(cur)
         else None,
         "currency": cur,
-        "max_drawdown": round(run.recorder.max_drawdown, 6),
+        "max_drawdown": round(recorder.max_drawdown, 6),
         "trading_state": k.risk.state.name,
         "risk_events": len(k.risk_events),
-        "skipped_rows": run.stats.rows_skipped,
-        "skipped_examples": [list(x) for x in run.stats.skipped[:10]],
+        "skipped_rows": skipped_rows,
+        "skipped_examples": skipped_examples or [],
         "digest": digest,
-        "run_dir": str(run.run_dir),
-        "journal": str(run.run_dir / "journal"),
+        "run_dir": str(run_dir),
+        "journal": str(run_dir / "journal"),
         "wall_seconds": round(wall, 3),
         "events_per_second": round(events / wall, 1) if wall > 0 else None,
     }

@@ -43,6 +43,7 @@ TAGS: dict[type, int] = {
     ev.TradingStateChanged: 31,
     ev.VenueStatus: 32,
     ev.RiskEvent: 33,
+    ev.OperatorAction: 34,
     CancelOrder: 41,
     ModifyOrder: 42,
     CancelAllOrders: 43,

@@ -282,6 +282,20 @@ class VenueStatus:
 
 
 @dataclass(slots=True)
+class OperatorAction:
+    """An operator's command to the kernel, journaled as an input so a replay repeats it:
+    ``action`` is one of ``halt``, ``resume``, ``kill_switch``, ``cancel_all``."""
+
+    action: str
+    reason: str
+    ts_event: int
+    ts_init: int
+
+
+OPERATOR_ACTIONS = ("halt", "resume", "kill_switch", "cancel_all")
+
+
+@dataclass(slots=True)
 class RiskEvent:
     """A risk notice that is not tied to one order (a breaker tripped, the kill switch)."""
 

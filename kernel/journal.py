@@ -148,6 +148,18 @@ class Journal:
         self._next_index = 0
         self.count = 0  # records written to blocks so far
 
+    @classmethod
+    def resume(
+        cls, sink: JournalSink, blocks: Iterable[JournalBlock], block_records: int = 8192
+    ) -> Journal:
+        """Continue a stored journal: re-hash its blocks; new records follow them."""
+        journal = cls(sink, block_records)
+        for block in blocks:
+            journal._digest.update(block.body, block.count)
+            journal._next_index = block.index + 1
+            journal.count = block.first_seq + block.count
+        return journal
+
     def append(self, record: tuple) -> None:
         """Append one record (a tuple of ints, str, None, bool, bytes and nested tuples)."""
         buf = self._buf

@@ -33,6 +33,7 @@ from kernel.events import (
     K_REJECTED,
     Bar,
     BookUpdate,
+    OperatorAction,
     OrderCanceled,
     OrderDenied,
     OrderPendingCancel,
@@ -156,6 +157,7 @@ class Kernel:
         self._ids: dict[str, OrderIdGenerator] = {}
         self._order_owners: dict[str, Callable[[Any], None]] = {}
         self._timer_owners: dict[str, Callable[[Any], None]] = {}
+        self._algos: dict[str, Callable[[Any], None]] = {}  # parent id -> its children's events
         self._markets = self.portfolio.markets
         self._positions = self.portfolio.positions
         self._quote_h: dict[str, list[Callable[[Any], None]]] = {s: [] for s in self.instruments}
@@ -177,6 +179,7 @@ class Kernel:
             Bar: self.on_bar,
             BookUpdate: self.on_book,
             VenueStatus: self.on_venue_status,
+            OperatorAction: self.on_operator,
         }
         self._order_owners[RISK_ID] = _ignore
         self._ids[RISK_ID] = OrderIdGenerator(RISK_ID, id_prefix)
@@ -217,6 +220,26 @@ class Kernel:
             self._timer_owners[owner_id] = on_timer
         if owner_id not in self._ids:
             self._ids[owner_id] = OrderIdGenerator(owner_id, self.id_prefix)
+
+    def register_algo(self, parent_id: str, on_child_event: Callable[[Any], None]) -> None:
+        """Route the order events of orders with ``algo_id == parent_id`` (an execution algo's
+        children) to ``on_child_event`` instead of their strategy; the algo forwards what the
+        strategy should see. The risk guard's own orders are never rerouted."""
+        if parent_id == RISK_ID or parent_id in self._algos:
+            raise ValueError(f"algo id {parent_id!r} is already used")
+        self._algos[parent_id] = on_child_event
+
+    def unregister_algo(self, parent_id: str) -> None:
+        """Stop routing ``parent_id``'s children to it (their events go to the strategy again)."""
+        self._algos.pop(parent_id, None)
+
+    def _owner_of(self, order: Order) -> Callable[[Any], None] | None:
+        algo = order.algo_id
+        if algo is not None:
+            handler = self._algos.get(algo)
+            if handler is not None:
+                return handler
+        return self._order_owners.get(order.strategy_id)
 
     def add_venue(self, name: str, port: VenuePort) -> None:
         self.venues[name] = port
@@ -349,7 +372,7 @@ class Kernel:
             self._risk_notice("FLATTEN_REJECTED", f"{order.client_order_id}: {event.reason}")
         elif kind == K_CANCEL_REJECTED and order.client_order_id in self._must_cancel:
             self._retry_cancel(order)
-        owner = self._order_owners.get(order.strategy_id)
+        owner = self._owner_of(order)
         if owner is not None:
             owner(event)
 
@@ -405,6 +428,22 @@ class Kernel:
             ):
                 risk.state_before_disconnect = None
                 self._set_state(TradingState.ACTIVE, f"VENUE_RECONCILED:{event.venue}")
+
+    def on_operator(self, event: OperatorAction) -> None:
+        """An operator's command (journaled as an input, so a replay repeats it)."""
+        if self._jrec is not None:
+            self._jrec(self._enc[OperatorAction](_IN, event))
+        action = event.action
+        if action == "halt":
+            self.set_trading_state(TradingState.HALTED, event.reason)
+        elif action == "resume":
+            self.set_trading_state(TradingState.ACTIVE, event.reason)
+        elif action == "kill_switch":
+            self.kill_switch(event.reason)
+        elif action == "cancel_all":
+            self.cancel_all()
+        else:
+            self._risk_notice("UNKNOWN_OPERATOR_ACTION", action)
 
     # --- timers -------------------------------------------------------------------------------
     def set_timer(self, owner_id: str, at_ns: int, name: str) -> int:
@@ -501,7 +540,7 @@ class Kernel:
             self._jrec(self._enc[OrderDenied](_OUT, ev))
         if self.oms.actions:
             self._run_actions()
-        owner = self._order_owners.get(order.strategy_id)
+        owner = self._owner_of(order)
         if owner is not None:
             owner(ev)
 
@@ -530,7 +569,7 @@ class Kernel:
             self._jrec(self._enc[OrderCanceled](_OUT, ev))
         if self.oms.actions:
             self._run_actions()
-        owner = self._order_owners.get(order.strategy_id)
+        owner = self._owner_of(order)
         if owner is not None:
             owner(ev)
 

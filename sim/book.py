@@ -131,8 +131,17 @@ class BookSide:
         level.count -= 1
         if level.count == 0:
             self._drop(level)
-        elif level.queue[0] is order:
-            _trim(level.queue)
+            return
+        queue = level.queue
+        if queue[0] is order:
+            _trim(queue)
+        if len(queue) > 2 * level.count + 32:
+            # why: lazy deletion must stay bounded: behind a front order that never trades, every
+            # canceled order would otherwise stay queued forever (memory, and GC time). In place,
+            # so a caller holding the deque (take's callbacks) sees the same object. Amortized O(1).
+            live = [o for o in queue if o.live]
+            queue.clear()
+            queue.extend(live)
 
     def reduce(self, order: BookOrder, new_leaves: int) -> None:
         """Lower an order's quantity in place: it keeps its time priority."""

@@ -46,6 +46,7 @@ EXAMPLES: dict[type, object] = {
     ev.TradingStateChanged: ev.TradingStateChanged(1, 3, "DAILY_LOSS", T0, T0),
     ev.VenueStatus: ev.VenueStatus("alpaca", False, True, T0, T0),
     ev.RiskEvent: ev.RiskEvent("KILL_SWITCH", "manual — ünïcode", T0, T0),
+    ev.OperatorAction: ev.OperatorAction("halt", "SHUTDOWN:SIGTERM", T0, T0 + 1),
     CancelOrder: CancelOrder("s-1", "AAPL", "SIM", T0),
     ModifyOrder: ModifyOrder("s-1", "AAPL", "SIM", None, 18700, None, T0),
     CancelAllOrders: CancelAllOrders(None, "mm", T0),

@@ -1,0 +1,127 @@
+"""The reference workloads through ExecutionCore: kernel + simulated venue + a Python strategy.
+
+    python benches/throughput.py W1|W2|W3 [--data DIR] [--max-events N] [--no-journal] [--json]
+
+W1: 1,000,000 quotes, a strategy subscribed to quotes that does nothing. W2: the same quotes, the
+market maker of the shared README. W3: 200,000 one-minute bars, the SMA(10)/SMA(30) crossover
+(market orders fill at the next bar's open: our default bar rule). Data: the reference generator
+(``gen_workload.py``, seed 20240102), written once to ``--data``. The journal is on (SQLite, as
+``executioncore run`` writes it) unless ``--no-journal``.
+
+``seconds`` is the run only: from the first chunk read to the last event handled (reading and
+decoding the Parquet file is inside: it is streamed). ``peak_rss_mb`` is the process's.
+``pnl`` is mark-to-market: cash flow + position x the last mid (W1/W2) or the last close (W3).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from strategies import NullQuotes, QuoteMaker, SmaCross  # noqa: E402
+from workloads import reference_data  # noqa: E402
+
+from executioncore.store import SqliteStore  # noqa: E402
+from kernel.clock import SimClock  # noqa: E402
+from kernel.journal import Journal  # noqa: E402
+from kernel.kernel import Kernel  # noqa: E402
+from kernel.units import MONEY_SCALE, Instrument  # noqa: E402
+from sim.broker import SimBroker  # noqa: E402
+from sim.driver import Driver, Source  # noqa: E402
+from sim.feeds import DataSpec, FeedStats, merge, read_chunks  # noqa: E402
+
+MINUTE_NS = 60_000_000_000
+
+
+def _limited(stream, n: int | None):  # type: ignore[no-untyped-def]
+    if n is None:
+        yield from stream
+        return
+    left = n
+    for chunk in stream:
+        if left <= 0:
+            return
+        if len(chunk) > left:
+            chunk = chunk.slice(0, left)
+        left -= len(chunk)
+        yield chunk
+
+
+def run(workload: str, data_dir: Path, max_events: int | None, journal_on: bool) -> dict:
+    inst = Instrument("XYZ", "0.01", "1")
+    if workload == "W3":
+        spec = DataSpec("bars", "XYZ", data_dir / "bars_200k.parquet", interval_ns=MINUTE_NS)
+        kind, strategy = "bars", SmaCross()
+    else:
+        spec = DataSpec("quotes", "XYZ", data_dir / "quotes_1m.parquet")
+        kind, strategy = "quotes", (NullQuotes() if workload == "W1" else QuoteMaker())
+    clock = SimClock(0)
+    broker = SimBroker("sim", [inst], {"XYZ": kind}, clock)
+    tmp = tempfile.TemporaryDirectory()
+    journal = Journal(SqliteStore.create(Path(tmp.name) / "journal")) if journal_on else None
+    kernel = Kernel(clock, [inst], {"sim": broker}, journal, journal_market_data=False)
+    kernel.add_strategy(strategy)
+    source = Source(kind, "XYZ", MINUTE_NS if kind == "bars" else 0)
+    driver = Driver(kernel, clock, [broker], [source], journal)
+    t0 = time.perf_counter()
+    driver.run(_limited(merge([read_chunks(spec, inst, 0, FeedStats())]), max_events))
+    if journal is not None:
+        journal.close()
+    seconds = time.perf_counter() - t0
+    pf = kernel.portfolio
+    pos = pf.positions["XYZ"]
+    market = pf.markets["XYZ"]
+    mark2 = market.mark2 if kind == "quotes" else 2 * market.last_bar.close_ticks
+    pnl = (pos.realized + pos.unrealized(mark2)) / MONEY_SCALE
+    st = kernel.stats
+    return {
+        "workload": {"W1": "W1-replay", "W2": "W2-market-maker", "W3": "W3-bars-sma"}[workload],
+        "engine": "executioncore",
+        "events": st.md_events,
+        "seconds": round(seconds, 4),
+        "events_per_s": round(st.md_events / seconds),
+        "orders": st.orders,
+        "cancels": st.cancels,
+        "fills": st.fills,
+        "final_position": pos.qty,
+        "pnl": round(pnl, 2),
+        "journal": journal_on,
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("workload", choices=["W1", "W2", "W3"])
+    ap.add_argument(
+        "--data", type=Path, default=Path(tempfile.gettempdir()) / "ec-bench-data" / "reference"
+    )
+    ap.add_argument("--max-events", type=int)
+    ap.add_argument("--no-journal", action="store_true")
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+    reference_data(args.data)
+    result = run(args.workload, args.data, args.max_events, not args.no_journal)
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print(
+            f"{result['workload']}: {result['events']:,} events in {result['seconds']:.2f} s = "
+            f"{result['events_per_s']:,}/s; orders {result['orders']:,} cancels {result['cancels']:,} "
+            f"fills {result['fills']:,} position {result['final_position']} pnl {result['pnl']:,.2f}; "
+            f"peak RSS {result['peak_rss_mb']} MB"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,197 @@
+"""Paper trading on the local simulator: a ``SimBroker`` behind the live runner.
+
+A data file is replayed in wall time (``speed`` data seconds per wall second; the first event at
+start): the venue sees each event at its data time and fills our orders by the same rules as a
+backtest; the kernel sees the events (and the venue's answers) through the runner's queue, with
+the live clock. The venue's own clock is the data's time, advancing with the wall clock between
+events, so latency models and expiries work as in the sim.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import heapq
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from kernel.events import Bar, BookUpdate, QuoteTick, TradeTick
+from live.adapters.base import Emit
+from sim.broker import DELIVER, NEVER, SimBroker
+from sim.feeds import Chunk
+
+
+class DataClock:
+    """The venue's clock: data time = start + (wall - wall start) x speed, never backwards."""
+
+    __slots__ = ("_floor", "data0", "speed", "wall0")
+
+    def __init__(self, data0: int, speed: float) -> None:
+        self.data0 = data0
+        self.speed = speed
+        self.wall0 = time.time_ns()
+        self._floor = data0
+
+    def now_ns(self) -> int:
+        t = self.data0 + int((time.time_ns() - self.wall0) * self.speed)
+        if t < self._floor:
+            t = self._floor
+        self._floor = t
+        return t
+
+    def advance_to(self, ts: int) -> None:
+        if ts > self._floor:
+            self._floor = ts
+
+    def wall_of(self, data_ts: int) -> float:
+        """Seconds from now until ``data_ts`` comes round."""
+        return max((data_ts - self.now_ns()) / self.speed / 1e9, 0.0)
+
+
+class SimPaperAdapter:
+    """The ``type: sim`` broker of ``executioncore live``. ``events`` yields market data events
+    (from ``sim.feeds`` chunks) in time order; ``speed`` scales data time to wall time."""
+
+    def __init__(
+        self,
+        name: str,
+        broker: SimBroker,
+        chunks: Iterator[Chunk],
+        sources: list[Any],
+        clock: DataClock,
+    ) -> None:
+        self.name = name
+        self.broker = broker
+        self.clock = clock
+        self._chunks = chunks
+        self._sources = sources
+        self._emit: Emit | None = None
+        self._tasks: list[asyncio.Task] = []
+        self._wake = asyncio.Event()
+        self.data_done = False
+        self.events_sent = 0
+
+    # --- venue port -------------------------------------------------------------------------------
+    def submit(self, cmd: Any) -> None:
+        self.broker.submit(cmd)
+        self._wake.set()
+
+    def cancel(self, cmd: Any) -> None:
+        self.broker.cancel(cmd)
+        self._wake.set()
+
+    def modify(self, cmd: Any) -> None:
+        self.broker.modify(cmd)
+        self._wake.set()
+
+    # --- adapter ----------------------------------------------------------------------------------
+    def bind(self, emit: Emit, kernel: Any) -> None:
+        self._emit = emit
+
+    async def start(self) -> None:
+        self._tasks = [
+            asyncio.ensure_future(self._replay()),
+            asyncio.ensure_future(self._pump_forever()),
+        ]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+    def stats(self) -> dict[str, Any]:
+        return {"events": self.events_sent, "data_done": self.data_done}
+
+    # --- the venue, in wall time ----------------------------------------------------------------
+    async def _pump(self, upto: int) -> None:
+        """Handle the venue's messages and wake-ups due by data time ``upto``."""
+        broker = self.broker
+        while True:
+            q = broker.queue
+            if q and q[0][0] <= upto and (q[0][0] <= broker.wake_ns or broker.wake_ns > upto):
+                entry = heapq.heappop(q)
+                self.clock.advance_to(entry[0])
+                if entry[2] == DELIVER:
+                    await self._emit(entry[3])  # type: ignore[misc]
+                else:
+                    broker.process(entry)
+            elif broker.wake_ns <= upto:
+                broker.wake(broker.wake_ns)
+            else:
+                return
+
+    async def _pump_forever(self) -> None:
+        while True:
+            await self._pump(self.clock.now_ns())
+            nxt = min(self.broker.queue[0][0] if self.broker.queue else NEVER, self.broker.wake_ns)
+            self._wake.clear()
+            timeout = None if nxt >= NEVER else self.clock.wall_of(nxt)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout)
+
+    async def _replay(self) -> None:
+        handlers = {}
+        for i, src in enumerate(self._sources):
+            handlers[i] = self.broker.handler(src.kind, src.symbol)
+        for chunk in self._chunks:
+            for event, extra in _events(chunk, self._sources[chunk.source]):
+                delay = self.clock.wall_of(event.ts_event)
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                self.clock.advance_to(event.ts_event)
+                await self._pump(event.ts_event)
+                handler = handlers.get(chunk.source)
+                if handler is not None:
+                    if extra is None:
+                        handler(event)
+                    else:
+                        handler(event, extra)
+                await self._pump(event.ts_event)
+                await self._emit(event)  # type: ignore[misc]
+                self.events_sent += 1
+        self.data_done = True
+
+
+def _events(chunk: Chunk, src: Any) -> Iterator[tuple[Any, Any]]:
+    """A chunk's rows as kernel events (bars come with their open time)."""
+    cols, sym = chunk.cols, src.symbol
+    ts_list = chunk.ts.tolist()
+    if chunk.kind == "quotes":
+        for ts, b, a, x, y in zip(
+            ts_list,
+            cols["bid"].tolist(),
+            cols["ask"].tolist(),
+            cols["bid_sz"].tolist(),
+            cols["ask_sz"].tolist(),
+        ):
+            yield QuoteTick(sym, b, a, None if x < 0 else x, None if y < 0 else y, ts, ts), None
+    elif chunk.kind == "trades":
+        for ts, p, s, side in zip(
+            ts_list, cols["px"].tolist(), cols["sz"].tolist(), cols["side"].tolist()
+        ):
+            yield TradeTick(sym, p, s, side, None, ts, ts), None
+    elif chunk.kind == "bars":
+        rows = zip(ts_list, *(cols[c].tolist() for c in ("open", "high", "low", "close", "volume")))
+        for ts, o, h, lo, c, v in rows:
+            yield Bar(sym, o, h, lo, c, max(v, 0), src.interval_ns, ts, ts), ts - src.interval_ns
+    else:
+        group: list = []
+        snap = False
+        prev = None
+        for ts, side, px, sz, sn in zip(
+            ts_list,
+            cols["side"].tolist(),
+            cols["px"].tolist(),
+            cols["sz"].tolist(),
+            cols["snap"].tolist(),
+        ):
+            if prev is not None and ts != prev:
+                yield BookUpdate(sym, tuple(group), snap, prev, prev), None
+                group, snap = [], False
+            group.append((side, px, sz))
+            snap = snap or bool(sn)
+            prev = ts
+        if group:
+            yield BookUpdate(sym, tuple(group), snap, prev, prev), None  # type: ignore[arg-type]
