@@ -151,6 +151,32 @@ def live_cli(args: argparse.Namespace) -> int:
     return result.exit_code
 
 
+def venue_cli(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """Serve a local venue until interrupted (Ctrl-C)."""
+    rest = list(args.venue_args)
+    if not rest or rest[0] != "alpaca":
+        raise UserError(
+            "venue: name the venue to run, e.g. 'executioncore venue alpaca --data FILE'"
+        )
+    from live.fakes.alpaca.config import ConfigError, FakeAlpacaConfig
+    from live.fakes.alpaca.server import run_venue
+
+    venue_parser = argparse.ArgumentParser(
+        prog="executioncore venue alpaca",
+        description="A local Alpaca-compatible venue on 127.0.0.1: REST v2, trade_updates and market "
+        "data streams, backed by the simulator's fill rules on a replayed data file.",
+    )
+    FakeAlpacaConfig.add_cli_arguments(venue_parser)
+    try:
+        config = FakeAlpacaConfig.from_args(venue_parser.parse_args(rest[1:]))
+    except ConfigError as exc:
+        raise UserError(f"venue alpaca: {exc}") from None
+    if config.data is not None and not Path(config.data).is_file():
+        raise UserError(f"{config.data}: no such data file")
+    run_venue(config)
+    return EXIT_OK
+
+
 def _load(path: Path) -> Any:
     from executioncore.scenario import load_scenario
 
@@ -184,6 +210,14 @@ def build_parser() -> argparse.ArgumentParser:
     live.add_argument("--live", action="store_true", help="confirm real money (with paper: false)")
     live.add_argument("--out", type=Path, help="run folder (default runs/live-<name>)")
     live.add_argument("--fresh", action="store_true", help="do not resume an unfinished journal")
+    venue = sub.add_parser(
+        "venue",
+        help="start a local venue that speaks a real broker's protocol (venue alpaca --help)",
+    )
+    # why: the venue's flags live with the venue (live/, aiohttp): parsed only when it runs
+    venue.add_argument(
+        "venue_args", nargs=argparse.REMAINDER, help="alpaca [--data FILE --port N ...]"
+    )
     rep = sub.add_parser("replay", help="re-drive a kernel from a journal and compare every output")
     rep.add_argument("journal", type=Path, help="a run folder or its journal file")
     rep.add_argument("--json", action="store_true", help="print the replay report as JSON")
@@ -207,6 +241,8 @@ def main(argv: list[str] | None = None) -> int:
             return replay_command(args.journal, args.json)
         if args.command == "live":
             return live_cli(args)
+        if args.command == "venue":
+            return venue_cli(args, parser)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -66,6 +66,7 @@ ALPACA_KEYS = {
     "symbols",
     "timeout_s",
     "stale_after_s",
+    "reconcile_every_s",
 }
 SIM_KEYS = {"type", "data", "speed", "paper"} | VENUE_KEYS - {"name"}
 ORDER_KEYS = {

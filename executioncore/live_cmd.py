@@ -92,8 +92,8 @@ def live_command(
     run_dir = out if out is not None else Path("runs") / f"live-{cfg.name}"
     run_dir.mkdir(parents=True, exist_ok=True)
     path = run_dir / "journal"
-    clock = LiveClock()
     resuming = path.exists() and not fresh and not _finished(path)
+    clock = LiveClock(0 if resuming else None)
     if resuming:
         store = SqliteStore.open(path, writable=True)
         rec = recover(store, clock)

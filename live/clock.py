@@ -14,8 +14,9 @@ import time
 class LiveClock:
     __slots__ = ("_now_ns",)
 
-    def __init__(self) -> None:
-        self._now_ns = time.time_ns()
+    def __init__(self, start_ns: int | None = None) -> None:
+        # why: a recovery starts at 0 and walks through the recorded times before going live
+        self._now_ns = time.time_ns() if start_ns is None else start_ns
 
     def now_ns(self) -> int:
         return self._now_ns

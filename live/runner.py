@@ -196,7 +196,23 @@ class LiveRunner:
                     break
                 self._handle(item)
                 self._commit()
+        await self._final_reconcile()
         kernel.stop()
+        self._commit()
+
+    async def _final_reconcile(self) -> None:
+        """Let each adapter reconcile once more, and take in what that brings."""
+        for adapter in self.adapters:
+            finish = getattr(adapter, "finish", None)
+            if finish is not None:
+                with contextlib.suppress(Exception):
+                    await finish()
+        while True:
+            try:
+                item = self.queue.get_nowait()
+            except asyncio.QueueEmpty:
+                break
+            self._handle(item)
         self._commit()
 
 

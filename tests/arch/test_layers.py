@@ -108,3 +108,18 @@ def test_arch_checker_catches_a_violation(tmp_path, monkeypatch):
 def test_kernel_package_has_modules():
     # why: an empty glob would make the layer test pass vacuously
     assert len(_modules("kernel")) >= 8
+
+
+def test_a_backtest_never_imports_live_libraries(tmp_path):
+    # why: DESIGN.md: each subcommand imports sim or live lazily; a backtest stays light
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from executioncore.cli import main; "
+        f"code = main(['run', {str(ROOT / 'scenarios' / 'usdjpy_orders.yaml')!r}, '--out', {str(tmp_path)!r}, '--json']); "
+        "heavy = sorted(m for m in ('aiohttp', 'websockets', 'ccxt', 'ib_async', 'live') if m in sys.modules); "
+        "print(code, heavy, file=sys.stderr)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert out.stderr.strip().splitlines()[-1] == "0 []", out.stderr[-2000:]

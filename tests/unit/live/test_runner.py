@@ -161,7 +161,9 @@ def test_runner_commits_the_journal_before_a_command_leaves():
         log.append(f"commit {journal.pending}")
         journal.flush()
 
-    runner = LiveRunner(kernel, clock, [adapter], commit=commit, run_for_s=0.5, cancel_on_exit=True)
+    runner = LiveRunner(
+        kernel, clock, [adapter], commit=commit, run_for_s=0.5, cancel_on_exit=True, grace_s=0.2
+    )
 
     async def main():
         task = asyncio.ensure_future(runner.run())

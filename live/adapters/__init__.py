@@ -1,0 +1,1 @@
+"""Venue adapters: one package per venue, each built from config, transport, parse and client."""

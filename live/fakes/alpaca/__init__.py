@@ -1,0 +1,21 @@
+"""A local Alpaca-compatible venue: REST v2, ``trade_updates`` and data v2 websockets.
+
+Backed by the simulator's fill rules on a replayed market data file, with seeded faults. Start
+it in a loop with ``await start_venue(config)``, in a thread with ``VenueThread(config)``, or
+blocking with ``run_venue(config)`` (the ``executioncore venue alpaca`` command).
+"""
+
+from live.fakes.alpaca.config import FAULT_KINDS, ConfigError, FakeAlpacaConfig, parse_faults
+from live.fakes.alpaca.server import VenueHandle, run_venue, start_venue
+from live.fakes.alpaca.thread import VenueThread
+
+__all__ = [
+    "FAULT_KINDS",
+    "ConfigError",
+    "FakeAlpacaConfig",
+    "VenueHandle",
+    "VenueThread",
+    "parse_faults",
+    "run_venue",
+    "start_venue",
+]

@@ -1,0 +1,63 @@
+"""Seeded fault injection for the fake venue: one named random stream per fault kind.
+
+``roll(kind)`` draws from the stream ``fake-alpaca:<kind>`` of the venue's seed (numpy PCG64
+through ``kernel.rng.named_stream``) only when the kind's probability is above zero, so turning
+one fault on never shifts another's draws, and one seed reproduces a run's faults given the
+same sequence of messages and requests. Every hit is counted in ``injected``; tests read the
+counts at ``GET /_fake/stats``. ``force(kind, n)`` makes the next ``n`` rolls hit (for tests
+that need one fault at one place).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from kernel.rng import named_stream
+from live.fakes.alpaca.config import FAULT_KINDS, ConfigError
+
+
+class Faults:
+    """Probabilities per kind, their random streams, forced hits and injected counts."""
+
+    __slots__ = ("_forced", "_streams", "injected", "probabilities", "seed")
+
+    def __init__(self, seed: int, probabilities: dict[str, float]) -> None:
+        self.seed = seed
+        self.probabilities: dict[str, float] = {}
+        self._streams = {k: named_stream(seed, f"fake-alpaca:{k}") for k in FAULT_KINDS}
+        self._forced = dict.fromkeys(FAULT_KINDS, 0)
+        self.injected = dict.fromkeys(FAULT_KINDS, 0)
+        self.set(probabilities)
+
+    def set(self, probabilities: dict[str, float]) -> None:
+        """Replace the probabilities (kinds not named are off)."""
+        for kind, p in probabilities.items():
+            if kind not in FAULT_KINDS:
+                raise ConfigError(f"faults: unknown kind {kind!r}")
+            if not 0.0 <= float(p) <= 1.0:
+                raise ConfigError(f"faults.{kind}: {p} is not a probability")
+        self.probabilities = {k: float(v) for k, v in probabilities.items() if float(v) > 0}
+
+    def force(self, kind: str, n: int = 1) -> None:
+        """Make the next ``n`` rolls of ``kind`` hit, whatever its probability."""
+        if kind not in FAULT_KINDS:
+            raise ConfigError(f"faults: unknown kind {kind!r}")
+        self._forced[kind] += n
+
+    def roll(self, kind: str) -> bool:
+        """Whether to inject ``kind`` now (counted when it hits)."""
+        if self._forced[kind] > 0:
+            self._forced[kind] -= 1
+            self.injected[kind] += 1
+            return True
+        p = self.probabilities.get(kind, 0.0)
+        if p <= 0.0:
+            return False
+        hit = bool(self._streams[kind].random() < p)
+        if hit:
+            self.injected[kind] += 1
+        return hit
+
+    def pick(self, kind: str, options: Sequence[int]) -> int:
+        """A seeded choice among ``options`` from ``kind``'s stream (e.g. which 5xx status)."""
+        return int(options[int(self._streams[kind].integers(len(options)))])

@@ -1,0 +1,402 @@
+"""The fake Alpaca venue's HTTP server: REST v2, both websockets, test endpoints; start and run.
+
+REST (``APCA-API-KEY-ID`` / ``APCA-API-SECRET-KEY`` headers: missing -> 401, wrong -> 403;
+errors as Alpaca's ``{"code", "message"}``): ``POST/GET/DELETE /v2/orders``,
+``GET /v2/orders:by_client_order_id``, ``GET/PATCH/DELETE /v2/orders/{id}``,
+``GET/DELETE /v2/positions``, ``GET/DELETE /v2/positions/{symbol}``, ``GET /v2/account``,
+``GET /v2/account/activities[/FILL]``, ``GET /v2/clock``, ``GET /v2/assets/{symbol}``. Websockets: ``/stream`` and ``/v2/{feed}``
+(see ``live.fakes.alpaca.stream``). Test-only endpoints under ``/_fake/`` (see ``live.fakes.alpaca.control``).
+
+REST faults (seeded, counted): ``http_429`` answers 429 with ``Retry-After`` and
+``X-RateLimit-*`` headers; ``http_5xx`` answers 500/502/503/504 without doing anything;
+``submit_timeout`` places the order, then answers ``timeout_s`` late or (mode ``drop``) closes
+the connection with no answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import re
+import time
+from datetime import datetime
+from typing import Any
+
+from aiohttp import WSCloseCode, web
+
+from live.fakes.alpaca import views
+from live.fakes.alpaca.config import FakeAlpacaConfig
+from live.fakes.alpaca.control import add_control_routes, venue_stats
+from live.fakes.alpaca.faults import Faults
+from live.fakes.alpaca.ledger import clock_json
+from live.fakes.alpaca.replay import Replay
+from live.fakes.alpaca.stream import DataHub, TradeHub
+from live.fakes.alpaca.validate import VenueError, not_found, unprocessable
+from live.fakes.alpaca.venue import FakeVenue
+
+FEEDS = "iex|sip|delayed_sip|boats|overnight|test"
+STAT_KEYS = (
+    "requests",
+    "trade_connections",
+    "trade_listeners",
+    "data_connections",
+    "data_subscribers",
+    "trade_updates_published",
+    "trade_updates_sent",
+    "silenced_messages",
+    "md_messages_sent",
+    "slow_client_closes",
+    "replay_errors",
+)
+
+
+def _error(status: int, code: int, message: str, headers: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+    return web.json_response({"code": code, "message": message}, status=status, headers=headers)
+
+
+class VenueHandle:
+    """A running fake venue: its URLs, its parts, and ``stats()`` / ``state()`` / ``close()``."""
+
+    def __init__(
+        self,
+        config: FakeAlpacaConfig,
+        runner: web.AppRunner,
+        port: int,
+        venue: FakeVenue,
+        replay: Replay,
+        faults: Faults,
+        trade_hub: TradeHub,
+        data_hub: DataHub,
+        counters: dict[str, int],
+    ) -> None:
+        self.config = config
+        self.port = port
+        self.base_url = f"http://127.0.0.1:{port}"
+        self.stream_url = f"ws://127.0.0.1:{port}/stream"
+        self.data_url = f"ws://127.0.0.1:{port}/v2/iex"
+        self.venue = venue
+        self.replay = replay
+        self.faults = faults
+        self.trade_hub = trade_hub
+        self.data_hub = data_hub
+        self.counters = counters
+        self._runner = runner
+        self._task: asyncio.Task[None] | None = None
+
+    def stats(self) -> dict[str, Any]:
+        """Faults injected per kind, traffic counts, replay progress (a copy)."""
+        return venue_stats(self.faults, self.replay, self.venue, self.counters)
+
+    def state(self) -> dict[str, Any]:
+        """Orders, fills, positions and cash (see ``FakeVenue.state``)."""
+        return {**views.state(self.venue), "replayed": self.replay.events}
+
+    async def advance(self, n: int) -> int:
+        return await self.replay.advance(n)
+
+    def pause(self) -> None:
+        self.replay.pause()
+
+    def resume(self) -> None:
+        self.replay.resume()
+
+    async def close(self) -> None:
+        """Stop replaying, close every socket, stop listening."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+        for conn in [*self.trade_hub.conns, *self.data_hub.conns]:
+            with contextlib.suppress(Exception):
+                await conn.ws.close(code=WSCloseCode.GOING_AWAY)
+        await self._runner.cleanup()
+
+
+def build_app(
+    config: FakeAlpacaConfig,
+    venue: FakeVenue,
+    replay: Replay,
+    faults: Faults,
+    trade_hub: TradeHub,
+    data_hub: DataHub,
+    counters: dict[str, int],
+) -> web.Application:
+    """The aiohttp application of one venue."""
+
+    @web.middleware
+    async def gate(request: web.Request, handler: Any) -> web.StreamResponse:
+        if request.path.startswith("/_fake/") or request.headers.get("Upgrade", "").lower() == (
+            "websocket"
+        ):
+            return await handler(request)  # type: ignore[no-any-return]
+        counters["requests"] += 1
+        key = request.headers.get("APCA-API-KEY-ID")
+        secret = request.headers.get("APCA-API-SECRET-KEY")
+        if not key or not secret:
+            return _error(401, 40110000, "request is not authorized")
+        if key != config.key or secret != config.secret:
+            return _error(403, 40310000, "forbidden")
+        if faults.roll("http_429"):
+            wait = config.retry_after_s
+            headers = {
+                "Retry-After": str(wait),
+                "X-RateLimit-Limit": "200",
+                "X-RateLimit-Remaining": "0",
+                "X-RateLimit-Reset": str(int(time.time()) + wait),
+            }
+            return _error(429, 42910000, "rate limit exceeded", headers)
+        if faults.roll("http_5xx"):
+            status = faults.pick("http_5xx", (500, 502, 503, 504))
+            return _error(status, status * 100000, "internal server error occurred")
+        try:
+            return await handler(request)  # type: ignore[no-any-return]
+        except VenueError as exc:
+            return _error(exc.status, exc.code, exc.message)
+        except web.HTTPNotFound:
+            return _error(404, 40410000, "endpoint not found")
+        except web.HTTPMethodNotAllowed:
+            return _error(405, 40510000, "method not allowed")
+
+    async def body_of(request: web.Request) -> Any:
+        try:
+            return await request.json()
+        except (ValueError, UnicodeDecodeError):
+            raise VenueError(400, 40010000, "request body format is invalid") from None
+
+    async def submit(request: web.Request) -> web.StreamResponse:
+        order = venue.submit(await body_of(request))
+        if faults.roll("submit_timeout"):
+            if config.submit_timeout_mode == "drop":
+                if request.transport is not None:
+                    request.transport.abort()  # why: no answer at all; the order stands
+                return web.Response(status=204)  # never reaches the client
+            await asyncio.sleep(config.timeout_s)
+        return web.json_response(order)
+
+    async def list_orders(request: web.Request) -> web.StreamResponse:
+        q = request.query
+        status = q.get("status", "open")
+        if status not in ("open", "closed", "all"):
+            raise unprocessable(f"invalid status: {status!r}")
+        try:
+            limit = min(max(int(q.get("limit", "50")), 1), 500)
+        except ValueError:
+            raise unprocessable("invalid limit") from None
+        nested = q.get("nested", "false").lower() == "true"
+        symbols = set(filter(None, q.get("symbols", "").split(","))) or None
+        after, until = _time_param(q.get("after")), _time_param(q.get("until"))
+        picked = []
+        for o in venue.orders.values():
+            if (status == "open" and not o.is_open) or (status == "closed" and o.is_open):
+                continue
+            if nested and o.parent is not None:
+                continue
+            if q.get("side") and o.side != q["side"]:
+                continue
+            if symbols is not None and o.symbol not in symbols:
+                continue
+            if (after is not None and o.submitted_ns <= after) or (
+                until is not None and o.submitted_ns >= until
+            ):
+                continue
+            picked.append(o)
+        picked.sort(key=lambda o: (o.submitted_ns, o.seq), reverse=q.get("direction") != "asc")
+        return web.json_response([venue.order_view(o, nested=nested) for o in picked[:limit]])
+
+    async def get_order(request: web.Request) -> web.StreamResponse:
+        return web.json_response(venue.order_view(venue.find(request.match_info["order_id"])))
+
+    async def by_client_id(request: web.Request) -> web.StreamResponse:
+        oid = venue.by_client.get(request.query.get("client_order_id", ""))
+        if oid is None:
+            raise not_found()
+        return web.json_response(venue.order_view(venue.orders[oid]))
+
+    async def replace(request: web.Request) -> web.StreamResponse:
+        order = venue.replace(request.match_info["order_id"], await body_of(request))
+        return web.json_response(order)
+
+    async def cancel(request: web.Request) -> web.StreamResponse:
+        venue.cancel(request.match_info["order_id"])
+        return web.Response(status=204)
+
+    async def cancel_all(request: web.Request) -> web.StreamResponse:
+        return web.json_response(venue.cancel_all(), status=207)
+
+    def position(symbol: str) -> dict[str, Any] | None:
+        return venue.ledger.position_json(symbol, venue.asset_id, config.exchange)
+
+    async def positions(request: web.Request) -> web.StreamResponse:
+        out = [p for p in (position(s) for s in venue.ledger.positions) if p is not None]
+        return web.json_response(out)
+
+    def symbol_of(request: web.Request) -> str:
+        name = request.match_info["symbol"]
+        if name not in (venue.symbol, venue.asset_id):
+            raise not_found("position does not exist")
+        return venue.symbol
+
+    async def get_position(request: web.Request) -> web.StreamResponse:
+        pos = position(symbol_of(request))
+        if pos is None:
+            raise not_found("position does not exist")
+        return web.json_response(pos)
+
+    async def close_position(request: web.Request) -> web.StreamResponse:
+        symbol_of(request)
+        return web.json_response(venue.close_position())
+
+    async def close_all(request: web.Request) -> web.StreamResponse:
+        out = []
+        if venue.ledger.positions[venue.symbol].qty:
+            order = venue.close_position()
+            out.append({"symbol": venue.symbol, "status": 200, "body": order})
+        return web.json_response(out, status=207)
+
+    async def account(request: web.Request) -> web.StreamResponse:
+        return web.json_response(venue.ledger.account_json(venue.now))
+
+    async def activities(request: web.Request) -> web.StreamResponse:
+        q = request.query
+        kinds = request.match_info.get("activity_type") or q.get("activity_types", "FILL")
+        if "FILL" not in kinds.split(","):
+            return web.json_response([])
+        try:
+            size = int(q.get("page_size", "100"))
+        except ValueError:
+            raise unprocessable("invalid page_size") from None
+        rows = views.activities(
+            venue,
+            _time_param(q.get("after")),
+            _time_param(q.get("until")),
+            q.get("direction", "desc"),
+            size,
+            q.get("page_token"),
+        )
+        return web.json_response(rows)
+
+    async def clock(request: web.Request) -> web.StreamResponse:
+        return web.json_response(clock_json(venue.now))
+
+    async def asset(request: web.Request) -> web.StreamResponse:
+        name = request.match_info["symbol"]
+        if name not in (venue.symbol, venue.asset_id):
+            raise not_found("asset not found")
+        return web.json_response(_asset_json(venue, config))
+
+    app = web.Application(middlewares=[gate])
+    r = app.router
+    r.add_post("/v2/orders", submit)
+    r.add_get("/v2/orders", list_orders)
+    r.add_delete("/v2/orders", cancel_all)
+    r.add_get("/v2/orders:by_client_order_id", by_client_id)
+    r.add_get("/v2/orders/{order_id}", get_order)
+    r.add_patch("/v2/orders/{order_id}", replace)
+    r.add_delete("/v2/orders/{order_id}", cancel)
+    r.add_get("/v2/positions", positions)
+    r.add_delete("/v2/positions", close_all)
+    r.add_get("/v2/positions/{symbol}", get_position)
+    r.add_delete("/v2/positions/{symbol}", close_position)
+    r.add_get("/v2/account", account)
+    r.add_get("/v2/account/activities", activities)
+    r.add_get("/v2/account/activities/{activity_type}", activities)
+    r.add_get("/v2/clock", clock)
+    r.add_get("/v2/assets/{symbol}", asset)
+    r.add_get("/stream", trade_hub.handler)
+    r.add_get("/v2/{feed:" + FEEDS + "}", data_hub.handler)
+    add_control_routes(
+        app, lambda: venue_stats(faults, replay, venue, counters), venue, replay, faults
+    )
+    return app
+
+
+def _time_param(value: str | None) -> int | None:
+    """An RFC3339 query parameter (``after``, ``until``) -> int ns, exactly (ns fractions kept)."""
+    if not value:
+        return None
+    m = _FRACTION.match(value)
+    head, frac, zone = (m.group(1), m.group(2) or "", m.group(3) or "") if m else (value, "", "")
+    try:
+        dt = datetime.fromisoformat(head + ("+00:00" if zone in ("Z", "z", "") else zone))
+    except ValueError:
+        raise unprocessable(f"invalid timestamp {value!r}") from None
+    return int(dt.timestamp()) * 1_000_000_000 + int(frac[:9].ljust(9, "0") or 0)
+
+
+_FRACTION = re.compile(r"^([^.]+?)(?:\.(\d+))?([Zz]|[+-]\d{2}:\d{2})?$")
+
+
+def _asset_json(venue: FakeVenue, config: FakeAlpacaConfig) -> dict[str, Any]:
+    """alpaca-py ``Asset``."""
+    return {
+        "id": venue.asset_id,
+        "class": "us_equity",
+        "exchange": config.exchange,
+        "symbol": venue.symbol,
+        "name": f"{venue.symbol} (fake venue)",
+        "status": "active",
+        "tradable": True,
+        "marginable": True,
+        "shortable": True,
+        "easy_to_borrow": True,
+        "fractionable": False,
+        "price_increment": float(venue.inst.tick_size),
+        "min_trade_increment": float(venue.inst.lot_size),
+        "attributes": [],
+    }
+
+
+async def start_venue(config: FakeAlpacaConfig) -> VenueHandle:
+    """Start a fake Alpaca venue on 127.0.0.1 (``config.port``, 0 = ephemeral) in this loop."""
+    counters = dict.fromkeys(STAT_KEYS, 0)
+    faults = Faults(config.seed, config.faults)
+    trade_hub = TradeHub(config, faults, counters)
+    data_hub = DataHub(config, counters)
+    venue = FakeVenue(config, trade_hub.publish)
+    replay = Replay(config, venue, data_hub.publish)
+    first = replay.first_ts()  # why: a missing or bad data file fails here, before binding
+    if first is not None:
+        venue.now = venue.ledger.created_ns = first
+    app = build_app(config, venue, replay, faults, trade_hub, data_hub, counters)
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
+    await runner.setup()
+    site = web.TCPSite(runner, config.host, config.port)
+    await site.start()
+    port = runner.addresses[0][1]
+    handle = VenueHandle(config, runner, port, venue, replay, faults, trade_hub, data_hub, counters)
+    handle._task = asyncio.ensure_future(_replay(replay, counters))
+    return handle
+
+
+async def _replay(replay: Replay, counters: dict[str, int]) -> None:
+    try:
+        await replay.run()
+    except ValueError as exc:  # why: a bad row mid-file stops the replay, not the venue
+        counters["replay_errors"] += 1
+        replay.error = str(exc)
+
+
+def run_venue(config: FakeAlpacaConfig) -> None:
+    """Run a fake venue until interrupted (Ctrl-C), printing its URLs first."""
+
+    async def main() -> None:
+        handle = await start_venue(config)
+        print(
+            json.dumps(
+                {
+                    "base_url": handle.base_url,
+                    "stream_url": handle.stream_url,
+                    "data_url": handle.data_url,
+                    "key": "<configured>",
+                }
+            ),
+            flush=True,
+        )
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await handle.close()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(main())

@@ -1,0 +1,25 @@
+"""Every fault kind of the fake venue, several seeds each: no lost fill, no duplicate order, and
+the kernel's final positions equal the venue's."""
+
+from __future__ import annotations
+
+import pytest
+from live_harness import FAULTS, KEY, SECRET, run_session
+
+pytestmark = [pytest.mark.network, pytest.mark.timeout(120)]
+SEEDS = (1, 2)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("kind", sorted(FAULTS))
+def test_fault_matrix_no_lost_fill_no_duplicate_positions_match(tmp_path, monkeypatch, kind, seed):
+    monkeypatch.setenv("EC_TEST_KEY", KEY)
+    monkeypatch.setenv("EC_TEST_SECRET", SECRET)
+    r = run_session(tmp_path, kind, seed)
+    c = r.consistency
+    assert not c.lost, f"lost fills {c.lost}"
+    assert not c.duplicated, f"fills counted twice {c.duplicated}"
+    assert not c.duplicate_orders, f"orders placed twice {c.duplicate_orders}"
+    assert not c.mismatches, c.mismatches
+    assert r.injected > 0, f"no {kind} fault was injected: the test would prove nothing"
+    assert c.venue_fills >= 5
