@@ -215,3 +215,43 @@ def test_runner_fires_kernel_timers_on_the_wall_clock():
     kernel.add_strategy(T())
     asyncio.run(LiveRunner(kernel, clock, [], run_for_s=0.3).run())
     assert len(fired) == 1 and 0 <= fired[0] < 200_000_000
+
+
+@pytest.mark.timeout(60)
+def test_live_process_shuts_down_cleanly_on_sigterm(tmp_path):
+    import json
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    exe = Path(sys.executable).with_name("executioncore")
+    proc = subprocess.Popen(
+        [
+            str(exe),
+            "live",
+            "--config",
+            str(write_config(tmp_path)),
+            "--orders",
+            str(write_orders(tmp_path)),
+            "--run-for",
+            "60s",
+            "--out",
+            str(tmp_path / "run"),
+            "--json",
+            "--fresh",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
+    time.sleep(3)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err[-2000:]
+    summary = json.loads(out)
+    assert summary["live"]["stop"] == "SIGTERM"
+    assert summary["trading_state"] == "HALTED"
+    assert summary["cancels"] == 1  # the resting sell, canceled on the way out
+    assert replay(tmp_path / "run").ok
