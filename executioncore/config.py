@@ -203,6 +203,12 @@ def load_config(path: str | Path) -> LiveConfig:
     except ConfigError as exc:
         raise ScenarioError(path, "", str(exc)) from None
     cancel_on_exit = c.boolean(failsafes.get("cancel_on_exit", True), "failsafes.cancel_on_exit")
+    from executioncore.algo_spec import algo_defaults
+
+    try:
+        algo_defaults(raw.get("execution"))
+    except ConfigError as exc:
+        raise ScenarioError(path, "", str(exc)) from None
     tif = str(orders.get("default_time_in_force", "day")).lower()
     if tif not in ("day", "gtc", "ioc", "fok", "opg", "cls"):
         raise c.fail(

@@ -65,6 +65,16 @@ def load_orders(path: Path, cfg: LiveConfig) -> list[dict[str, Any]]:
         raise ScenarioError(path, "", f"not valid YAML: {getattr(exc, 'problem', exc)}") from None
     c = _Checker(path)
     raw = c.mapping(raw, "")
+    from executioncore.algo_spec import algo_defaults
+
+    defaults = algo_defaults(cfg.execution)
+    entries = raw.get("orders") or []
+    if isinstance(entries, list):  # why: execution.algos.* defaults fill each order's algo keys
+        entries = [
+            dict(e, algo=defaults.apply(e["algo"])) if isinstance(e, dict) and "algo" in e else e
+            for e in entries
+        ]
+        raw = dict(raw, orders=entries)
     return check_orders(
         c,
         raw.get("orders") or [],
@@ -119,12 +129,17 @@ def live_command(
         )
         for strategy in build_strategies(cfg.strategy, orders, start, cfg.base_dir):
             kernel.add_strategy(strategy)
+        install_execution(kernel, cfg.execution)
         unsent = []
     adapters = [build_adapter(b, cfg, clock) for b in cfg.brokers]
     for a in adapters:
         kernel.venues[a.name] = a
     recorder = RunRecorder()
     recorder.attach(kernel)
+    from executioncore.tca import TcaObserver
+
+    tca = TcaObserver()
+    tca.attach(kernel)
     for cmd in unsent:
         _resend(kernel, cmd)
 
@@ -153,13 +168,23 @@ def live_command(
         "paper": not cfg.real_money,
     }
     summary["expectations"] = {"passed": True, "failures": []}
+    summary["tca"] = tca.rows()
     store.set_meta({"finished": True, "digest": digest, "summary": summary})
     journal.close()
     record = recorder.record
     record.scenario, record.seed, record.summary = cfg.name, cfg.seed, summary
     record.orders = order_rows(kernel)
     record.risk_events = [{"ts": t, "code": c, "detail": d} for t, c, d in kernel.risk_events]
+    record.tca = summary["tca"]
     return RunResult(summary, record, 0, run_dir)
+
+
+def install_execution(kernel: Kernel, execution: dict[str, Any] | None) -> None:
+    """``execution.default_algo`` and ``execution.algos.*`` for ``ctx.execute`` (live, replay)."""
+    if execution:
+        from executioncore.algo_spec import algo_defaults
+
+        algo_defaults(execution).install(kernel)
 
 
 def _finished(path: Path) -> bool:
@@ -216,6 +241,7 @@ def live_header(cfg: LiveConfig, orders: list[dict[str, Any]], start_ns: int) ->
         "strategy": _plain(cfg.strategy),
         "orders": _plain(orders),
         "id_prefix": cfg.id_prefix,
+        "execution": _plain(cfg.execution),
         "journal_market_data": True,
         "strict": False,
         "live": True,

@@ -28,12 +28,15 @@ def check_orders(
 
     out: list[dict[str, Any]] = []
     ids: set[str] = set()
+    algo_ids: set[str] = set()  # parent orders: canceled as a whole, never modified
     for i, entry in enumerate(c.listing(entries, "orders")):
         where = f"orders[{i}]"
         entry = c.mapping(entry, where)
         at = c.time(entry.get("at", "+0s"), f"{where}.at", relative=True)
         if "cancel" in entry or "modify" in entry:
             out.append(_check_action(c, entry, where, at, ids, instruments))
+            if out[-1].get("modify") in algo_ids:
+                raise c.fail(f"{where}.modify", "an algo order cannot be modified (cancel it)")
             continue
         c.mapping(entry, where, ORDER_KEYS)
         oid = c.text(entry.get("id"), f"{where}.id")
@@ -73,7 +76,10 @@ def check_orders(
         if "algo" in entry:
             from executioncore.algo_spec import check_algo
 
-            item["algo"] = check_algo(c, entry["algo"], f"{where}.algo", item)
+            item["algo"] = check_algo(
+                c, entry["algo"], f"{where}.algo", item, instruments[sym], venues
+            )
+            algo_ids.add(oid)
         out.append(item)
     for i, item in enumerate(out):
         for other in item.get("oco", []):
@@ -173,8 +179,12 @@ class ScriptedOrders(Strategy):
         self.start_ns = start_ns
         self.ids: dict[str, str] = {}  # script id -> client order id
         self._groups = _oco_groups(orders)
+        self._algo_ids: set[str] = set()
 
     def on_start(self) -> None:
+        if any("algo" in item for item in self.orders):
+            # why: the engine watches the market from the start (a VWAP's historical profile)
+            _ = self.ctx.algos
         for ts, i in resolve_times(self.orders, self.start_ns):
             self.ctx.set_timer(ts, str(i))
 
@@ -183,7 +193,9 @@ class ScriptedOrders(Strategy):
         k = self.ctx._k
         if "cancel" in item:
             coid = self.ids.get(item["cancel"])
-            if coid is not None:
+            if coid is not None and coid in self._algo_ids:
+                self.ctx.cancel_algo(coid)
+            elif coid is not None:
                 self.ctx.cancel(coid)
             return
         if "modify" in item:
@@ -192,7 +204,8 @@ class ScriptedOrders(Strategy):
         if "algo" in item:
             from executioncore.algo_spec import start_algo
 
-            self.ids[item["id"]] = start_algo(self.ctx, item)
+            self.ids[item["id"]] = pid = start_algo(self.ctx, item)
+            self._algo_ids.add(pid)
             return
         inst = k.instruments[item["symbol"]]
         now = self.ctx.now_ns()

@@ -165,6 +165,11 @@ class _DataEvents:
         self.venues = header.get("venues") or []
         self.pending: deque = deque()
         self.carry: dict[int, tuple[int, list, bool]] = {}
+        # as the driver: data routed to one venue carries that venue's name
+        self.tags = [
+            s["venues"][0] if s.get("venues") and len(s["venues"]) == 1 else None
+            for s in self.sources
+        ]
 
     def _flows(self, src: dict[str, Any], ts: int) -> bool:
         names = src["venues"] if src["venues"] is not None else self.venues
@@ -179,18 +184,21 @@ class _DataEvents:
         assert len(chunk) == n
         sym, kind, cols, out = src["symbol"], src["kind"], chunk.cols, self.pending
         ts_list = chunk.ts.tolist()
+        tag = self.tags[source]
+        if self.carry and ts_list:
+            self._release(ts_list[0])
         if kind == "quotes":
             bs = [None if v < 0 else v for v in cols["bid_sz"].tolist()]
             az = [None if v < 0 else v for v in cols["ask_sz"].tolist()]
             for ts, b, a, x, y in zip(ts_list, cols["bid"].tolist(), cols["ask"].tolist(), bs, az):
                 if self._flows(src, ts):
-                    out.append(QuoteTick(sym, b, a, x, y, ts, ts))
+                    out.append(QuoteTick(sym, b, a, x, y, ts, ts, tag))
         elif kind == "trades":
             for ts, p, s, side in zip(
                 ts_list, cols["px"].tolist(), cols["sz"].tolist(), cols["side"].tolist()
             ):
                 if self._flows(src, ts):
-                    out.append(TradeTick(sym, p, s, side, None, ts, ts))
+                    out.append(TradeTick(sym, p, s, side, None, ts, ts, tag))
         elif kind == "bars":
             interval = src["interval_ns"]
             rows = zip(
@@ -201,6 +209,13 @@ class _DataEvents:
                     out.append(Bar(sym, o, h, lo, c, v if v >= 0 else 0, interval, ts, ts))
         else:
             self._book(source, ts_list, cols)
+
+    def _release(self, ts: int) -> None:
+        """As the driver: a carried book group is complete once later data arrives."""
+        for source, carry in sorted(self.carry.items()):
+            if carry[0] < ts:
+                del self.carry[source]
+                self._emit_book(source, *carry)
 
     def _book(self, source: int, ts_list: list[int], cols: dict) -> None:
         carry = self.carry.pop(source, None)
@@ -226,7 +241,9 @@ class _DataEvents:
     def _emit_book(self, source: int, ts: int, deltas: list, snap: bool) -> None:
         src = self.sources[source]
         if self._flows(src, ts):
-            self.pending.append(BookUpdate(src["symbol"], tuple(deltas), snap, ts, ts))
+            self.pending.append(
+                BookUpdate(src["symbol"], tuple(deltas), snap, ts, ts, self.tags[source])
+            )
 
     def flush_carries(self) -> bool:
         if not self.carry:
@@ -285,6 +302,10 @@ def build_kernel(header: dict[str, Any], journal: Any, clock: Any = None) -> tup
         Path(header.get("scenario_dir", ".")),
     ):
         kernel.add_strategy(strategy)
+    if header.get("execution"):
+        from executioncore.live_cmd import install_execution
+
+        install_execution(kernel, header["execution"])
     return kernel, clock
 
 

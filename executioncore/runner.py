@@ -26,6 +26,7 @@ from executioncore.orders_spec import ScriptedOrders, resolve_times
 from executioncore.record import RunRecord, RunRecorder
 from executioncore.scenario import Scenario, ScenarioError
 from executioncore.store import SqliteStore
+from executioncore.tca import TcaObserver
 from kernel.clock import SimClock
 from kernel.codec import IN, TAG_RUN
 from kernel.journal import Journal
@@ -72,6 +73,7 @@ class Run:
     start_ns: int
     end_ns: int
     sessions: dict[str, Session | None]
+    tca: TcaObserver | None = None
 
     def chunks(self) -> Iterator[Chunk]:
         streams = []
@@ -97,6 +99,7 @@ class Run:
         wall = time.perf_counter() - t0
         digest = self.journal.digest()
         summary = build_summary(self, digest, wall)
+        summary["tca"] = self.tca.rows() if self.tca is not None else []
         failures = check_expectations(self.scenario.expect, summary, self.kernel)
         summary["expectations"] = {"passed": not failures, "failures": failures}
         self.store.set_meta({"digest": digest, "summary": summary})
@@ -104,6 +107,7 @@ class Run:
         record = self.recorder.record
         record.scenario, record.seed, record.summary = self.scenario.name, self.seed, summary
         record.orders = order_rows(self.kernel)
+        record.tca = summary["tca"]
         record.risk_events = [
             {"ts": ts, "code": code, "detail": detail}
             for ts, code, detail in self.kernel.risk_events
@@ -147,6 +151,8 @@ def prepare(scenario: Scenario, seed: int | None = None, out_dir: Path | None = 
         kernel.add_strategy(strategy)
     recorder = RunRecorder()
     recorder.attach(kernel)
+    tca = TcaObserver()
+    tca.attach(kernel)
     return Run(
         scenario,
         seed,
@@ -162,6 +168,7 @@ def prepare(scenario: Scenario, seed: int | None = None, out_dir: Path | None = 
         start_ns,
         end_ns,
         sessions,
+        tca,
     )
 
 

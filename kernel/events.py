@@ -50,7 +50,8 @@ KIND_NAMES = {
 # --- market data ------------------------------------------------------------------------------
 @dataclass(slots=True)
 class QuoteTick:
-    """Top of book. Sizes are None when the source has none (unlimited size at the touch)."""
+    """Top of book. Sizes are None when the source has none (unlimited size at the touch).
+    ``venue`` names the venue the quote is from when the data is one venue's (else None)."""
 
     symbol: str
     bid_ticks: int
@@ -59,6 +60,7 @@ class QuoteTick:
     ask_lots: int | None
     ts_event: int
     ts_init: int
+    venue: str | None = None
 
 
 @dataclass(slots=True)
@@ -72,6 +74,7 @@ class TradeTick:
     trade_id: str | None
     ts_event: int
     ts_init: int
+    venue: str | None = None
 
 
 @dataclass(slots=True)
@@ -101,6 +104,7 @@ class BookUpdate:
     is_snapshot: bool
     ts_event: int
     ts_init: int
+    venue: str | None = None
 
 
 MARKET_DATA_TYPES = (QuoteTick, TradeTick, Bar, BookUpdate)

@@ -128,6 +128,7 @@ TRANSITIONS: dict[tuple[int, int], int] = {
     (S.FILLED, K_CANCEL_REJECTED): S.FILLED,  # why: "too late to cancel"
     (S.FILLED, K_MODIFY_REJECTED): S.FILLED,  # why: "too late to modify"
     (S.REJECTED, K_REJECTED): S.REJECTED,  # why: repeated after a reconnect
+    (S.REJECTED, K_CANCEL_REJECTED): S.REJECTED,  # why: a cancel sent before the reject landed
 }
 
 # What a pending order returns to after the given event (see module docstring).

@@ -51,7 +51,7 @@ from kernel.ids import OrderIdGenerator
 from kernel.journal import Journal
 from kernel.oms import ACT_CANCEL, ACT_RELEASE, OrderManager, UnknownOrder
 from kernel.orders import InvalidModify, InvalidOrder, Order, Overfill
-from kernel.positions import Portfolio
+from kernel.positions import MarketState, Portfolio
 from kernel.risk import RiskConfig, RiskGuard
 from kernel.strategy import Strategy, StrategyContext, overrides
 from kernel.timers import TimerQueue
@@ -159,6 +159,8 @@ class Kernel:
         self._timer_owners: dict[str, Callable[[Any], None]] = {}
         self._algos: dict[str, Callable[[Any], None]] = {}  # parent id -> its children's events
         self._markets = self.portfolio.markets
+        # per-venue views, for data that says which venue it is from (smart order routing)
+        self.venue_markets: dict[tuple[str, str], MarketState] = {}
         self._positions = self.portfolio.positions
         self._quote_h: dict[str, list[Callable[[Any], None]]] = {s: [] for s in self.instruments}
         self._trade_h: dict[str, list[Callable[[Any], None]]] = {s: [] for s in self.instruments}
@@ -275,6 +277,8 @@ class Kernel:
         self.stats.md_events += 1
         sym = q.symbol
         self._markets[sym].last_quote = q
+        if q.venue is not None:
+            self.venue_market(q.venue, sym).last_quote = q
         if q.ts_init >= self._next_day_ns:
             self._roll_day()
         if self._loss_watch and self._positions[sym].qty:
@@ -288,6 +292,8 @@ class Kernel:
         self.stats.md_events += 1
         sym = t.symbol
         self._markets[sym].last_trade = t
+        if t.venue is not None:
+            self.venue_market(t.venue, sym).last_trade = t
         if t.ts_init >= self._next_day_ns:
             self._roll_day()
         if self._loss_watch and self._positions[sym].qty:
@@ -316,12 +322,25 @@ class Kernel:
         if market.book is None:
             market.book = L2Book()
         market.book.apply(u)
+        if u.venue is not None:
+            vm = self.venue_market(u.venue, u.symbol)
+            if vm.book is None:
+                vm.book = L2Book()
+            vm.book.apply(u)
         if u.ts_init >= self._next_day_ns:
             self._roll_day()
         if self._loss_watch and self._positions[u.symbol].qty:
             self._watch_loss()
         for h in self._book_h[u.symbol]:
             h(u)
+
+    def venue_market(self, venue: str, symbol: str) -> MarketState:
+        """The market as ``venue`` shows it (data tagged with that venue); created on first use."""
+        key = (venue, symbol)
+        state = self.venue_markets.get(key)
+        if state is None:
+            state = self.venue_markets[key] = MarketState(symbol)
+        return state
 
     # --- venue events -------------------------------------------------------------------------
     def on_order_event(self, event: Any) -> None:

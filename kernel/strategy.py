@@ -9,7 +9,9 @@ seed and the strategy id. Signals go through ``target_position`` and ``target_we
 
 ``on_order_event`` receives the venue's events for the strategy's orders plus ``OrderDenied``
 (the risk guard refused) and ``OrderCanceled`` for held orders the kernel canceled itself; the
-kernel's own bookkeeping events (submitted, pending cancel/modify) are not sent.
+kernel's own bookkeeping events (submitted, pending cancel/modify) are not sent. Of the child
+orders of its execution algos (``execute``) it receives the fills and, per parent, one
+``kernel.algos.AlgoFinished``.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from kernel.rng import named_stream
 if TYPE_CHECKING:
     import numpy as np
 
+    from kernel.algos.base import ExecAlgo
+    from kernel.algos.engine import AlgoEngine
     from kernel.kernel import Kernel
 
 
@@ -256,6 +260,48 @@ class StrategyContext:
         stop_ticks: int | None = None,
     ) -> None:
         self._k.modify_order(self._own(order), quantity_lots, limit_ticks, stop_ticks)
+
+    # --- execution algos ----------------------------------------------------------------------
+    def execute(
+        self,
+        symbol: str,
+        side: Side | int | str,
+        quantity_lots: int,
+        algo: str | None = None,
+        **params: Any,
+    ) -> str:
+        """Start an execution algo for ``quantity_lots`` of ``symbol``; return the parent id.
+
+        ``algo`` is ``twap``, ``vwap``, ``pov``, ``iceberg`` or ``sor`` (None: the configured
+        default); ``params`` are in kernel units (``duration_ns``, ``slices``, ``rate``,
+        ``limit_ticks``, ...: see ``kernel.algos.params.AlgoParams``). Children are sent in this
+        strategy's name through the risk guard; ``on_order_event`` hears their fills and an
+        ``AlgoFinished`` at the end. Raises ``AlgoParamError`` naming a bad parameter.
+        """
+        return self.algos.execute(self.strategy_id, symbol, side, quantity_lots, algo, **params)
+
+    def cancel_algo(self, parent_id: str) -> None:
+        """Cancel one of this strategy's parent orders (and its children); no-op once ended."""
+        parent = self.algos.parents.get(parent_id)
+        if parent is None:
+            raise KeyError(f"unknown algo order {parent_id!r}")
+        if parent.strategy_id != self.strategy_id:
+            raise PermissionError(
+                f"algo order {parent_id} belongs to {parent.strategy_id!r}, not {self.strategy_id!r}"
+            )
+        parent.cancel()
+
+    def algo(self, parent_id: str) -> ExecAlgo | None:
+        """A parent order (status, ``filled_lots``, ``quantity``, ...), or None."""
+        return self.algos.parents.get(parent_id)
+
+    @property
+    def algos(self) -> AlgoEngine:
+        """The kernel's algo engine. Touch it in ``on_start`` so a VWAP's ``historical``
+        profile can learn from the volume of the whole run."""
+        from kernel.algos.engine import AlgoEngine
+
+        return AlgoEngine.of(self._k)
 
     # --- signals ------------------------------------------------------------------------------
     def target_position(self, symbol: str, target_lots: int) -> Order | None:

@@ -137,6 +137,8 @@ class SimPaperAdapter:
             handlers[i] = self.broker.handler(src.kind, src.symbol)
         for chunk in self._chunks:
             for event, extra in _events(chunk, self._sources[chunk.source]):
+                if hasattr(event, "venue"):
+                    event.venue = self.name
                 delay = self.clock.wall_of(event.ts_event)
                 if delay > 0:
                     await asyncio.sleep(delay)

@@ -74,6 +74,10 @@ class Driver:
             ]
             self._venues_of.append(seen)
             self._handlers.append([b.handler(src.kind, src.symbol) for b in seen])
+        # why: data routed to one venue is that venue's market: its events say so (routing)
+        self._venue_tag: list[str | None] = [
+            s.venues[0] if s.venues is not None and len(s.venues) == 1 else None for s in sources
+        ]
         self._book_carry: dict[int, tuple[int, list, bool]] = {}
         # why: outage windows stop a venue's data; checking that per row is only paid when a
         # venue has outages configured
@@ -103,6 +107,8 @@ class Driver:
             return
         if self.journal is not None:
             self.journal.append_blob((IN, TAG_CHUNK, chunk.source, n), chunk.encode())
+        if self._book_carry:
+            self._release_book(int(chunk.ts[0]))
         kind = chunk.kind
         if kind == "quotes":
             self._quotes(chunk)
@@ -152,6 +158,7 @@ class Driver:
         base = self.md_done
         brokers = self.brokers
         single = brokers[0] if len(brokers) == 1 and venues else None
+        vtag = self._venue_tag[src]
         bq = single.queue if single is not None else None
         rows = zip(chunk.ts.tolist(), cols["bid"].tolist(), cols["ask"].tolist(), bsz, asz)
         for i, (ts, bid, ask, bs, az) in enumerate(rows):
@@ -161,7 +168,7 @@ class Driver:
             clock._now_ns = (
                 ts  # why: merged data is in time order; advance_to's check is paid by _due
             )
-            q = QuoteTick(sym, bid, ask, bs, az, ts, ts)
+            q = QuoteTick(sym, bid, ask, bs, az, ts, ts, vtag)
             for on in venues:
                 on(q)
             if bq is not None:
@@ -177,6 +184,7 @@ class Driver:
     def _quotes_with_outages(self, chunk: Chunk) -> None:
         src = chunk.source
         sym = self.sources[src].symbol
+        vtag = self._venue_tag[src]
         cols = chunk.cols
         base = self.md_done
         rows = zip(
@@ -192,7 +200,7 @@ class Driver:
             venues, flows = self._live(src, ts)
             if not flows:
                 continue  # the venue is down: its data stops
-            q = QuoteTick(sym, bid, ask, bs, az, ts, ts)
+            q = QuoteTick(sym, bid, ask, bs, az, ts, ts, vtag)
             for on in venues:
                 on(q)
             self._answers(ts, base + delivered)
@@ -216,7 +224,7 @@ class Driver:
                 venues, flows = self._live(src, ts)
                 if not flows:
                     continue
-            t = TradeTick(sym, px, sz, side, None, ts, ts)
+            t = TradeTick(sym, px, sz, side, None, ts, ts, self._venue_tag[src])
             for on in venues:
                 on(t)
             self._answers(ts, base + delivered)
@@ -287,6 +295,14 @@ class Driver:
             self._emit_book(src, *carry)
         self._book_carry.clear()
 
+    def _release_book(self, ts: int) -> None:
+        """Book groups carried over from earlier chunks are complete once data stamped after
+        them arrives: deliver them now, not at the end of the data."""
+        for src, carry in sorted(self._book_carry.items()):
+            if carry[0] < ts:
+                del self._book_carry[src]
+                self._emit_book(src, *carry)
+
     def _emit_book(self, src: int, ts: int, deltas: list, snap: bool) -> None:
         sym = self.sources[src].symbol
         self._before(ts, self.md_done)
@@ -295,7 +311,7 @@ class Driver:
             handlers, flows = self._live(src, ts)
             if not flows:
                 return
-        u = BookUpdate(sym, tuple(deltas), snap, ts, ts)
+        u = BookUpdate(sym, tuple(deltas), snap, ts, ts, self._venue_tag[src])
         for on in handlers:
             on(u)
         self._answers(ts, self.md_done)

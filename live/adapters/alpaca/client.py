@@ -330,6 +330,8 @@ class AlpacaAdapter:
 
     async def _on_data(self, msg: Any) -> None:
         for event in parse.parse_market_data(msg, self._instrument_of, _now()):
+            if hasattr(event, "venue"):
+                event.venue = self.name  # why: this venue's market (smart order routing)
             await self._emit(event)  # type: ignore[misc]
 
     async def _on_data_state(self, connected: bool) -> None:

@@ -255,3 +255,34 @@ def test_live_process_shuts_down_cleanly_on_sigterm(tmp_path):
     assert summary["trading_state"] == "HALTED"
     assert summary["cancels"] == 1  # the resting sell, canceled on the way out
     assert replay(tmp_path / "run").ok
+
+
+@pytest.mark.timeout(60)
+def test_live_algo_order_uses_execution_defaults_reports_tca_and_replays(tmp_path):
+    cfg = write_config(
+        tmp_path,
+        execution={"default_algo": "twap", "algos": {"twap": {"duration": "2s", "slices": 4}}},
+    )
+    orders = tmp_path / "orders.yaml"
+    orders.write_text(
+        yaml.safe_dump(
+            {
+                "orders": [
+                    {
+                        "at": "+0.2s",
+                        "id": "p",
+                        "symbol": "USDJPY",
+                        "side": "buy",
+                        "quantity": 40000,
+                        "type": "market",
+                        "algo": {},
+                    },
+                ]
+            }
+        )
+    )
+    result = live_command(cfg, orders, "3s", False, tmp_path / "run", True)
+    tca = result.summary["tca"]
+    assert len(tca) == 1 and tca[0]["algo"] == "twap" and tca[0]["children"] == 4
+    assert result.summary["positions"] == {"USDJPY": 40000}
+    assert replay(tmp_path / "run").ok

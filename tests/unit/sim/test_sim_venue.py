@@ -196,3 +196,29 @@ def test_venue_kill_switch_flattens_through_the_sim():
     _log, k, _ = run(data, acts)
     assert k.portfolio.positions["X"].qty == 0
     assert k.risk.state == TradingState.HALTED
+
+
+def test_driver_delivers_a_book_group_when_later_data_arrives_not_at_the_end():
+    from sim_helpers import book
+
+    seen = []
+
+    class Watch(Log):
+        def on_book(self, u):
+            seen.append(("book", u.ts_event))
+
+        def on_trade(self, t):
+            seen.append(("trade", t.ts_event))
+
+    snapshot = book((0, 1, 99, 5, 1), (0, -1, 101, 5, 1))  # one group: the whole file
+    prints = trades((1, 100, 1), (2, 100, 1), source=1)
+    inst = Instrument("X", "0.01", "1")
+    clock = SimClock(T0 - S)
+    broker = SimBroker("sim", [inst], {"X": "book"}, clock)
+    kernel = Kernel(clock, [inst], {"sim": broker}, None)
+    kernel.add_strategy(Watch([]))
+    snapshot.source, prints.source = 0, 1
+    Driver(kernel, clock, [broker], [Source("book", "X"), Source("trades", "X")], None).run(
+        merge([[snapshot], [prints]])
+    )
+    assert seen == [("book", T0), ("trade", T0 + S), ("trade", T0 + 2 * S)]
