@@ -110,7 +110,9 @@ def live_command(
         kernel, journal, unsent = rec.kernel, rec.journal, rec.unsent
         kernel.clock = clock
     else:
-        store = SqliteStore.create(path, {"config": cfg.name, "live": True})
+        store = SqliteStore.create(
+            path, {"config": cfg.name, "live": True, "scenario_dir": str(cfg.base_dir.resolve())}
+        )
         journal = Journal(store, block_records=1024)
         start = clock.now_ns()
         journal.append((IN, TAG_RUN, live_header(cfg, orders, start)))
@@ -218,7 +220,6 @@ def live_header(cfg: LiveConfig, orders: list[dict[str, Any]], start_ns: int) ->
     return {
         "format": 1,
         "scenario": cfg.name,
-        "scenario_dir": str(cfg.base_dir.resolve()),
         "seed": cfg.seed,
         "start_ns": start_ns,
         "currency": cfg.currency,

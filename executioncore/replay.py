@@ -262,8 +262,11 @@ def open_journal(path: str | Path) -> SqliteStore:
     return SqliteStore.open(p)
 
 
-def build_kernel(header: dict[str, Any], journal: Any, clock: Any = None) -> tuple[Kernel, Any]:
-    """The kernel a run header describes, with listening venue ports."""
+def build_kernel(
+    header: dict[str, Any], journal: Any, clock: Any = None, base_dir: str | Path = "."
+) -> tuple[Kernel, Any]:
+    """The kernel a run header describes, with listening venue ports. ``base_dir``: where the
+    run's strategy files are (the journal's meta keeps it, outside the digest)."""
     instruments = [
         Instrument(
             i["symbol"],
@@ -299,7 +302,7 @@ def build_kernel(header: dict[str, Any], journal: Any, clock: Any = None) -> tup
         header.get("strategy"),
         header.get("orders") or [],
         header["start_ns"],
-        Path(header.get("scenario_dir", ".")),
+        Path(header.get("scenario_dir", base_dir)),
     ):
         kernel.add_strategy(strategy)
     if header.get("execution"):
@@ -336,7 +339,7 @@ def replay(path: str | Path) -> ReplayReport:
     try:
         report.recorded_digest = store.last_digest()
         stream = _Stream(read_records(store.blocks()))
-        _drive(stream, report)
+        _drive(stream, report, base_dir=_base_dir(store))
     except JournalCorrupt as exc:
         report.error = f"the journal was altered: {exc}"
     except Divergence as d:
@@ -357,6 +360,7 @@ def _drive(
     comparer: _Comparer | None = None,
     finish: bool = True,
     clock: Any = None,
+    base_dir: str | Path = ".",
 ) -> tuple[Kernel, Any, dict[str, Any]]:
     """Re-feed every recorded input. ``finish``: a replay (stop the kernel at the end and
     compute the digest); otherwise a recovery (the kernel goes on living)."""
@@ -366,7 +370,7 @@ def _drive(
     header = header_rec[2]
     comparer = comparer or _Comparer(stream, report)
     comparer.append(header_rec)
-    kernel, clock = build_kernel(header, comparer, clock)
+    kernel, clock = build_kernel(header, comparer, clock, base_dir)
     data = _DataEvents(header)
     md_count = 0
     on_event = kernel.on_event
@@ -464,6 +468,12 @@ class Recovered:
     records: int
 
 
+def _base_dir(store: SqliteStore) -> str:
+    """Where the run's scenario or config lived (older journals kept it in the header)."""
+    value = store.meta().get("scenario_dir")
+    return value if isinstance(value, str) else "."
+
+
 def recover(store: SqliteStore, clock: Any) -> Recovered:
     """Rebuild the kernel of a crashed run from its journal (checking every output on the
     way); new records append to the same journal."""
@@ -471,7 +481,9 @@ def recover(store: SqliteStore, clock: Any) -> Recovered:
     journal = Journal.resume(store, list(store.blocks()))
     stream = _Stream(read_records(store.blocks()))
     comparer = _Comparer(stream, report, journal, recovering=True)
-    kernel, clock, header = _drive(stream, report, comparer, finish=False, clock=clock)
+    kernel, clock, header = _drive(
+        stream, report, comparer, finish=False, clock=clock, base_dir=_base_dir(store)
+    )
     kernel.journal = journal
     kernel._jrec = journal.append
     unsent = [decode(r)[1] for r in comparer.beyond if r[0] == OUT and r[1] in _COMMAND_TAGS]

@@ -130,7 +130,15 @@ def prepare(scenario: Scenario, seed: int | None = None, out_dir: Path | None = 
     ]
     run_dir.mkdir(parents=True, exist_ok=True)
     store = SqliteStore.create(
-        run_dir / "journal", {"scenario": scenario.name, "seed": seed, "version": __version__}
+        run_dir / "journal",
+        {
+            "scenario": scenario.name,
+            "seed": seed,
+            "version": __version__,
+            # why: where strategy files are found again on replay; kept out of the digested
+            # header so a run's digest does not depend on where the project was cloned
+            "scenario_dir": str(scenario.base_dir.resolve()),
+        },
     )
     journal = Journal(store)
     journal.append((IN, TAG_RUN, run_header(scenario, seed, start_ns)))
@@ -371,7 +379,6 @@ def run_header(scenario: Scenario, seed: int, start_ns: int) -> dict[str, Any]:
         "format": 1,
         "version": __version__,
         "scenario": scenario.name,
-        "scenario_dir": str(scenario.base_dir.resolve()),
         "seed": seed,
         "start_ns": start_ns,
         "currency": scenario.currency,

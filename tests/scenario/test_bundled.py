@@ -111,3 +111,15 @@ def _wider(self):
     inst = self.ctx.instrument(self.symbol)
     self._lots = inst.qty_to_lots(self.quantity) * 2
     self._cap = self._lots * 10
+
+
+def test_digest_does_not_depend_on_where_the_project_lives(results, tmp_path):
+    """A fresh clone elsewhere must give the golden digest: no path enters the digest."""
+    import shutil
+
+    moved = tmp_path / "elsewhere" / "scenarios"
+    shutil.copytree(SCENARIOS, moved)
+    for name in ("demo", "usdjpy_orders"):
+        result = prepare(load_scenario(moved / f"{name}.yaml"), out_dir=tmp_path / name).execute()
+        assert result.summary["digest"] == results[name].summary["digest"]
+        assert replay(result.run_dir).ok
