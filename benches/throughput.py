@@ -23,6 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import executioncore  # noqa: F401  (before pyarrow: it picks Arrow's memory pool)
+
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
@@ -66,7 +68,11 @@ def run(workload: str, data_dir: Path, max_events: int | None, journal_on: bool)
     clock = SimClock(0)
     broker = SimBroker("sim", [inst], {"XYZ": kind}, clock)
     tmp = tempfile.TemporaryDirectory()
-    journal = Journal(SqliteStore.create(Path(tmp.name) / "journal")) if journal_on else None
+    journal = (
+        Journal(SqliteStore.create(Path(tmp.name) / "journal", durable=False))
+        if journal_on
+        else None
+    )
     kernel = Kernel(clock, [inst], {"sim": broker}, journal, journal_market_data=False)
     kernel.add_strategy(strategy)
     source = Source(kind, "XYZ", MINUTE_NS if kind == "bars" else 0)

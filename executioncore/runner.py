@@ -139,6 +139,7 @@ def prepare(scenario: Scenario, seed: int | None = None, out_dir: Path | None = 
             # header so a run's digest does not depend on where the project was cloned
             "scenario_dir": str(scenario.base_dir.resolve()),
         },
+        durable=False,  # why: a backtest is reproduced by running it again
     )
     journal = Journal(store)
     journal.append((IN, TAG_RUN, run_header(scenario, seed, start_ns)))

@@ -88,6 +88,7 @@ class InvalidModify(RuntimeError):
 
 _NEEDS_LIMIT = frozenset({OrderType.LIMIT, OrderType.STOP_LIMIT, OrderType.LIT})
 _NEEDS_STOP = frozenset({OrderType.STOP, OrderType.STOP_LIMIT, OrderType.MIT, OrderType.LIT})
+_PLAIN_TYPES = (OrderType.MARKET, OrderType.LIMIT)
 TRIGGERED_TYPES = frozenset(
     {OrderType.STOP, OrderType.STOP_LIMIT, OrderType.TRAILING_STOP, OrderType.MIT, OrderType.LIT}
 )
@@ -310,6 +311,30 @@ class Order:
 
 def validate(order: Order) -> None:
     """Check an order's request fields; raise a typed ``InvalidOrder`` on the first problem."""
+    if (
+        type(order.side) is Side
+        and type(order.order_type) is OrderType
+        and type(order.time_in_force) is TimeInForce
+        and type(order.quantity) is int
+        and order.quantity > 0
+        and order.stop_ticks is None
+        and order.trail_ticks is None
+        and order.trail_ppm is None
+        and order.expire_ns is None
+        and order.display_lots is None
+        and not order.post_only
+        and order.time_in_force is not TimeInForce.GTD
+        and type(order.client_order_id) is str
+        and order.client_order_id
+    ):
+        # why: the common order (a plain market or limit) takes the short way; anything
+        # else, or anything wrong, goes through every check below
+        otype = order.order_type
+        limit = order.limit_ticks
+        if otype is OrderType.MARKET and limit is None:
+            return
+        if otype is OrderType.LIMIT and type(limit) is int:
+            return
     oid = order.client_order_id
     if not isinstance(oid, str) or not oid:
         raise InvalidOrder("client_order_id must be a non-empty string", "INVALID_ID")

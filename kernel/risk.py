@@ -82,6 +82,7 @@ class RiskConfig:
         return cfg
 
 
+_ACTIVE = TradingState.ACTIVE
 _MONEY_KEYS = {"max_order_value"}
 _FRACTION_KEYS = {"max_position_pct", "daily_loss_limit", "price_collar_pct"}
 _COUNT_KEYS = {"max_daily_orders", "max_orders_per_second", "max_consecutive_rejects"}
@@ -208,6 +209,17 @@ class RiskGuard:
     def pre_trade(self, order, portfolio, oms, now_ns: int) -> str | None:  # type: ignore[no-untyped-def]
         """The first reason to refuse ``order``, or None to let it go."""
         cfg = self.config
+        if (
+            self.state == _ACTIVE
+            and not order.reduce_only
+            and cfg.max_orders_per_second is None
+            and cfg.max_daily_orders is None
+            and cfg.max_order_value is None
+            and cfg.price_collar_pct is None
+            and cfg.max_position_pct is None
+            and cfg.daily_loss_limit is None
+        ):
+            return None  # why: no limit is set and trading is on: nothing can refuse it
         symbol = order.symbol
         side = order.side
         pos = portfolio.positions[symbol].qty

@@ -38,6 +38,9 @@ def bar_path(o: int, h: int, low: int, c: int) -> list[int]:
 def on_bar(m: RecordedMarket, open_ns: int, o: int, h: int, low: int, c: int, now: int) -> None:
     """Run one bar through the market ``m`` (the bar closes at ``now``)."""
     m.now = now
+    if m.idle:
+        m.last_bar_close = c  # why: nothing of ours here: the bar only moves the clock
+        return
     if m.next_open is not None and open_ns >= m.next_open:
         m._open_auction(o)
     _activate(m, open_ns, o)

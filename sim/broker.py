@@ -91,6 +91,8 @@ class SimBroker:
         self._outage_marks.sort()
         self.down = False
         self.has_outages = bool(self._outage_marks)
+        # why: without jitter the latencies are constants: no model call per message
+        self._fixed: tuple[int, int] | None = getattr(self.latency, "fixed", None)
         self.wake_ns = NEVER
         self._refresh_wake()
 
@@ -110,7 +112,8 @@ class SimBroker:
         self._send(ARRIVE_MODIFY, cmd)
 
     def _send(self, kind: int, cmd: Any) -> None:
-        due = self.clock.now_ns() + self.latency.order_ns()
+        fixed = self._fixed
+        due = self.clock.now_ns() + (fixed[0] if fixed is not None else self.latency.order_ns())
         if due < self._last_in:
             due = self._last_in  # why: FIFO: a later command never overtakes an earlier one
         self._last_in = due
@@ -156,8 +159,9 @@ class SimBroker:
 
     def _answer(self, events: list, now: int) -> None:
         latency = self.latency
+        fixed = self._fixed
         for ev in events:
-            due = now + latency.response_ns()
+            due = now + (fixed[1] if fixed is not None else latency.response_ns())
             if due < self._last_out:
                 due = self._last_out
             self._last_out = due
@@ -183,6 +187,8 @@ class SimBroker:
         if self._outage_marks:
             wake = self._outage_marks[0][0]
         for market in self.markets.values():
+            if not market.expiries:
+                continue
             w = market.next_wakeup()
             if w is not None and w < wake:
                 wake = w
@@ -198,6 +204,11 @@ class SimBroker:
             from sim.bars import on_bar
 
             def bar(b, open_ns: int) -> None:  # type: ignore[no-untyped-def]
+                if market.idle:
+                    # why: nothing of ours in this market: the bar only moves its clock
+                    market.now = b.ts_event
+                    market.last_bar_close = b.close_ticks
+                    return
                 on_bar(
                     market,
                     open_ns,

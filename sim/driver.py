@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from kernel.clock import SimClock
 from kernel.codec import IN, TAG_CHUNK, TAG_MDPOS
-from kernel.events import Bar, BookUpdate, QuoteTick, TradeTick
+from kernel.events import Bar, BookUpdate, OrderEvent, QuoteTick, TradeTick
 from kernel.journal import Journal
 from kernel.kernel import Kernel
 from sim.broker import NEVER, SimBroker
@@ -151,6 +151,10 @@ class Driver:
         cols = chunk.cols
         bsz = _sizes(cols["bid_sz"])
         asz = _sizes(cols["ask_sz"])
+        if len(self.brokers) == 1 and len(venues) == 1:
+            rows = zip(chunk.ts.tolist(), cols["bid"].tolist(), cols["ask"].tolist(), bsz, asz)
+            self._quotes_one_venue(rows, sym, venues[0], self._venue_tag[src], len(chunk))
+            return
         kernel_on = self.kernel.on_quote
         clock = self.clock
         due = self._due
@@ -180,6 +184,29 @@ class Driver:
                 drain(ts, False)
             kernel_on(q)
         self.md_done = base + len(chunk)
+
+    def _quotes_one_venue(self, rows, sym, on, vtag, n) -> None:  # type: ignore[no-untyped-def]
+        """One venue sees the quotes (the common backtest): its queue, wake-up and the
+        kernel's timers are checked inline (the hot loop of a quote backtest)."""
+        kernel_on = self.kernel.on_quote
+        clock = self.clock
+        drain = self._drain
+        broker = self.brokers[0]
+        bq = broker.queue
+        th = self.kernel.timers._heap
+        base = self.md_done
+        for i, (ts, bid, ask, bs, az) in enumerate(rows):
+            if (bq and bq[0][0] <= ts) or broker.wake_ns < ts or (th and th[0][0] <= ts):
+                self.md_done = base + i
+                drain(ts, False)
+            clock._now_ns = ts  # why: data is in time order (the readers check it, merge keeps it)
+            q = QuoteTick(sym, bid, ask, bs, az, ts, ts, vtag)
+            on(q)
+            if bq and bq[0][0] <= ts:
+                self.md_done = base + i
+                drain(ts, False)
+            kernel_on(q)
+        self.md_done = base + n
 
     def _quotes_with_outages(self, chunk: Chunk) -> None:
         src = chunk.source
@@ -250,13 +277,15 @@ class Driver:
             cols["close"].tolist(),
             cols["volume"].tolist(),
         )
+        if not self._faulty:
+            self._bars_fast(rows, sym, interval, venues, open_list, base)
+            return
         delivered = 0
         for i, (ts, o, h, low, c, v) in enumerate(rows):
             self._before(ts, base + delivered)
-            if self._faulty:
-                venues, flows = self._live(src, ts)
-                if not flows:
-                    continue
+            venues, flows = self._live(src, ts)
+            if not flows:
+                continue
             bar = Bar(sym, o, h, low, c, v if v >= 0 else 0, interval, ts, ts)
             open_ns = open_list[i] if open_list is not None else ts - interval
             for on in venues:
@@ -265,6 +294,57 @@ class Driver:
             self.kernel.on_bar(bar)
             delivered += 1
         self.md_done = base + delivered
+
+    def _bars_fast(self, rows, sym, interval, venues, open_list, base) -> None:  # type: ignore[no-untyped-def]
+        """``_bars`` without outages: every row is delivered (the hot loop of a bar backtest)."""
+        kernel_on = self.kernel.on_bar
+        clock = self.clock
+        due = self._due
+        drain = self._drain
+        answers = self._answers
+        brokers = self.brokers
+        if len(brokers) == 1 and len(venues) == 1:
+            self._bars_one_venue(rows, sym, interval, venues[0], open_list, base)
+            return
+        i = 0
+        for ts, o, h, low, c, v in rows:
+            if due(ts):
+                self.md_done = base + i
+                drain(ts, False)
+            clock._now_ns = ts
+            bar = Bar(sym, o, h, low, c, v if v >= 0 else 0, interval, ts, ts)
+            if venues:
+                open_ns = open_list[i] if open_list is not None else ts - interval
+                for on in venues:
+                    on(bar, open_ns)
+                answers(ts, base + i)
+            kernel_on(bar)
+            i += 1
+        self.md_done = base + i
+
+    def _bars_one_venue(self, rows, sym, interval, on, open_list, base) -> None:  # type: ignore[no-untyped-def]
+        """One venue sees the bars (the common backtest): its queue, wake-up and the kernel's
+        timers are checked inline."""
+        kernel_on = self.kernel.on_bar
+        clock = self.clock
+        drain = self._drain
+        broker = self.brokers[0]
+        bq = broker.queue
+        th = self.kernel.timers._heap
+        i = 0
+        for ts, o, h, low, c, v in rows:
+            if (bq and bq[0][0] <= ts) or broker.wake_ns < ts or (th and th[0][0] <= ts):
+                self.md_done = base + i
+                drain(ts, False)
+            clock._now_ns = ts
+            bar = Bar(sym, o, h, low, c, v if v >= 0 else 0, interval, ts, ts)
+            on(bar, open_list[i] if open_list is not None else ts - interval)
+            if bq and bq[0][0] <= ts:
+                self.md_done = base + i
+                drain(ts, False)
+            kernel_on(bar)
+            i += 1
+        self.md_done = base + i
 
     def _book(self, chunk: Chunk) -> None:
         """Rows with the same timestamp form one ``BookUpdate`` (carried across chunks)."""
@@ -340,6 +420,9 @@ class Driver:
 
     def _drain(self, limit: int, wake_inclusive: bool) -> None:
         """Handle every message, timer and wake-up due by ``limit`` in time order."""
+        if len(self.brokers) == 1:
+            self._drain_one(limit, wake_inclusive)
+            return
         kernel = self.kernel
         clock = self.clock
         while True:
@@ -379,6 +462,51 @@ class Driver:
             elif wake_ok and wake_b is not None:
                 clock.advance_to(wake_ts)
                 wake_b.wake(wake_ts)
+            else:
+                return
+
+    def _drain_one(self, limit: int, wake_inclusive: bool) -> None:
+        """``_drain`` with one venue: the same order of things, fewer lookups."""
+        kernel = self.kernel
+        clock = self.clock
+        broker = self.brokers[0]
+        q = broker.queue
+        th = kernel.timers._heap
+        process = broker.process
+        on_event = kernel.on_event
+        on_order_event = kernel.on_order_event
+        order_event = OrderEvent
+        pop = heapq.heappop
+        while True:
+            timer_ts = NEVER
+            if th:
+                t = kernel.next_timer_ns()
+                if t is not None:
+                    timer_ts = t
+            wake_ts = broker.wake_ns
+            wake_ok = wake_ts < limit or (wake_inclusive and wake_ts == limit)
+            if q:
+                msg_ts = q[0][0]
+                if msg_ts <= limit and msg_ts <= timer_ts and (msg_ts <= wake_ts or not wake_ok):
+                    entry = pop(q)
+                    if msg_ts > clock._now_ns:
+                        clock._now_ns = msg_ts
+                    event = process(entry)
+                    if event is not None:
+                        if self._md_marked != self.md_done:
+                            self._mark()
+                        if isinstance(event, order_event):
+                            on_order_event(event)
+                        else:
+                            on_event(event)
+                    continue
+            if timer_ts <= limit and (timer_ts <= wake_ts or not wake_ok):
+                clock.advance_to(timer_ts)
+                self._mark()
+                kernel.run_timers()
+            elif wake_ok:
+                clock.advance_to(wake_ts)
+                broker.wake(wake_ts)
             else:
                 return
 

@@ -66,6 +66,13 @@ class ConstantLatency:
             return 0
         return int(self._rng.integers(0, self._jitter + 1))
 
+    @property
+    def fixed(self) -> tuple[int, int] | None:
+        """``(order_ns, response_ns)`` when there is no jitter (nothing to draw), else None."""
+        if not self._jitter or self._rng is None:
+            return self._order, self._response
+        return None
+
     def order_ns(self) -> int:
         return self._order + self._draw()
 

@@ -71,6 +71,13 @@ _TRIGGERED_TYPES = frozenset(
 _AS_MARKET = frozenset({OrderType.MARKET, OrderType.STOP, OrderType.TRAILING_STOP, OrderType.MIT})
 _MAKER = Liquidity.MAKER
 _TAKER = Liquidity.TAKER
+_GTC = TimeInForce.GTC
+_DAY = TimeInForce.DAY
+_GTD = TimeInForce.GTD
+_IOC = TimeInForce.IOC
+_FOK = TimeInForce.FOK
+_OPG = TimeInForce.OPG
+_CLS = TimeInForce.CLS
 
 
 class VOrder:
@@ -287,7 +294,8 @@ class RecordedMarket:
             vo.book_order = None
 
     def _cancel_now(self, vo: VOrder) -> None:
-        self._detach(vo)
+        if vo.book_order is None:
+            self._detach(vo)  # why: a resting order is in none of the waiting lists
         self._close(vo)
         self._emit(OrderCanceled(vo.oid, self.now, self.now))
 
@@ -324,11 +332,13 @@ class RecordedMarket:
             self._emit(OrderRejected(vo.oid, reason, now, now))
             return
         self.orders[vo.oid] = vo
-        self._emit(OrderAccepted(vo.oid, vo.vid, now, now))
-        self._schedule_expiry(vo, now)
-        if vo.tif == TimeInForce.OPG:
+        self.out.append(OrderAccepted(vo.oid, vo.vid, now, now))
+        tif = vo.tif
+        if tif is not _GTC and tif is not _IOC and tif is not _FOK:
+            self._schedule_expiry(vo, now)
+        if tif is _OPG:
             self.opg.append(vo)
-        elif vo.tif == TimeInForce.CLS:
+        elif tif is _CLS:
             self.cls.append(vo)
         elif self.kind == "bars":
             self.bar_wait.append(vo)
@@ -344,11 +354,12 @@ class RecordedMarket:
             return "DUPLICATE_CLIENT_ORDER_ID"
         if vo.reduce_only and (self.position == 0 or (self.position > 0) == (vo.side > 0)):
             return "REDUCE_ONLY"
-        if vo.tif == TimeInForce.GTD and vo.expire_ns is not None and vo.expire_ns <= now:
+        tif = vo.tif
+        if tif is _GTD and vo.expire_ns is not None and vo.expire_ns <= now:
             return "GTD_EXPIRED"
-        if vo.tif == TimeInForce.OPG and (self.session is None or self.session.is_open(now)):
+        if tif is _OPG and (self.session is None or self.session.is_open(now)):
             return "OPG_AFTER_OPEN" if self.session is not None else "NO_SESSION"
-        if vo.tif == TimeInForce.CLS and self.session is None:
+        if tif is _CLS and self.session is None:
             return "NO_SESSION"
         if vo.post_only and self.kind != "bars" and self._crosses(vo.side, vo.limit):  # type: ignore[arg-type]
             return "POST_ONLY_WOULD_TAKE"
@@ -429,17 +440,18 @@ class RecordedMarket:
     # --- execution ----------------------------------------------------------------------------
     def _execute(self, vo: VOrder, arriving: bool) -> None:
         """Fill what the current market allows (taker), then rest, wait or cancel the rest."""
-        limit = vo.working_limit
+        limit = None if vo.otype in _AS_MARKET else vo.limit
         if self._self_trade(vo, limit):
             self._cancel_now(vo)
             return
-        if vo.tif == TimeInForce.FOK and self._fillable(vo.side, limit) < vo.leaves:
+        tif = vo.tif
+        if tif is _FOK and self._fillable(vo.side, limit) < vo.qty - vo.filled:
             self._cancel_now(vo)
             return
         self._take(vo, limit)
         if vo.closed:
             return
-        if vo.tif in (TimeInForce.IOC, TimeInForce.FOK) or self._would_self_trade(vo, limit):
+        if tif is _IOC or tif is _FOK or self._would_self_trade(vo, limit):
             # why: what is left would meet our own resting order next: cancel the newest
             self._cancel_now(vo)
         elif limit is None:
@@ -514,7 +526,7 @@ class RecordedMarket:
 
     def _rest(self, vo: VOrder) -> None:
         price: int = vo.limit  # type: ignore[assignment]
-        bo = BookOrder(vo.oid, vo.side, price, vo.leaves, vo.display, owner=vo, seq=self._seq)
+        bo = BookOrder(vo.oid, vo.side, price, vo.qty - vo.filled, vo.display, vo, self._seq)
         vo.book_order = bo
         if self.queue_position:
             level = self.book.side(vo.side).level(price)

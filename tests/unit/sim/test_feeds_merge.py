@@ -126,7 +126,48 @@ def test_chunk_encode_decode_round_trip(kind, columns):
     assert back.ts.tolist() == ts.tolist()
     assert {k: v.tolist() for k, v in back.cols.items()} == {k: v.tolist() for k, v in cols.items()}
     assert back.encode() == data
-    assert len(data) == 16 + 8 * len(ts) * (len(names) + 1)
+    assert len(data) <= 16 + (17 + 8 * len(ts)) * (len(names) + 1)
+
+
+@given(st.lists(int64s, min_size=1, max_size=30))
+def test_chunk_decodes_the_plain_int64_version_1(values):
+    """Journals written before the narrow encoding still replay."""
+    import struct
+
+    n = len(values)
+    names = CHUNK_COLUMNS["trades"]
+    arrays = [np.array(values, dtype=np.int64)] * (len(names) + 1)
+    data = struct.pack("<4sBBHQ", b"ECCK", 1, 2, len(names), n) + b"".join(
+        a.astype("<i8").tobytes() for a in arrays
+    )
+    back = Chunk.decode("trades", "S", 0, data)
+    assert back.ts.tolist() == values
+    assert all(col.tolist() == values for col in back.cols.values())
+
+
+def test_chunk_encoding_is_narrow_for_market_data():
+    """Prices near each other, small sizes, timestamps in small steps: ~12 bytes a row, not 40."""
+    n = 10_000
+    rng = np.random.default_rng(7)
+    ts = 1_700_000_000_000_000_000 + np.cumsum(rng.integers(1, 200_000_000, n))
+    bid = 9_700 + np.cumsum(rng.integers(-2, 3, n))
+    chunk = Chunk(
+        "quotes",
+        "S",
+        0,
+        ts.astype(np.int64),
+        {
+            "bid": bid,
+            "ask": bid + 1,
+            "bid_sz": rng.integers(1, 500, n),
+            "ask_sz": np.full(n, -1, dtype=np.int64),
+        },
+    )
+    data = chunk.encode()
+    assert len(data) < 16 + 5 * 17 + n * (4 + 2 + 1 + 2 + 1)
+    back = Chunk.decode("quotes", "S", 0, data)
+    assert back.ts.tolist() == chunk.ts.tolist()
+    assert back.cols["ask_sz"].tolist() == [-1] * n
 
 
 def test_chunk_encode_ignores_dict_order_and_dtype_of_views():
@@ -139,9 +180,14 @@ def test_chunk_encode_ignores_dict_order_and_dtype_of_views():
 def test_chunk_encode_layout_is_documented_header_then_columns():
     c = make_chunk(0, [1], [2], "book")
     data = c.encode()
-    assert data[:4] == b"ECCK" and data[4] == 1 and data[5] == 4
+    assert data[:4] == b"ECCK" and data[4] == 2 and data[5] == 4
     assert int.from_bytes(data[6:8], "little") == 4 and int.from_bytes(data[8:16], "little") == 1
-    assert data[16:24] == (1).to_bytes(8, "little") and data[24:32] == (2).to_bytes(8, "little")
+    # ts: width 1, first value 1, minimum difference 0, then the one difference (0)
+    assert data[16] == 1 and int.from_bytes(data[17:25], "little") == 1
+    assert int.from_bytes(data[25:33], "little", signed=True) == 0 and data[33] == 0
+    # side: width 1, first 0 (unused), minimum 2, then 2 - 2
+    assert data[34] == 1 and int.from_bytes(data[43:51], "little", signed=True) == 2
+    assert data[51] == 0
 
 
 @pytest.mark.parametrize(
