@@ -31,10 +31,10 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 bench: $(STAMP)
-	$(BIN)/python benches/run_throughput.py
+	$(BIN)/python benches/run_throughput.py $(BENCH_ARGS)
 
 bench-peers: $(STAMP)
-	$(BIN)/python benches/peers.py
+	$(BIN)/python benches/peers.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .hypothesis .benchmarks

@@ -57,13 +57,20 @@ def _limited(stream, n: int | None):  # type: ignore[no-untyped-def]
         yield chunk
 
 
-def run(workload: str, data_dir: Path, max_events: int | None, journal_on: bool) -> dict:
+def run(
+    workload: str,
+    data_dir: Path,
+    max_events: int | None,
+    journal_on: bool,
+    quotes: str = "quotes_1m.parquet",
+    bars: str = "bars_200k.parquet",
+) -> dict:
     inst = Instrument("XYZ", "0.01", "1")
     if workload == "W3":
-        spec = DataSpec("bars", "XYZ", data_dir / "bars_200k.parquet", interval_ns=MINUTE_NS)
+        spec = DataSpec("bars", "XYZ", data_dir / bars, interval_ns=MINUTE_NS)
         kind, strategy = "bars", SmaCross()
     else:
-        spec = DataSpec("quotes", "XYZ", data_dir / "quotes_1m.parquet")
+        spec = DataSpec("quotes", "XYZ", data_dir / quotes)
         kind, strategy = "quotes", (NullQuotes() if workload == "W1" else QuoteMaker())
     clock = SimClock(0)
     broker = SimBroker("sim", [inst], {"XYZ": kind}, clock)
@@ -113,11 +120,16 @@ def main() -> None:
         "--data", type=Path, default=Path(tempfile.gettempdir()) / "ec-bench-data" / "reference"
     )
     ap.add_argument("--max-events", type=int)
+    ap.add_argument("--quotes", default="quotes_1m.parquet", help="quotes file in --data")
+    ap.add_argument("--bars", default="bars_200k.parquet", help="bars file in --data")
     ap.add_argument("--no-journal", action="store_true")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
-    reference_data(args.data)
-    result = run(args.workload, args.data, args.max_events, not args.no_journal)
+    if (args.quotes, args.bars) == ("quotes_1m.parquet", "bars_200k.parquet"):
+        reference_data(args.data)
+    result = run(
+        args.workload, args.data, args.max_events, not args.no_journal, args.quotes, args.bars
+    )
     if args.json:
         print(json.dumps(result))
     else:

@@ -391,7 +391,11 @@ class Kernel:
             self._risk_notice("FLATTEN_REJECTED", f"{order.client_order_id}: {event.reason}")
         elif kind == K_CANCEL_REJECTED and order.client_order_id in self._must_cancel:
             self._retry_cancel(order)
-        owner = self._owner_of(order)
+        owner = None
+        if order.algo_id is not None:
+            owner = self._algos.get(order.algo_id)
+        if owner is None:
+            owner = self._order_owners.get(order.strategy_id)
         if owner is not None:
             owner(event)
 

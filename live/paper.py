@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import heapq
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -111,7 +110,7 @@ class SimPaperAdapter:
         while True:
             q = broker.queue
             if q and q[0][0] <= upto and (q[0][0] <= broker.wake_ns or broker.wake_ns > upto):
-                entry = heapq.heappop(q)
+                entry = broker.pop()
                 self.clock.advance_to(entry[0])
                 if entry[2] == DELIVER:
                     await self._emit(entry[3])  # type: ignore[misc]

@@ -14,6 +14,7 @@ disconnect (``VenueStatus``) and, at the end, come back reconciled.
 from __future__ import annotations
 
 import heapq
+from collections import deque
 from collections.abc import Iterable
 from typing import Any
 
@@ -62,7 +63,8 @@ class SimBroker:
         self.latency = latency or ConstantLatency()
         self.faults = faults or Faults()
         self.session = session
-        self.queue: list[tuple[int, int, int, Any]] = []
+        self.queue: list[tuple[int, int, int, Any]] | deque[tuple[int, int, int, Any]] = []
+        self.fifo = False  # the queue is a deque in due order (see ``use_fifo``)
         self._seq = 0
         self._last_in = 0
         self._last_out = 0
@@ -96,6 +98,25 @@ class SimBroker:
         self.wake_ns = NEVER
         self._refresh_wake()
 
+    def use_fifo(self) -> bool:
+        """Make the message queue a plain FIFO when that is the same order as the heap's.
+
+        With one constant latency for commands and answers (no jitter) and the clock only
+        moving forward (the sim driver), every message is due at the time it was sent plus the
+        same constant, so due times never decrease and arrival order is ``(due, seq)`` order:
+        a deque gives the same sequence as the heap without its cost. Call before anything is
+        queued; returns whether the queue is now a FIFO."""
+        fixed = self._fixed
+        if not self.fifo and not self.queue and fixed is not None and fixed[0] == fixed[1]:
+            self.queue = deque()
+            self.fifo = True
+        return self.fifo
+
+    def pop(self) -> tuple[int, int, int, Any]:
+        """The next message (the earliest due; ties in the order they were sent)."""
+        q = self.queue
+        return q.popleft() if self.fifo else heapq.heappop(q)  # type: ignore[union-attr,arg-type]
+
     def _next_id(self, kind: str) -> str:
         n = self._n[kind] + 1
         self._n[kind] = n
@@ -118,7 +139,10 @@ class SimBroker:
             due = self._last_in  # why: FIFO: a later command never overtakes an earlier one
         self._last_in = due
         self._seq += 1
-        heapq.heappush(self.queue, (due, self._seq, kind, cmd))
+        if self.fifo:
+            self.queue.append((due, self._seq, kind, cmd))
+        else:
+            heapq.heappush(self.queue, (due, self._seq, kind, cmd))  # type: ignore[arg-type]
 
     # --- the driver's side ----------------------------------------------------------------------
     def process(self, entry: tuple[int, int, int, Any]) -> Any:
@@ -167,7 +191,10 @@ class SimBroker:
             self._last_out = due
             ev.ts_init = due
             self._seq += 1
-            heapq.heappush(self.queue, (due, self._seq, DELIVER, ev))
+            if self.fifo:
+                self.queue.append((due, self._seq, DELIVER, ev))
+            else:
+                heapq.heappush(self.queue, (due, self._seq, DELIVER, ev))  # type: ignore[arg-type]
 
     def wake(self, now: int) -> None:
         """Expiries, closing auctions and outage boundaries due at ``now``."""

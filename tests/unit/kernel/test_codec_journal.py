@@ -138,6 +138,17 @@ def test_encode_decode_submit_order_round_trips_order_fields():
     assert back.order.status == OrderStatus.INITIALIZED
 
 
+def test_encode_submit_order_fields_follow_order_fields_with_enums_as_plain_ints():
+    cmd = submit_example()
+    record = encode(OUT, cmd)
+    assert record[4:] == tuple(getattr(cmd.order, name) for name in codec.ORDER_FIELDS)
+    # plain ints pack to the same bytes as the enums, on MessagePack's fast path
+    assert all(type(v) is not Side and type(v) is not Contingency for v in record)
+    assert msgpack.packb(record) == msgpack.packb(
+        (*record[:4], *(getattr(cmd.order, n) for n in codec.ORDER_FIELDS))
+    )
+
+
 def test_encode_submit_order_snapshots_the_order_at_encode_time():
     order = bracket_child()
     record = encode(OUT, SubmitOrder(order, "SIM", T0))

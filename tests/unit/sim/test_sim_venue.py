@@ -222,3 +222,19 @@ def test_driver_delivers_a_book_group_when_later_data_arrives_not_at_the_end():
         merge([[snapshot], [prints]])
     )
     assert seen == [("book", T0), ("trade", T0 + S), ("trade", T0 + 2 * S)]
+
+
+def test_driver_restores_the_garbage_collector_threshold_after_a_run():
+    import gc
+
+    before = gc.get_threshold()
+    seen = []
+
+    def probe(c):
+        seen.append(gc.get_threshold()[0])
+        c.limit("X", BUY, 1, 100)
+
+    log, _k, _ = run([quotes((0, 100, 102, 5, 5), (5, 100, 102, 5, 5))], [(1, probe)])
+    assert seen and seen[0] >= 50_000  # raised while the run goes on
+    assert gc.get_threshold() == before
+    assert log.kinds() == ["Accepted"]

@@ -1,0 +1,155 @@
+"""``make bench``: the reference workloads through ExecutionCore, medians against the targets.
+
+    python benches/run_throughput.py [--data DIR] [--runs N] [--json FILE]
+
+Each measurement is ``benches/throughput.py`` in a fresh process (so peak RSS is the run's own),
+one untimed warm-up and then ``--runs`` timed runs; the table shows the medians. Rows: W1 replay
+(1M quotes), W2 market maker on the first 100k quotes and on all 1M (linear cost: the two rates
+should agree), W2 100k without the journal (what journaling costs), W3 SMA bars (200k bars).
+The data is the reference generator's (``gen_workload.py``, seed 20240102), written once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from workloads import reference_data  # noqa: E402
+
+DEFAULT_DATA = Path(tempfile.gettempdir()) / "ec-bench-data" / "reference"
+
+# (key, workload, max_events, journal)
+CASES = [
+    ("W1", "W1", None, True),
+    ("W2-100k", "W2", 100_000, True),
+    ("W2-100k-nojournal", "W2", 100_000, False),
+    ("W2-1M", "W2", None, True),
+    ("W3", "W3", None, True),
+]
+
+TARGETS = {
+    "W1": "≥ 1,000,000/s, RSS < 150 MB",
+    "W2-1M": "≥ 300,000/s; within 10% of 100k",
+    "W2-100k-nojournal": "journal costs ≤ 15%",
+    "W3": "≥ 400,000/s; 7,740 / −100 / +340.00",
+}
+
+
+def run_once(workload: str, data: Path, max_events: int | None, journal: bool) -> dict:
+    """One run of ``throughput.py`` in its own process; its JSON result."""
+    cmd = [sys.executable, str(HERE / "throughput.py"), workload, "--data", str(data), "--json"]
+    if max_events is not None:
+        cmd += ["--max-events", str(max_events)]
+    if not journal:
+        cmd.append("--no-journal")
+    out = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if out.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed:\n{out.stderr[-2000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def measure(
+    workload: str, data: Path, max_events: int | None, journal: bool, runs: int, warmup: bool
+) -> dict:
+    """Median of ``runs`` timed runs (after one warm-up); the run results are kept too."""
+    if warmup:
+        run_once(workload, data, max_events, journal)
+    results = [run_once(workload, data, max_events, journal) for _ in range(runs)]
+    med = dict(results[0])
+    for key in ("seconds", "events_per_s", "peak_rss_mb"):
+        med[key] = statistics.median(r[key] for r in results)
+    med["runs"] = runs
+    med["all_events_per_s"] = [r["events_per_s"] for r in results]
+    return med
+
+
+def verdicts(rows: dict[str, dict]) -> dict[str, str]:
+    """Target met or not, per row (only rows that have a target)."""
+    out: dict[str, str] = {}
+    w1 = rows.get("W1")
+    if w1:
+        ok = w1["events_per_s"] >= 1_000_000 and w1["peak_rss_mb"] < 150
+        out["W1"] = "met" if ok else "missed"
+    w2s, w2l = rows.get("W2-100k"), rows.get("W2-1M")
+    if w2s and w2l:
+        linear = abs(w2l["events_per_s"] / w2s["events_per_s"] - 1) <= 0.10
+        fast = w2l["events_per_s"] >= 300_000
+        out["W2-1M"] = (
+            f"{'met' if fast else 'missed'} (rate); "
+            f"{'linear' if linear else 'not linear'} "
+            f"({w2l['events_per_s'] / w2s['events_per_s']:.2f}x the 100k rate)"
+        )
+    nj = rows.get("W2-100k-nojournal")
+    if w2s and nj:
+        cost = w2s["seconds"] / nj["seconds"] - 1
+        out["W2-100k-nojournal"] = (
+            f"journal costs {cost:.0%}: {'met' if cost <= 0.15 else 'missed'}"
+        )
+    w3 = rows.get("W3")
+    if w3:
+        exact = (w3["orders"], w3["final_position"], w3["pnl"]) == (7740, -100, 340.0)
+        fast = w3["events_per_s"] >= 400_000
+        out["W3"] = f"{'met' if fast else 'missed'} (rate); {'exact' if exact else 'NOT EXACT'}"
+    return out
+
+
+def table(rows: dict[str, dict]) -> str:
+    verdict = verdicts(rows)
+    head = (
+        f"{'case':<20} {'events':>10} {'seconds':>8} {'events/s':>11} {'RSS MB':>7} "
+        f"{'orders':>8} {'cancels':>8} {'fills':>7} {'position':>9} {'pnl':>14}  target / verdict"
+    )
+    lines = [head, "-" * len(head)]
+    for key, r in rows.items():
+        target = TARGETS.get(key, "")
+        note = f"{target} — {verdict[key]}" if key in verdict else target
+        lines.append(
+            f"{key:<20} {r['events']:>10,} {r['seconds']:>8.3f} {r['events_per_s']:>11,.0f} "
+            f"{r['peak_rss_mb']:>7.1f} {r['orders']:>8,} {r['cancels']:>8,} {r['fills']:>7,} "
+            f"{r['final_position']:>9,} {r['pnl']:>14,.2f}  {note}"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    ap.add_argument("--runs", type=int, default=3, help="timed runs per case (median)")
+    ap.add_argument("--no-warmup", action="store_true")
+    ap.add_argument("--only", help="comma-separated cases: " + ", ".join(c[0] for c in CASES))
+    ap.add_argument("--json", type=Path, help="also write the results here")
+    args = ap.parse_args()
+    if args.runs < 1:
+        ap.error("--runs must be at least 1")
+    only = set(args.only.split(",")) if args.only else None
+    print(f"reference data in {args.data} (generated once)", file=sys.stderr)
+    reference_data(args.data)
+    rows: dict[str, dict] = {}
+    for key, workload, max_events, journal in CASES:
+        if only is not None and key not in only:
+            continue
+        t0 = time.perf_counter()
+        rows[key] = measure(workload, args.data, max_events, journal, args.runs, not args.no_warmup)
+        print(
+            f"  {key}: {rows[key]['events_per_s']:,.0f} events/s "
+            f"(runs {rows[key]['all_events_per_s']}, {time.perf_counter() - t0:.0f} s)",
+            file=sys.stderr,
+        )
+    print(table(rows))
+    if args.json is not None:
+        args.json.write_text(json.dumps({"rows": rows, "verdicts": verdicts(rows)}, indent=2))
+
+
+if __name__ == "__main__":
+    main()

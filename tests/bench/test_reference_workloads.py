@@ -1,0 +1,115 @@
+"""The reference workloads (``benches/throughput.py``) give the reference results on the
+100k-quote / 20k-bar prefix of the generator's stream: the benchmark measures the right thing.
+
+W3 must match ``ref_sma.py --fill next-open`` exactly (739 orders, final +100, P&L +5,578.00);
+W2 must match NautilusTrader's order flow on the same quotes (31,092 orders, 19,072 cancels,
+final +24,653, P&L 37,671.60: the fill rules agree on position and cash); the journal being on
+or off changes nothing but the time.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "benches"))
+
+import throughput  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    out = tmp_path_factory.mktemp("workload")
+    subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benches" / "gen_workload.py"),
+            "--rows",
+            "100000",
+            "--bars",
+            "20000",
+            "--out-dir",
+            str(out),
+            "--seed",
+            "20240102",
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    return out
+
+
+def run(data, workload, journal=True, max_events=None):
+    return throughput.run(
+        workload, data, max_events, journal, "quotes_100k.parquet", "bars_20k.parquet"
+    )
+
+
+def test_w3_is_the_exact_integer_reference_with_next_open_fills(data):
+    r = run(data, "W3")
+    assert r["events"] == 20_000
+    assert (r["orders"], r["fills"], r["final_position"], r["pnl"]) == (739, 739, 100, 5578.0)
+
+
+def test_w2_matches_the_reference_order_flow(data):
+    r = run(data, "W2")
+    assert r["events"] == 100_000
+    assert (r["orders"], r["cancels"], r["final_position"], r["pnl"]) == (
+        31_092,
+        19_072,
+        24_653,
+        37_671.6,
+    )
+
+
+def test_w2_gives_the_same_result_without_the_journal(data):
+    a = run(data, "W2", journal=True, max_events=20_000)
+    b = run(data, "W2", journal=False, max_events=20_000)
+    keys = ("events", "orders", "cancels", "fills", "final_position", "pnl")
+    assert [a[k] for k in keys] == [b[k] for k in keys]
+    assert a["journal"] and not b["journal"]
+
+
+def test_w1_sees_every_quote_and_trades_nothing(data):
+    r = run(data, "W1")
+    assert r["events"] == 100_000
+    assert (r["orders"], r["fills"], r["final_position"]) == (0, 0, 0)
+
+
+def test_throughput_cli_prints_one_json_object(data):
+    out = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benches" / "throughput.py"),
+            "W3",
+            "--data",
+            str(data),
+            "--bars",
+            "bars_20k.parquet",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    import json
+
+    result = json.loads(out.stdout)
+    for key in (
+        "workload",
+        "events",
+        "seconds",
+        "events_per_s",
+        "orders",
+        "cancels",
+        "fills",
+        "final_position",
+        "pnl",
+        "peak_rss_mb",
+    ):
+        assert key in result, key
+    assert result["workload"] == "W3-bars-sma" and result["orders"] == 739
