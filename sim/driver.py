@@ -27,7 +27,7 @@ from kernel.codec import IN, TAG_CHUNK, TAG_MDPOS
 from kernel.events import Bar, BookUpdate, OrderEvent, QuoteTick, TradeTick
 from kernel.journal import Journal
 from kernel.kernel import Kernel
-from sim.broker import NEVER, SimBroker
+from sim.broker import DELIVER, NEVER, SimBroker
 from sim.feeds import Chunk
 
 _GC_GEN0 = 50_000
@@ -510,14 +510,21 @@ class Driver:
                 if t is not None:
                     timer_ts = t
             wake_ts = broker.wake_ns
-            wake_ok = wake_ts < limit or (wake_inclusive and wake_ts == limit)
             if q:
                 msg_ts = q[0][0]
-                if msg_ts <= limit and msg_ts <= timer_ts and (msg_ts <= wake_ts or not wake_ok):
+                if (
+                    msg_ts <= limit
+                    and msg_ts <= timer_ts
+                    and (
+                        msg_ts <= wake_ts
+                        or not (wake_ts < limit or (wake_inclusive and wake_ts == limit))
+                    )
+                ):
                     entry = pop()
                     if msg_ts > clock._now_ns:
                         clock._now_ns = msg_ts
-                    event = process(entry)
+                    # an answer is delivered as it is; a command is handled by the venue
+                    event = entry[3] if entry[2] == DELIVER else process(entry)
                     if event is not None:
                         if self._md_marked != self.md_done:
                             self._mark()
@@ -526,6 +533,7 @@ class Driver:
                         else:
                             on_event(event)
                     continue
+            wake_ok = wake_ts < limit or (wake_inclusive and wake_ts == limit)
             if timer_ts <= limit and (timer_ts <= wake_ts or not wake_ok):
                 clock.advance_to(timer_ts)
                 self._mark()

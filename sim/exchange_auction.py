@@ -120,7 +120,7 @@ def _sell_priority(r: Rec) -> tuple[bool, int, int]:
 def _uncross(eng: MatchingEngine, collected: list[Rec], now: int, out: list) -> None:
     parts = list(collected)
     for side in (eng._bids, eng._asks):
-        for level in side.levels.values():
+        for level in side.iter_levels():
             parts.extend(o for o in level.queue if o.live)
     buys = [r for r in parts if r.side == BUY]
     sells = [r for r in parts if r.side != BUY]

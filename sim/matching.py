@@ -222,7 +222,7 @@ class MatchingCore:
         need = rec.qty - rec.filled
         limit, side, owner = rec.price, rec.side, rec.owner
         stp = self._stp if owner is not None else STP_NONE
-        for level in opp.levels.values():  # type: ignore[attr-defined]
+        for level in opp.iter_levels():  # type: ignore[attr-defined]
             p = level.price
             if limit is not None and (p > limit if side == BUY else p < limit):
                 return False
