@@ -177,7 +177,16 @@ def main() -> None:
         t0 = time.perf_counter()
         key = (workload, max_events)
         if key not in ours:
-            ours[key] = measure(workload, root / "data", max_events, True, args.runs, True)
+            small = max_events is not None  # the 100k file, as the peer reads
+            ours[key] = measure(
+                workload,
+                root / ("data-small" if small else "data"),
+                None,
+                True,
+                args.runs,
+                True,
+                "quotes_100k.parquet" if small else None,
+            )
         result = peer_measure(root, peer, script, pargs, folder, args.runs)
         rows.append({"case": case, "peer": peer, "peer_result": result, "ours": ours[key]})
         log(
