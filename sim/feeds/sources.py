@@ -133,7 +133,7 @@ class ParquetSource:
         self._next_row = 1
         try:
             # why: buffer_size streams each column chunk instead of loading a row group whole
-            self.file = pq.ParquetFile(str(path), buffer_size=1 << 20, pre_buffer=False)
+            self.file = pq.ParquetFile(str(path), buffer_size=1 << 16, pre_buffer=False)
         except FileNotFoundError:
             raise DataError(path, "file not found") from None
         except (pa.ArrowInvalid, OSError) as exc:

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 KINDS = ("quotes", "trades", "bars", "book")
 ON_BAD_ROW = ("error", "skip")
-DEFAULT_CHUNK_ROWS = 65536
+DEFAULT_CHUNK_ROWS = 16384
 MAX_EXAMPLES = 20
 
 _UNIT_NS = {

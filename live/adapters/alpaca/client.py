@@ -41,7 +41,13 @@ from kernel.rng import named_stream
 from kernel.units import Instrument
 from live.adapters.alpaca import parse
 from live.adapters.alpaca.config import AlpacaConfig
-from live.adapters.alpaca.errors import AlpacaError, NotFound, ServerError, Unsupported
+from live.adapters.alpaca.errors import (
+    AlpacaError,
+    NotFound,
+    ServerError,
+    Unsupported,
+    is_duplicate_client_order_id,
+)
 from live.adapters.alpaca.http import AlpacaHttp, TransportError
 from live.adapters.alpaca.stream import StreamClient
 from live.adapters.base import Emit
@@ -100,6 +106,7 @@ class AlpacaAdapter:
         self.acked: set[str] = set()
         self.closed: set[tuple[str, str]] = set()
         self.last_fill_at: str | None = None
+        self._submitting: set[str] = set()  # client order ids with a submission in flight
         self.counts = {
             "submits": 0,
             "found_after_timeout": 0,
@@ -219,6 +226,16 @@ class AlpacaAdapter:
         return alpaca_coid.split("~r", 1)[0]
 
     async def _submit(self, order: Any) -> None:
+        coid = order.client_order_id
+        if coid in self._submitting:
+            return  # why: one submission per order at a time; a second would meet the first
+        self._submitting.add(coid)
+        try:
+            await self._submit_once(order)
+        finally:
+            self._submitting.discard(coid)
+
+    async def _submit_once(self, order: Any) -> None:
         await self.ready.wait()
         coid = order.client_order_id
         inst = self.instruments[order.symbol]
@@ -247,6 +264,15 @@ class AlpacaAdapter:
                     await self._put(OrderRejected(coid, "VENUE_UNREACHABLE", _now(), _now()))
                     return
             except AlpacaError as exc:
+                if is_duplicate_client_order_id(exc):
+                    # why: the venue already has this order (an earlier attempt whose answer
+                    # was lost): it is working there, not rejected; take its state
+                    try:
+                        resp = await self.http.order_by_client_id(coid)
+                        self.counts["found_after_timeout"] += 1
+                        break
+                    except AlpacaError:
+                        pass
                 self.counts["rejected"] += 1
                 await self._put(
                     OrderRejected(coid, f"HTTP {exc.status}: {exc.message}", _now(), _now())
@@ -403,7 +429,11 @@ class AlpacaAdapter:
             try:
                 resp = await self.http.order_by_client_id(self._current_coid(coid))
             except NotFound:
-                if order.status.name == "SUBMITTED" and coid not in self.alpaca_id:
+                if (
+                    order.status.name == "SUBMITTED"
+                    and coid not in self.alpaca_id
+                    and coid not in self._submitting
+                ):
                     # why: journaled and maybe never sent (a crash, a lost request): send it now;
                     # the client order id makes a second copy impossible
                     self.counts["resent"] += 1

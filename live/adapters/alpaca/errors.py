@@ -146,6 +146,13 @@ def _int_or_none(value: str | None) -> int | None:
         return None
 
 
+def is_duplicate_client_order_id(exc: AlpacaError) -> bool:
+    """Alpaca's answer to a second order with a client order id it already has (422, code
+    40010001, "client_order_id must be unique"; the code alone is shared by other 422s)."""
+    text = exc.message.lower()
+    return exc.status == 422 and "client_order_id" in text and "unique" in text
+
+
 class Unsupported(ValueError):
     """A kernel order field Alpaca has no equivalent for; ``field`` names it."""
 

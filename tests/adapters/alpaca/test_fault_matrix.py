@@ -17,9 +17,10 @@ def test_fault_matrix_no_lost_fill_no_duplicate_positions_match(tmp_path, monkey
     monkeypatch.setenv("EC_TEST_SECRET", SECRET)
     r = run_session(tmp_path, kind, seed)
     c = r.consistency
-    assert not c.lost, f"lost fills {c.lost}"
-    assert not c.duplicated, f"fills counted twice {c.duplicated}"
-    assert not c.duplicate_orders, f"orders placed twice {c.duplicate_orders}"
-    assert not c.mismatches, c.mismatches
-    assert r.injected > 0, f"no {kind} fault was injected: the test would prove nothing"
-    assert c.venue_fills >= 5
+    why = f"{kind} seed {seed}: {c} injected={r.injected} orders={r.orders} adapter={r.adapter}"
+    assert not c.lost, f"lost fills {c.lost}; {why}"
+    assert not c.duplicated, f"fills counted twice {c.duplicated}; {why}"
+    assert not c.duplicate_orders, f"orders placed twice {c.duplicate_orders}; {why}"
+    assert not c.mismatches, why
+    assert r.injected > 0, f"no {kind} fault was injected: the test would prove nothing; {why}"
+    assert c.venue_fills >= 5, why
