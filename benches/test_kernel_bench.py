@@ -138,3 +138,63 @@ def test_bench_journal_record_with_flush(benchmark):
     fill = OrderFilled("b-1", "V-1", "t1", "AAPL", 1, 18_725, 40, 1, 12, 3, 3)
     benchmark(journal.record, 0, fill)
     assert journal.count > 0 or journal.pending > 0
+
+
+def _kernel_with_working_order(journal: Journal | None):
+    """A kernel with risk limits on (the daily-loss watch runs on every fill) and one huge
+    working buy order, so each benchmark call is one partial fill through the whole kernel."""
+    from kernel.clock import SimClock
+    from kernel.kernel import Kernel
+    from kernel.risk import RiskConfig
+    from kernel.strategy import Strategy
+    from kernel.units import Instrument
+
+    class Port:
+        name = "SIM"
+
+        def submit(self, cmd):
+            pass
+
+        def cancel(self, cmd):
+            pass
+
+        def modify(self, cmd):
+            pass
+
+    clock = SimClock(1)
+    risk = RiskConfig.from_mapping({"max_order_value": 10**15, "daily_loss_limit": 0.5})
+    inst = Instrument("AAPL", "0.01", "1")
+    kernel = Kernel(clock, [inst], {"SIM": Port()}, journal, starting_cash=10**15, risk=risk)
+    strategy = Strategy("bench")
+    ctx = kernel.add_strategy(strategy)
+    order = ctx.submit("AAPL", Side.BUY, 10**9, OrderType.LIMIT, limit_ticks=18_725)
+    kernel.on_order_event(OrderAccepted(order.client_order_id, "V", 2, 2))
+    return kernel, order
+
+
+def _bench_fill(benchmark, journal: Journal | None) -> None:
+    kernel, order = _kernel_with_working_order(journal)
+    oid = order.client_order_id
+    fills = iter(
+        [OrderFilled(oid, "V", f"t{i}", "AAPL", 1, 18_725, 1, 1, 12, 3, 3) for i in range(10**6)]
+    )
+    on_event = kernel.on_order_event
+    calls = [0]
+
+    def one():
+        calls[0] += 1
+        on_event(next(fills))
+
+    benchmark.pedantic(one, rounds=20_000, iterations=1, warmup_rounds=100)
+    assert order.filled_lots == calls[0] > 0
+    assert kernel.portfolio.positions["AAPL"].qty == calls[0]
+
+
+def test_bench_kernel_fill_end_to_end(benchmark):
+    # OMS + order state machine + position and P&L + risk bookkeeping (loss watch), no journal
+    _bench_fill(benchmark, None)
+
+
+def test_bench_kernel_fill_end_to_end_journaled(benchmark):
+    # the same with the journal on (the default): the fill is encoded and buffered
+    _bench_fill(benchmark, Journal(NullSink()))
