@@ -24,7 +24,19 @@ from typing import Any
 from executioncore.runner import build_strategies
 from executioncore.store import SqliteStore, StoreError
 from kernel.clock import SimClock
-from kernel.codec import IN, OUT, TAG_CHUNK, TAG_MDPOS, TAG_RUN, TAG_SUBMIT, TAGS, decode, normalize
+from kernel.codec import (
+    IN,
+    OUT,
+    TAG_CHUNK,
+    TAG_MDPOS,
+    TAG_RUN,
+    TAG_SUBMIT,
+    TAG_SUBMIT_PLAIN,
+    TAGS,
+    decode,
+    expand,
+    normalize,
+)
 from kernel.commands import CancelOrder, ModifyOrder
 from kernel.events import Bar, BookUpdate, QuoteTick, TimerFired, TradeTick
 from kernel.journal import Journal, JournalCorrupt, read_records
@@ -141,9 +153,13 @@ class _Comparer:
                 "the replay produced a record the journal does not have",
             )
         if expected != got:
-            raise Divergence(
-                self.stream.index, expected, got, "the replay differs from the journal"
-            )
+            if expand(expected) != expand(got):
+                raise Divergence(
+                    self.stream.index, expected, got, "the replay differs from the journal"
+                )
+            # the same order in the other submit form (a journal from before the plain form):
+            # the replayed journal keeps the recorded bytes, so the digests still agree
+            record = expected
         self.report.records += 1
         if got[0] == OUT:
             self.report.outputs += 1
@@ -484,10 +500,9 @@ def recover(store: SqliteStore, clock: Any) -> Recovered:
     kernel, clock, header = _drive(
         stream, report, comparer, finish=False, clock=clock, base_dir=_base_dir(store)
     )
-    kernel.journal = journal
-    kernel._jrec = journal.append
+    kernel.attach_journal(journal)
     unsent = [decode(r)[1] for r in comparer.beyond if r[0] == OUT and r[1] in _COMMAND_TAGS]
     return Recovered(kernel, clock, header, journal, unsent, report.records)
 
 
-_COMMAND_TAGS = {TAGS[CancelOrder], TAGS[ModifyOrder], TAG_SUBMIT}
+_COMMAND_TAGS = {TAGS[CancelOrder], TAGS[ModifyOrder], TAG_SUBMIT, TAG_SUBMIT_PLAIN}

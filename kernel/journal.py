@@ -26,26 +26,28 @@ import msgpack
 from kernel.codec import encode
 
 VERSION_TAG = b"executioncore-journal-v2-msgpack"
-_pack_fast = msgpack.Packer(use_bin_type=True, autoreset=True).pack
 EXT_BIGINT = 1  # an int outside 64 bits, as its decimal text
-_INT_MIN = -(1 << 63)
-_INT_MAX = (1 << 64) - 1
 
 
-def _widen(value: Any) -> Any:
-    if type(value) is int and not _INT_MIN <= value <= _INT_MAX:
+def _wide(value: Any) -> Any:
+    # msgpack calls this for what it cannot pack itself, ints beyond 64 bits included
+    if isinstance(value, int):
         return msgpack.ExtType(EXT_BIGINT, str(value).encode("ascii"))
-    if isinstance(value, (tuple, list)):
-        return tuple(_widen(v) for v in value)
-    return value
+    raise TypeError(f"cannot journal a value of type {type(value).__name__}: {value!r}")
 
 
-def _pack(records: list) -> bytes:
-    """MessagePack of ``records``; ints beyond 64 bits (rare) become exact extension values."""
-    try:
-        return _pack_fast(records)
-    except OverflowError:
-        return _pack_fast([_widen(r) for r in records])
+pack_record = msgpack.Packer(use_bin_type=True, autoreset=True, default=_wide).pack
+"""The MessagePack bytes of one record; ints beyond 64 bits (rare) become exact extension
+values."""
+
+
+def _array_header(count: int) -> bytes:
+    """The MessagePack array header for ``count`` items."""
+    if count < 16:
+        return bytes((0x90 | count,))
+    if count < 65536:
+        return b"\xdc" + count.to_bytes(2, "big")
+    return b"\xdd" + count.to_bytes(4, "big")
 
 
 def _ext_hook(code: int, data: bytes) -> Any:
@@ -122,7 +124,13 @@ class _Digest:
 class Journal:
     """Append records; every ``block_records`` records a block goes to the sink.
 
-    ``append`` is O(1) (a list append); encoding and hashing happen per block in ``flush``.
+    ``append`` packs the record at once (MessagePack bytes, kept in a list until the block is
+    written: compact, and nothing for the garbage collector to walk); hashing and writing
+    happen per block in ``flush``. The kernel's hot path skips the Python frame:
+    ``raw_append(pack_record(record))``, both C calls (``raw_append`` is the buffer's own
+    ``list.append``); records appended that way are cut into a block by the next ``append``,
+    ``maybe_flush`` or ``flush``, so a host that uses it calls one of those regularly. Where
+    blocks are cut never changes the digest.
     """
 
     __slots__ = (
@@ -134,6 +142,8 @@ class Journal:
         "_next_index",
         "_sink",
         "count",
+        "pack",
+        "raw_append",
     )
 
     def __init__(
@@ -143,7 +153,11 @@ class Journal:
         self._block_records = max(1, block_records)
         self._block_bytes = block_bytes
         self._blob_bytes = 0  # bytes of blobs buffered: a block is also cut at block_bytes
-        self._buf: list[tuple] = []
+        # why: one list for the journal's life (``flush`` empties it), so ``raw_append`` stays
+        # bound to it; item 0 is kept for the block's array header
+        self._buf: list[bytes] = [b""]
+        self.raw_append = self._buf.append
+        self.pack = pack_record
         self._digest = _Digest()
         self._next_index = 0
         self.count = 0  # records written to blocks so far
@@ -163,8 +177,8 @@ class Journal:
     def append(self, record: tuple) -> None:
         """Append one record (a tuple of ints, str, None, bool, bytes and nested tuples)."""
         buf = self._buf
-        buf.append(record)
-        if len(buf) >= self._block_records:
+        buf.append(pack_record(record))
+        if len(buf) > self._block_records:
             self.flush()
 
     def append_blob(self, head: tuple, blob: bytes) -> None:
@@ -175,25 +189,42 @@ class Journal:
         if self._blob_bytes >= self._block_bytes:
             self.flush()
 
+    def maybe_flush(self) -> None:
+        """Write a block if ``block_records`` records are buffered (after ``raw_append``)."""
+        if len(self._buf) > self._block_records:
+            self.flush()
+
+    @property
+    def block_records(self) -> int:
+        return self._block_records
+
+    @property
+    def buffer(self) -> list[bytes]:
+        """The list ``raw_append`` appends to (item 0 is reserved; ``len(buffer) - 1`` records
+        are pending); read-only by contract."""
+        return self._buf
+
     def record(self, direction: int, obj: Any) -> None:
         """Encode an event or command and append it."""
         self.append(encode(direction, obj))
 
     @property
     def pending(self) -> int:
-        return len(self._buf)
+        return len(self._buf) - 1
 
     def flush(self) -> None:
-        """Encode, hash and hand the buffered records to the sink as one block."""
+        """Hash the buffered records and hand them to the sink as one block."""
         buf = self._buf
-        if not buf:
+        n = len(buf) - 1
+        if not n:
             return
-        body = _pack(buf)
-        self._digest.update(body, len(buf))
-        block = JournalBlock(self._next_index, self.count, len(buf), body, self._digest.digest())
+        buf[0] = _array_header(n)
+        body = b"".join(buf)
+        self._digest.update(body, n)
+        block = JournalBlock(self._next_index, self.count, n, body, self._digest.digest())
         self._next_index += 1
-        self.count += len(buf)
-        self._buf = []
+        self.count += n
+        del buf[1:]
         self._blob_bytes = 0
         self._sink.write_block(block)
 
@@ -218,10 +249,7 @@ def _records(block: JournalBlock) -> tuple:
         raise JournalCorrupt(f"block {block.index} cannot be decoded") from None
     if not isinstance(records, tuple) or len(records) != block.count:
         raise JournalCorrupt(f"block {block.index} does not hold {block.count} records")
-    if (
-        block.body[: _header_len(block.count)]
-        != _pack_fast([None] * block.count)[: _header_len(block.count)]
-    ):
+    if block.body[: _header_len(block.count)] != _array_header(block.count):
         raise JournalCorrupt(f"block {block.index} has a malformed header")
     return records
 

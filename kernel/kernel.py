@@ -172,7 +172,11 @@ class Kernel:
         self._halted_for_the_day = False
         self._must_cancel: dict[str, int] = {}  # orders the guard canceled -> attempts so far
         self._disconnected: set[str] = set()
-        self._jrec = journal.append if journal is not None else None
+        self._jrec: Callable[[Any], None] | None = None
+        self._jpack: Callable[[tuple], Any] = tuple
+        self._jbuf: list[Any] = []
+        self._jblock = 0
+        self.attach_journal(journal)
         self._journal_md = journal_market_data and journal is not None
         self._enc = codec.ENCODERS
         self._dispatch: dict[type, Callable[[Any], None]] = {
@@ -252,6 +256,23 @@ class Kernel:
             gen = self._ids[owner_id] = OrderIdGenerator(owner_id, self.id_prefix)
         return gen.next_id()
 
+    def attach_journal(self, journal: Journal | None) -> None:
+        """Write to ``journal`` from now on (``None``: journal nothing)."""
+        self.journal = journal
+        # the journal's list append itself (a C call on every order event); blocks are cut at
+        # each venue event and by the host (the sim driver per data chunk, the live runner per
+        # commit)
+        # (a stand-in with ``append`` only, such as replay's comparer, cuts its own blocks)
+        raw = getattr(journal, "raw_append", None)
+        if raw is not None:
+            self._jrec, self._jpack = raw, journal.pack  # type: ignore[union-attr]
+            self._jbuf, self._jblock = journal.buffer, journal.block_records  # type: ignore[union-attr]
+        else:
+            # why: ``tuple`` of a tuple is that tuple: the stand-in gets the record as it is
+            self._jrec = journal.append if journal is not None else None
+            self._jpack = tuple
+            self._jbuf, self._jblock = [], 1 << 62
+
     def start(self) -> None:
         for s in list(self.strategies.values()):
             s.on_start()
@@ -273,7 +294,7 @@ class Kernel:
 
     def on_quote(self, q: QuoteTick) -> None:
         if self._journal_md:
-            self._jrec(self._enc[QuoteTick](_IN, q))  # type: ignore[misc]
+            self._jrec(self._jpack(self._enc[QuoteTick](_IN, q)))  # type: ignore[misc]
         self.stats.md_events += 1
         sym = q.symbol
         self._markets[sym].last_quote = q
@@ -288,7 +309,7 @@ class Kernel:
 
     def on_trade(self, t: TradeTick) -> None:
         if self._journal_md:
-            self._jrec(self._enc[TradeTick](_IN, t))  # type: ignore[misc]
+            self._jrec(self._jpack(self._enc[TradeTick](_IN, t)))  # type: ignore[misc]
         self.stats.md_events += 1
         sym = t.symbol
         self._markets[sym].last_trade = t
@@ -303,7 +324,7 @@ class Kernel:
 
     def on_bar(self, b: Bar) -> None:
         if self._journal_md:
-            self._jrec(self._enc[Bar](_IN, b))  # type: ignore[misc]
+            self._jrec(self._jpack(self._enc[Bar](_IN, b)))  # type: ignore[misc]
         self.stats.md_events += 1
         sym = b.symbol
         self._markets[sym].last_bar = b
@@ -316,7 +337,7 @@ class Kernel:
 
     def on_book(self, u: BookUpdate) -> None:
         if self._journal_md:
-            self._jrec(self._enc[BookUpdate](_IN, u))  # type: ignore[misc]
+            self._jrec(self._jpack(self._enc[BookUpdate](_IN, u)))  # type: ignore[misc]
         self.stats.md_events += 1
         market = self._markets[u.symbol]
         if market.book is None:
@@ -346,7 +367,9 @@ class Kernel:
     def on_order_event(self, event: Any) -> None:
         """Apply a venue's order event: OMS, positions, risk, links, then the owner's callback."""
         if self._jrec is not None:
-            self._jrec(self._enc[type(event)](_IN, event))
+            self._jrec(self._jpack(self._enc[type(event)](_IN, event)))
+            if len(self._jbuf) > self._jblock:
+                self.journal.flush()  # type: ignore[union-attr]
         if self.clock.now_ns() >= self._next_day_ns:
             self._roll_day()
         oms = self.oms
@@ -435,7 +458,7 @@ class Kernel:
     def on_venue_status(self, event: VenueStatus) -> None:
         """A venue went down (-> REDUCING) or came back reconciled (-> ACTIVE if it was)."""
         if self._jrec is not None:
-            self._jrec(self._enc[VenueStatus](_IN, event))
+            self._jrec(self._jpack(self._enc[VenueStatus](_IN, event)))
         risk = self.risk
         if not event.connected:
             self._disconnected.add(event.venue)
@@ -455,7 +478,7 @@ class Kernel:
     def on_operator(self, event: OperatorAction) -> None:
         """An operator's command (journaled as an input, so a replay repeats it)."""
         if self._jrec is not None:
-            self._jrec(self._enc[OperatorAction](_IN, event))
+            self._jrec(self._jpack(self._enc[OperatorAction](_IN, event)))
         action = event.action
         if action == "halt":
             self.set_trading_state(TradingState.HALTED, event.reason)
@@ -491,7 +514,7 @@ class Kernel:
         ts, handle, (owner, name) = entry
         ev = TimerFired(owner, name, handle, ts, now)
         if self._jrec is not None:
-            self._jrec(self._enc[TimerFired](_IN, ev))
+            self._jrec(self._jpack(self._enc[TimerFired](_IN, ev)))
         handler = self._timer_owners.get(owner)
         if handler is not None:
             handler(ev)
@@ -551,7 +574,7 @@ class Kernel:
         self.stats.orders += 1
         cmd = SubmitOrder(order, venue, now)
         if self._jrec is not None:
-            self._jrec(self._enc[SubmitOrder](_OUT, cmd))
+            self._jrec(self._jpack(self._enc[SubmitOrder](_OUT, cmd)))
         self.venues[venue].submit(cmd)
 
     def _deny(self, order: Order, reason: str) -> None:
@@ -560,7 +583,7 @@ class Kernel:
         self.oms.apply(ev)
         self.stats.denied += 1
         if self._jrec is not None:
-            self._jrec(self._enc[OrderDenied](_OUT, ev))
+            self._jrec(self._jpack(self._enc[OrderDenied](_OUT, ev)))
         if self.oms.actions:
             self._run_actions()
         owner = self._owner_of(order)
@@ -581,7 +604,7 @@ class Kernel:
         self.oms.apply(OrderPendingCancel(client_order_id, now, now))
         cmd = CancelOrder(client_order_id, order.symbol, order.venue or "", now)
         if self._jrec is not None:
-            self._jrec(self._enc[CancelOrder](_OUT, cmd))
+            self._jrec(self._jpack(self._enc[CancelOrder](_OUT, cmd)))
         self.venues[cmd.venue].cancel(cmd)
 
     def _cancel_local(self, order: Order) -> None:
@@ -589,7 +612,7 @@ class Kernel:
         ev = OrderCanceled(order.client_order_id, now, now)
         self.oms.apply(ev)
         if self._jrec is not None:
-            self._jrec(self._enc[OrderCanceled](_OUT, ev))
+            self._jrec(self._jpack(self._enc[OrderCanceled](_OUT, ev)))
         if self.oms.actions:
             self._run_actions()
         owner = self._owner_of(order)
@@ -642,7 +665,7 @@ class Kernel:
             now,
         )
         if self._jrec is not None:
-            self._jrec(self._enc[ModifyOrder](_OUT, cmd))
+            self._jrec(self._jpack(self._enc[ModifyOrder](_OUT, cmd)))
         self.venues[cmd.venue].modify(cmd)
 
     def cancel_all(self, symbol: str | None = None, strategy_id: str | None = None) -> None:
@@ -793,7 +816,7 @@ class Kernel:
         ev = TradingStateChanged(int(old), int(new), reason, now, now)
         self.risk_events.append((now, f"STATE_{new.name}", reason))
         if self._jrec is not None:
-            self._jrec(self._enc[TradingStateChanged](_OUT, ev))
+            self._jrec(self._jpack(self._enc[TradingStateChanged](_OUT, ev)))
 
     def set_trading_state(self, state: TradingState, reason: str = "OPERATOR") -> None:
         """Move the trading state by hand (an operator resuming after a halt)."""
@@ -806,7 +829,7 @@ class Kernel:
         now = self.clock.now_ns()
         self.risk_events.append((now, code, detail))
         if self._jrec is not None:
-            self._jrec(self._enc[RiskEvent](_OUT, RiskEvent(code, detail, now, now)))
+            self._jrec(self._jpack(self._enc[RiskEvent](_OUT, RiskEvent(code, detail, now, now))))
 
 
 def _ignore(_event: Any) -> None:

@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 
 _STOPS = (OrderType.STOP, OrderType.STOP_LIMIT, OrderType.TRAILING_STOP)
 _TOUCHES = (OrderType.MIT, OrderType.LIT)
+_MAKER = int(Liquidity.MAKER)
+_TAKER = int(Liquidity.TAKER)
 
 
 def bar_path(o: int, h: int, low: int, c: int) -> list[int]:
@@ -47,10 +49,10 @@ def on_bar(m: RecordedMarket, open_ns: int, o: int, h: int, low: int, c: int, no
     for vo in list(m.pending):  # market orders: the open
         m.pending.remove(vo)
         if not vo.closed:
-            m._fill(vo, o, vo.leaves, Liquidity.TAKER)
+            m._fill(vo, o, vo.leaves, _TAKER)
     for vo in _resting(m):  # limits the open is through
         if _through(vo.side, vo.limit, o):  # type: ignore[arg-type]
-            _fill_resting(m, vo, o, Liquidity.TAKER)
+            _fill_resting(m, vo, o, _TAKER)
     points = bar_path(o, h, low, c)
     for a, b in itertools.pairwise(points):
         _segment(m, a, b, first=(a == points[0]))
@@ -94,7 +96,7 @@ def _through(side: int, limit: int, price: int) -> bool:
     return price <= limit if side > 0 else price >= limit
 
 
-def _fill_resting(m: RecordedMarket, vo: VOrder, price: int, liquidity: Liquidity) -> None:
+def _fill_resting(m: RecordedMarket, vo: VOrder, price: int, liquidity: int) -> None:
     if vo.book_order is not None:
         m.book.remove(vo.oid)
         vo.book_order = None
@@ -117,11 +119,11 @@ def _segment(m: RecordedMarket, a: int, b: int, first: bool) -> None:
             vo.triggered = True
             m._emit_triggered(vo)
             if vo.working_limit is None or _through(vo.side, vo.limit, price):  # type: ignore[arg-type]
-                m._fill(vo, price, vo.leaves, Liquidity.TAKER)
+                m._fill(vo, price, vo.leaves, _TAKER)
             else:
                 _rest_or_stp(m, vo)
         else:
-            _fill_resting(m, vo, vo.limit, Liquidity.MAKER)  # type: ignore[arg-type]
+            _fill_resting(m, vo, vo.limit, _MAKER)  # type: ignore[arg-type]
         pos = price
     # trailing references move with the extreme the segment reached
     for vo in m.stops:

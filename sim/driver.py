@@ -503,6 +503,8 @@ class Driver:
         on_event = kernel.on_event
         on_order_event = kernel.on_order_event
         order_event = OrderEvent
+        jrec = self.journal.raw_append if self.journal is not None else None
+        jpack = self.journal.pack if self.journal is not None else tuple
         while True:
             timer_ts = NEVER
             if th:
@@ -527,7 +529,9 @@ class Driver:
                     event = entry[3] if entry[2] == DELIVER else process(entry)
                     if event is not None:
                         if self._md_marked != self.md_done:
-                            self._mark()
+                            md = self._md_marked = self.md_done
+                            if jrec is not None:
+                                jrec(jpack((IN, TAG_MDPOS, md)))
                         if isinstance(event, order_event):
                             on_order_event(event)
                         else:

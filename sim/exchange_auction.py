@@ -151,8 +151,8 @@ def _uncross(eng: MatchingEngine, collected: list[Rec], now: int, out: list) -> 
             maker, taker = s, b
         eng.trades += 1
         tid = eng._tid + str(eng.trades)
-        _fill(eng, maker, qty, price, tid, Liquidity.MAKER, now, out)
-        _fill(eng, taker, qty, price, tid, Liquidity.TAKER, now, out)
+        _fill(eng, maker, qty, price, tid, int(Liquidity.MAKER), now, out)
+        _fill(eng, taker, qty, price, tid, int(Liquidity.TAKER), now, out)
         traded = True
     if traded:
         eng.last_price = price

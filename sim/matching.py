@@ -47,8 +47,9 @@ from sim.exchange_orders import (
 from sim.triggers import TriggerBook
 
 INF = 1 << 62
-_MAKER = Liquidity.MAKER
-_TAKER = Liquidity.TAKER
+# plain ints in events: the journal's packer takes a slow path for IntEnum members
+_MAKER = int(Liquidity.MAKER)
+_TAKER = int(Liquidity.TAKER)
 
 
 class MatchingCore:

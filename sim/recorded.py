@@ -69,8 +69,9 @@ _TRIGGERED_TYPES = frozenset(
     {OrderType.STOP, OrderType.STOP_LIMIT, OrderType.TRAILING_STOP, OrderType.MIT, OrderType.LIT}
 )
 _AS_MARKET = frozenset({OrderType.MARKET, OrderType.STOP, OrderType.TRAILING_STOP, OrderType.MIT})
-_MAKER = Liquidity.MAKER
-_TAKER = Liquidity.TAKER
+# plain ints in events: the journal's packer takes a slow path for IntEnum members
+_MAKER = int(Liquidity.MAKER)
+_TAKER = int(Liquidity.TAKER)
 _GTC = TimeInForce.GTC
 _DAY = TimeInForce.DAY
 _GTD = TimeInForce.GTD
@@ -250,7 +251,7 @@ class RecordedMarket:
     def _emit(self, ev) -> None:  # type: ignore[no-untyped-def]
         self.out.append(ev)
 
-    def _fill(self, vo: VOrder, px: int, lots: int, liquidity: Liquidity) -> None:
+    def _fill(self, vo: VOrder, px: int, lots: int, liquidity: int) -> None:
         if vo.reduce_only:
             pos = self.position
             room = abs(pos) if pos and (pos > 0) != (vo.side > 0) else 0

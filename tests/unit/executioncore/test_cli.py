@@ -275,6 +275,29 @@ def test_cli_replay_of_an_edited_journal_exits_1(tmp_path, capsys):
     assert code == 1 and "DIVERGED" in out and "altered" in out
 
 
+def test_cli_replay_of_a_journal_with_full_submit_records_still_reproduces(tmp_path, capsys):
+    # a journal written before the plain submit form: every submit in the full form
+    from executioncore.store import SqliteStore
+    from kernel.codec import TAG_SUBMIT, TAG_SUBMIT_PLAIN, expand
+    from kernel.journal import Journal, read_records
+
+    run_cli(capsys, "run", scenario(tmp_path), "--out", tmp_path / "run", "--json")
+    path = tmp_path / "run" / "journal"
+    old = SqliteStore.open(path)
+    meta, records = old.meta(), list(read_records(old.blocks()))
+    old.close()
+    assert any(r[1] == TAG_SUBMIT_PLAIN for r in records)
+    full = [expand(r) for r in records]
+    assert not any(r[1] == TAG_SUBMIT_PLAIN for r in full)
+    assert any(r[1] == TAG_SUBMIT for r in full)
+    journal = Journal(SqliteStore.create(path, meta))
+    for r in full:
+        journal.append(r)
+    journal.close()
+    code, out, _ = run_cli(capsys, "replay", tmp_path / "run")
+    assert code == 0 and "reproduced exactly" in out, out
+
+
 def test_cli_replay_of_a_missing_path_exits_2(tmp_path, capsys):
     code, _, err = run_cli(capsys, "replay", tmp_path / "nothing")
     assert code == 2 and "no such run folder or journal" in err

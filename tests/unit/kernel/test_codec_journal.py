@@ -116,6 +116,54 @@ def _wire(record):
     return msgpack.unpackb(msgpack.packb(record, use_bin_type=True), use_list=False, raw=False)
 
 
+def test_plain_submit_takes_the_short_record_and_round_trips():
+    from kernel.codec import TAG_SUBMIT_PLAIN, expand
+
+    order = Order("c-1", "s", "XYZ", Side.SELL, OrderType.LIMIT, 7, 10_001, venue="SIM", ts_init=T0)
+    cmd = SubmitOrder(order, "SIM", T0)
+    record = encode(OUT, cmd)
+    assert record[:2] == (OUT, TAG_SUBMIT_PLAIN) and len(record) == 12
+    assert all(type(v) in (int, str) for v in record)  # no enum members: the packer's fast path
+    direction, back = decode(_wire(record))
+    assert direction == OUT and (back.venue, back.ts_init) == ("SIM", T0)
+    assert encode(OUT, back) == record
+    for name in codec.ORDER_FIELDS:
+        assert getattr(back.order, name) == getattr(order, name), name
+    # the full form of the same order decodes to the same request
+    full = expand(record)
+    assert full[1] == TAG_SUBMIT and len(full) == 26
+    again = decode(_wire(full))[1]
+    for name in codec.ORDER_FIELDS:
+        assert getattr(again.order, name) == getattr(order, name), name
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"reduce_only": True},
+        {"post_only": True},
+        {"display_lots": 2},
+        {"parent_id": "p-1"},
+        {"algo_id": "twap-1"},
+        {"time_in_force": TimeInForce.GTD, "expire_ns": T0 + 10},
+    ],
+    ids=lambda c: next(iter(c)),
+)
+def test_submit_with_any_optional_field_keeps_the_full_record(change):
+    order = Order("c-1", "s", "XYZ", Side.BUY, OrderType.LIMIT, 7, 10_001, ts_init=T0, **change)
+    record = encode(OUT, SubmitOrder(order, "SIM", T0))
+    assert record[1] == TAG_SUBMIT
+    back = decode(_wire(record))[1].order
+    for name in change:
+        assert getattr(back, name) == change[name]
+
+
+def test_submit_whose_command_differs_from_its_order_keeps_the_full_record():
+    order = Order("c-1", "s", "XYZ", Side.BUY, OrderType.MARKET, 7, venue="A", ts_init=T0)
+    assert encode(OUT, SubmitOrder(order, "B", T0))[1] == TAG_SUBMIT
+    assert encode(OUT, SubmitOrder(order, "A", T0 + 1))[1] == TAG_SUBMIT
+
+
 def test_encode_record_holds_every_field_in_declared_order():
     obj = EXAMPLES[ev.OrderFilled]
     values = tuple(getattr(obj, f.name) for f in dataclasses.fields(obj))  # type: ignore[arg-type]
