@@ -376,3 +376,93 @@ def test_read_records_without_verify_skips_digest_check():
     blocks, want = _written()
     blocks[0] = _edit(blocks[0], "digest", 0)
     assert list(read_records(blocks, verify=False)) == want
+
+
+# --- the packed buffer: raw appends, block cuts, ints beyond 64 bits ------------------------------
+def _records(n: int) -> list[tuple]:
+    return [(IN, 51, i) if i % 3 else (OUT, 41, f"c-{i}", "AAPL", "SIM", T0 + i) for i in range(n)]
+
+
+def test_raw_append_of_packed_records_gives_the_same_journal_as_append():
+    recs = _records(50)
+    a, b = Journal(MemorySink(), block_records=7), Journal(MemorySink(), block_records=7)
+    for r in recs:
+        a.append(r)
+        b.raw_append(b.pack(r))
+        b.maybe_flush()
+    assert a.digest() == b.digest()
+    assert list(read_records(a._sink.blocks)) == recs  # type: ignore[attr-defined]
+    assert list(read_records(b._sink.blocks)) == recs  # type: ignore[attr-defined]
+
+
+def test_maybe_flush_cuts_a_block_only_at_block_records():
+    journal = Journal(MemorySink(), block_records=4)
+    for r in _records(3):
+        journal.raw_append(journal.pack(r))
+        journal.maybe_flush()
+    assert journal.pending == 3 and journal.count == 0
+    journal.raw_append(journal.pack(_records(4)[3]))
+    journal.maybe_flush()
+    assert journal.pending == 0 and journal.count == 4
+    assert [b.count for b in journal._sink.blocks] == [4]  # type: ignore[attr-defined]
+
+
+def test_digest_does_not_depend_on_where_raw_appended_records_are_cut():
+    recs = _records(40)
+    digests = set()
+    for block in (1, 3, 16, 1000):
+        journal = Journal(MemorySink(), block_records=block)
+        for r in recs:
+            journal.raw_append(journal.pack(r))
+            journal.maybe_flush()
+        digests.add(journal.digest())
+    assert len(digests) == 1
+
+
+@pytest.mark.parametrize("value", [1 << 64, -(1 << 63) - 1, 10**40, -(10**40)])
+def test_ints_beyond_64_bits_round_trip_exactly(value):
+    journal = Journal(MemorySink(), block_records=2)
+    recs = [(IN, 33, "X", value, T0), (OUT, 41, "c", "AAPL", "SIM", (1 << 64) - 1)]
+    for r in recs:
+        journal.append(r)
+    journal.flush()
+    assert list(read_records(journal._sink.blocks)) == recs  # type: ignore[attr-defined]
+
+
+def test_a_value_the_journal_cannot_hold_is_refused_with_its_type():
+    journal = Journal(MemorySink())
+    with pytest.raises(TypeError, match="cannot journal a value of type set"):
+        journal.append((IN, 33, {1, 2}))
+    assert journal.pending == 0  # nothing half-written
+
+
+def test_kernel_cuts_blocks_as_venue_events_arrive():
+    from kernel.clock import SimClock
+    from kernel.kernel import Kernel
+    from kernel.strategy import Strategy
+    from kernel.units import Instrument
+
+    class Port:
+        name = "SIM"
+
+        def submit(self, cmd):
+            pass
+
+        def cancel(self, cmd):
+            pass
+
+        def modify(self, cmd):
+            pass
+
+    journal = Journal(MemorySink(), block_records=8)
+    kernel = Kernel(SimClock(1), [Instrument("AAPL", "0.01", "1")], {"SIM": Port()}, journal)
+    ctx = kernel.add_strategy(Strategy("s"))
+    most = 0
+    for i in range(40):
+        order = ctx.submit("AAPL", Side.BUY, 1, OrderType.LIMIT, limit_ticks=100)
+        kernel.on_order_event(ev.OrderAccepted(order.client_order_id, f"V-{i}", 2, 2))
+        most = max(most, journal.pending)
+    assert most <= 8  # bounded: never more than a block waits in memory
+    assert journal.count >= 72
+    records = list(read_records(journal._sink.blocks))  # type: ignore[attr-defined]
+    assert [r[1] for r in records[:2]] == [44, 12]  # a plain submit, then its acceptance
