@@ -99,13 +99,6 @@ class NullSink:
         pass
 
 
-def _header_len(count: int) -> int:
-    """Bytes of the MessagePack array header for ``count`` items."""
-    if count < 16:
-        return 1
-    return 3 if count < 65536 else 5
-
-
 class _Digest:
     __slots__ = ("records",)
 
@@ -115,7 +108,7 @@ class _Digest:
     def update(self, body: bytes, count: int) -> None:
         # why: hashing the items without the array header makes the stream independent of
         # where blocks were cut
-        self.records.update(memoryview(body)[_header_len(count) :])
+        self.records.update(memoryview(body)[len(_array_header(count)) :])
 
     def digest(self) -> bytes:
         return hashlib.sha256(VERSION_TAG + self.records.digest()).digest()
@@ -142,7 +135,6 @@ class Journal:
         "_next_index",
         "_sink",
         "count",
-        "pack",
         "raw_append",
     )
 
@@ -157,7 +149,6 @@ class Journal:
         # bound to it; item 0 is kept for the block's array header
         self._buf: list[bytes] = [b""]
         self.raw_append = self._buf.append
-        self.pack = pack_record
         self._digest = _Digest()
         self._next_index = 0
         self.count = 0  # records written to blocks so far
@@ -249,7 +240,7 @@ def _records(block: JournalBlock) -> tuple:
         raise JournalCorrupt(f"block {block.index} cannot be decoded") from None
     if not isinstance(records, tuple) or len(records) != block.count:
         raise JournalCorrupt(f"block {block.index} does not hold {block.count} records")
-    if block.body[: _header_len(block.count)] != _array_header(block.count):
+    if not block.body.startswith(_array_header(block.count)):
         raise JournalCorrupt(f"block {block.index} has a malformed header")
     return records
 

@@ -48,7 +48,7 @@ from kernel.events import (
 )
 from kernel.fsm import InvalidTransition
 from kernel.ids import OrderIdGenerator
-from kernel.journal import Journal
+from kernel.journal import Journal, pack_record
 from kernel.oms import ACT_CANCEL, ACT_RELEASE, OrderManager, UnknownOrder
 from kernel.orders import InvalidModify, InvalidOrder, Order, Overfill
 from kernel.positions import MarketState, Portfolio
@@ -259,13 +259,13 @@ class Kernel:
     def attach_journal(self, journal: Journal | None) -> None:
         """Write to ``journal`` from now on (``None``: journal nothing)."""
         self.journal = journal
-        # the journal's list append itself (a C call on every order event); blocks are cut at
-        # each venue event and by the host (the sim driver per data chunk, the live runner per
-        # commit)
-        # (a stand-in with ``append`` only, such as replay's comparer, cuts its own blocks)
+        # records go in packed, through the journal's own list append (two C calls on every
+        # order event); blocks are cut at each venue event and by the host (the sim driver per
+        # data chunk, the live runner per commit). A stand-in with ``append`` only (replay's
+        # comparer) takes the record as it is and cuts its own blocks.
         raw = getattr(journal, "raw_append", None)
         if raw is not None:
-            self._jrec, self._jpack = raw, journal.pack  # type: ignore[union-attr]
+            self._jrec, self._jpack = raw, pack_record
             self._jbuf, self._jblock = journal.buffer, journal.block_records  # type: ignore[union-attr]
         else:
             # why: ``tuple`` of a tuple is that tuple: the stand-in gets the record as it is

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from kernel.clock import SimClock
 from kernel.codec import IN, TAG_CHUNK, TAG_MDPOS
 from kernel.events import Bar, BookUpdate, OrderEvent, QuoteTick, TradeTick
-from kernel.journal import Journal
+from kernel.journal import Journal, pack_record
 from kernel.kernel import Kernel
 from sim.broker import DELIVER, NEVER, SimBroker
 from sim.feeds import Chunk
@@ -504,7 +504,6 @@ class Driver:
         on_order_event = kernel.on_order_event
         order_event = OrderEvent
         jrec = self.journal.raw_append if self.journal is not None else None
-        jpack = self.journal.pack if self.journal is not None else tuple
         while True:
             timer_ts = NEVER
             if th:
@@ -531,7 +530,7 @@ class Driver:
                         if self._md_marked != self.md_done:
                             md = self._md_marked = self.md_done
                             if jrec is not None:
-                                jrec(jpack((IN, TAG_MDPOS, md)))
+                                jrec(pack_record((IN, TAG_MDPOS, md)))
                         if isinstance(event, order_event):
                             on_order_event(event)
                         else:

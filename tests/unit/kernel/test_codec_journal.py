@@ -18,6 +18,7 @@ from kernel.journal import (
     JournalCorrupt,
     MemorySink,
     digest_of,
+    pack_record,
     read_records,
 )
 from kernel.orders import Order
@@ -388,7 +389,7 @@ def test_raw_append_of_packed_records_gives_the_same_journal_as_append():
     a, b = Journal(MemorySink(), block_records=7), Journal(MemorySink(), block_records=7)
     for r in recs:
         a.append(r)
-        b.raw_append(b.pack(r))
+        b.raw_append(pack_record(r))
         b.maybe_flush()
     assert a.digest() == b.digest()
     assert list(read_records(a._sink.blocks)) == recs  # type: ignore[attr-defined]
@@ -398,10 +399,10 @@ def test_raw_append_of_packed_records_gives_the_same_journal_as_append():
 def test_maybe_flush_cuts_a_block_only_at_block_records():
     journal = Journal(MemorySink(), block_records=4)
     for r in _records(3):
-        journal.raw_append(journal.pack(r))
+        journal.raw_append(pack_record(r))
         journal.maybe_flush()
     assert journal.pending == 3 and journal.count == 0
-    journal.raw_append(journal.pack(_records(4)[3]))
+    journal.raw_append(pack_record(_records(4)[3]))
     journal.maybe_flush()
     assert journal.pending == 0 and journal.count == 4
     assert [b.count for b in journal._sink.blocks] == [4]  # type: ignore[attr-defined]
@@ -413,7 +414,7 @@ def test_digest_does_not_depend_on_where_raw_appended_records_are_cut():
     for block in (1, 3, 16, 1000):
         journal = Journal(MemorySink(), block_records=block)
         for r in recs:
-            journal.raw_append(journal.pack(r))
+            journal.raw_append(pack_record(r))
             journal.maybe_flush()
         digests.add(journal.digest())
     assert len(digests) == 1
