@@ -176,6 +176,10 @@ class Kernel:
         self._jpack: Callable[[tuple], Any] = tuple
         self._jbuf: list[Any] = []
         self._jblock = 0
+        # the data events seen (``stats.md_events``) when an order command was last journaled:
+        # a replay that re-delivers data lazily up to that output stands at this count, so the
+        # sim driver needs no data-position mark before the next input if no data came since
+        self.md_at_last_command = 0
         self.attach_journal(journal)
         self._journal_md = journal_market_data and journal is not None
         self._enc = codec.ENCODERS
@@ -575,6 +579,7 @@ class Kernel:
         cmd = SubmitOrder(order, venue, now)
         if self._jrec is not None:
             self._jrec(self._jpack(self._enc[SubmitOrder](_OUT, cmd)))
+            self.md_at_last_command = self.stats.md_events
         self.venues[venue].submit(cmd)
 
     def _deny(self, order: Order, reason: str) -> None:
@@ -605,6 +610,7 @@ class Kernel:
         cmd = CancelOrder(client_order_id, order.symbol, order.venue or "", now)
         if self._jrec is not None:
             self._jrec(self._jpack(self._enc[CancelOrder](_OUT, cmd)))
+            self.md_at_last_command = self.stats.md_events
         self.venues[cmd.venue].cancel(cmd)
 
     def _cancel_local(self, order: Order) -> None:
@@ -666,6 +672,7 @@ class Kernel:
         )
         if self._jrec is not None:
             self._jrec(self._jpack(self._enc[ModifyOrder](_OUT, cmd)))
+            self.md_at_last_command = self.stats.md_events
         self.venues[cmd.venue].modify(cmd)
 
     def cancel_all(self, symbol: str | None = None, strategy_id: str | None = None) -> None:

@@ -11,7 +11,10 @@ to the strategy when it sees that quote.
 
 Journal: the driver writes each data chunk once as a columnar blob (``TAG_CHUNK``) and, before
 any other input reaches the kernel, how many data events the kernel had seen (``TAG_MDPOS``), so
-a replay interleaves the inputs exactly.
+a replay interleaves the inputs exactly. The mark is left out when the kernel's last order command
+was journaled after that many data events: a replay delivers data lazily until it has produced
+that command, so it already stands there (most venue answers follow a command sent on the data
+event just before them: a third of a market maker's records were such marks).
 """
 
 from __future__ import annotations
@@ -440,9 +443,11 @@ class Driver:
 
     # --- everything that is not data --------------------------------------------------------------
     def _mark(self) -> None:
-        if self.journal is not None and self.md_done != self._md_marked:
-            self.journal.append((IN, TAG_MDPOS, self.md_done))
-            self._md_marked = self.md_done
+        md = self.md_done
+        if md != self._md_marked:
+            self._md_marked = md
+            if self.journal is not None and md != self.kernel.md_at_last_command:
+                self.journal.append((IN, TAG_MDPOS, md))
 
     def _drain(self, limit: int, wake_inclusive: bool) -> None:
         """Handle every message, timer and wake-up due by ``limit`` in time order."""
@@ -529,7 +534,7 @@ class Driver:
                     if event is not None:
                         if self._md_marked != self.md_done:
                             md = self._md_marked = self.md_done
-                            if jrec is not None:
+                            if jrec is not None and md != kernel.md_at_last_command:
                                 jrec(pack_record((IN, TAG_MDPOS, md)))
                         if isinstance(event, order_event):
                             on_order_event(event)

@@ -123,3 +123,49 @@ def test_digest_does_not_depend_on_where_the_project_lives(results, tmp_path):
         result = prepare(load_scenario(moved / f"{name}.yaml"), out_dir=tmp_path / name).execute()
         assert result.summary["digest"] == results[name].summary["digest"]
         assert replay(result.run_dir).ok
+
+
+def _records(run_dir: Path) -> list:
+    from executioncore.replay import open_journal
+    from kernel.codec import expand
+    from kernel.journal import read_records
+
+    store = open_journal(run_dir)
+    try:
+        return [expand(tuple(r)) for r in read_records(store.blocks())]
+    finally:
+        store.close()
+
+
+def test_data_marks_are_left_out_only_after_an_order_command_and_both_forms_replay(
+    results, tmp_path, monkeypatch
+):
+    """The driver leaves out a data-position mark when the kernel's last order command came on
+    the latest data event (a replay already stands there). A journal with every mark (as the
+    driver wrote them before) holds the same other records and replays too."""
+    from kernel.codec import OUT, TAG_MDPOS
+    from kernel.kernel import Kernel
+
+    with monkeypatch.context() as m:
+        # the kernel never reports a command: the driver writes every mark
+        m.setattr(
+            Kernel, "md_at_last_command", property(lambda s: -1, lambda s, v: None), raising=False
+        )
+        every = run("demo", tmp_path / "every-mark")
+    assert replay(every.run_dir).ok
+    new, old = _records(results["demo"].run_dir), _records(every.run_dir)
+    assert [r for r in new if r[1] != TAG_MDPOS] == [r for r in old if r[1] != TAG_MDPOS]
+    new_marks = sum(r[1] == TAG_MDPOS for r in new)
+    old_marks = sum(r[1] == TAG_MDPOS for r in old)
+    assert 0 < new_marks < old_marks
+    dropped_after = []
+    j = 0
+    for i, rec in enumerate(old):
+        if j < len(new) and new[j] == rec:
+            j += 1
+        else:
+            assert rec[1] == TAG_MDPOS, rec
+            dropped_after.append(old[i - 1])
+    assert j == len(new) and len(dropped_after) == old_marks - new_marks
+    assert all(prev[0] == OUT for prev in dropped_after), dropped_after[:3]
+    assert every.summary["digest"] != results["demo"].summary["digest"]
