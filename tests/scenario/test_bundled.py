@@ -169,3 +169,23 @@ def test_data_marks_are_left_out_only_after_an_order_command_and_both_forms_repl
     assert j == len(new) and len(dropped_after) == old_marks - new_marks
     assert all(prev[0] == OUT for prev in dropped_after), dropped_after[:3]
     assert every.summary["digest"] != results["demo"].summary["digest"]
+
+
+def test_the_driver_and_the_kernel_count_the_same_data_events(tmp_path, monkeypatch):
+    """Leaving a mark out compares the driver's count of delivered data events with the
+    kernel's; the two must agree on every kind of data, outages and several venues included."""
+    import sim.driver as sd
+
+    counts = []
+    real_run = sd.Driver.run
+
+    def run_and_count(self, *args, **kwargs):
+        out = real_run(self, *args, **kwargs)
+        counts.append((self.md_done, self.kernel.stats.md_events))
+        return out
+
+    monkeypatch.setattr(sd.Driver, "run", run_and_count)
+    for name in NAMES:
+        run(name, tmp_path / name)
+    assert len(counts) == len(NAMES)
+    assert all(done == seen > 0 for done, seen in counts), counts
