@@ -111,7 +111,7 @@ def verdicts(rows: dict[str, dict]) -> dict[str, str]:
     if w2s and nj:
         cost = w2s["seconds"] / nj["seconds"] - 1
         out["W2-100k-nojournal"] = (
-            f"journal costs {cost:.0%}: {'met' if cost <= 0.15 else 'missed'}"
+            f"journal costs {cost:.1%}: {'met' if cost <= 0.15 else 'missed'}"
         )
     w3 = rows.get("W3")
     if w3:
@@ -121,19 +121,24 @@ def verdicts(rows: dict[str, dict]) -> dict[str, str]:
     return out
 
 
+def _mb(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0f}"
+
+
 def table(rows: dict[str, dict]) -> str:
     verdict = verdicts(rows)
     head = (
-        f"{'case':<20} {'events':>10} {'seconds':>8} {'events/s':>11} {'RSS MB':>7} "
+        f"{'case':<20} {'events':>10} {'seconds':>8} {'events/s':>11} {'RSS MB':>7} {'libs':>5} "
         f"{'orders':>8} {'cancels':>8} {'fills':>7} {'position':>9} {'pnl':>14}  target / verdict"
     )
     lines = [head, "-" * len(head)]
+    # libs: resident shared libraries at the end of a run (part of RSS; see throughput.py)
     for key, r in rows.items():
         target = TARGETS.get(key, "")
         note = f"{target} — {verdict[key]}" if key in verdict else target
         lines.append(
             f"{key:<20} {r['events']:>10,} {r['seconds']:>8.3f} {r['events_per_s']:>11,.0f} "
-            f"{r['peak_rss_mb']:>7.1f} {r['orders']:>8,} {r['cancels']:>8,} {r['fills']:>7,} "
+            f"{r['peak_rss_mb']:>7.1f} {_mb(r.get('rss_libs_mb')):>5} {r['orders']:>8,} {r['cancels']:>8,} {r['fills']:>7,} "
             f"{r['final_position']:>9,} {r['pnl']:>14,.2f}  {note}"
         )
     return "\n".join(lines)

@@ -11,6 +11,11 @@ market maker of the shared README. W3: 200,000 one-minute bars, the SMA(10)/SMA(
 ``seconds`` is the run only: from the first chunk read to the last event handled (reading and
 decoding the Parquet file is inside: it is streamed). ``peak_rss_mb`` is the process's.
 ``pnl`` is mark-to-market: cash flow + position x the last mid (W1/W2) or the last close (W3).
+``rss_libs_mb`` and ``rss_anon_mb`` split the resident memory at the end of the run (Linux): the
+mapped files (shared libraries: libarrow alone is ~30 MB) and the process's own memory. Peak RSS
+counts both, and the libraries' part depends on the page cache: libraries just installed (a
+fresh clone) sit there in large folios and map ~40 MB more than the same libraries read back
+from disk.
 """
 
 from __future__ import annotations
@@ -89,6 +94,7 @@ def run(
     if journal is not None:
         journal.close()
     seconds = time.perf_counter() - t0
+    libs, anon = _resident()
     pf = kernel.portfolio
     pos = pf.positions["XYZ"]
     market = pf.markets["XYZ"]
@@ -108,7 +114,25 @@ def run(
         "pnl": round(pnl, 2),
         "journal": journal_on,
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "rss_libs_mb": libs,
+        "rss_anon_mb": anon,
     }
+
+
+def _resident() -> tuple[float | None, float | None]:
+    """(mapped files, own memory) resident now, in MB; None where /proc is not there."""
+    try:
+        lines = Path("/proc/self/status").read_text().splitlines()
+    except OSError:
+        return None, None
+    kb = {}
+    for line in lines:
+        key, _, value = line.partition(":")
+        if key in ("RssFile", "RssAnon"):
+            kb[key] = int(value.split()[0])
+    if "RssFile" not in kb or "RssAnon" not in kb:
+        return None, None
+    return round(kb["RssFile"] / 1024, 1), round(kb["RssAnon"] / 1024, 1)
 
 
 def main() -> None:

@@ -113,3 +113,6 @@ def test_throughput_cli_prints_one_json_object(data):
     ):
         assert key in result, key
     assert result["workload"] == "W3-bars-sma" and result["orders"] == 739
+    libs, anon = result["rss_libs_mb"], result["rss_anon_mb"]
+    if libs is not None:  # Linux: the two parts of what is resident, each below the peak
+        assert 0 < libs < result["peak_rss_mb"] and 0 < anon < result["peak_rss_mb"]
