@@ -136,10 +136,11 @@ def table(rows: dict[str, dict]) -> str:
     for key, r in rows.items():
         target = TARGETS.get(key, "")
         note = f"{target} — {verdict[key]}" if key in verdict else target
+        libs = _mb(r.get("rss_libs_mb"))
         lines.append(
             f"{key:<20} {r['events']:>10,} {r['seconds']:>8.3f} {r['events_per_s']:>11,.0f} "
-            f"{r['peak_rss_mb']:>7.1f} {_mb(r.get('rss_libs_mb')):>5} {r['orders']:>8,} {r['cancels']:>8,} {r['fills']:>7,} "
-            f"{r['final_position']:>9,} {r['pnl']:>14,.2f}  {note}"
+            f"{r['peak_rss_mb']:>7.1f} {libs:>5} {r['orders']:>8,} {r['cancels']:>8,} "
+            f"{r['fills']:>7,} {r['final_position']:>9,} {r['pnl']:>14,.2f}  {note}"
         )
     return "\n".join(lines)
 
