@@ -36,6 +36,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from run_throughput import measure  # noqa: E402
+from workloads import label, reference_data  # noqa: E402
 
 PEERS = {
     "nautilus": ("venv-nautilus", ["nautilus_trader==1.221.0", "numpy", "pyarrow"]),
@@ -78,28 +79,9 @@ def setup(root: Path, peers: list[str]) -> None:
 def data(root: Path) -> None:
     for folder, rows, bars in (("data", 1_000_000, 200_000), ("data-small", 100_000, 20_000)):
         out = root / folder
-        sys.path.insert(0, str(HERE))
-        from gen_workload import label
-
-        if (out / f"manifest_{label(rows)}_{label(bars)}.json").exists():
-            continue
-        log(f"data: {rows:,} quotes / {bars:,} bars into {out}")
-        subprocess.run(
-            [
-                sys.executable,
-                str(HERE / "gen_workload.py"),
-                "--rows",
-                str(rows),
-                "--bars",
-                str(bars),
-                "--out-dir",
-                str(out),
-                "--seed",
-                "20240102",
-            ],
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
+        if not (out / f"manifest_{label(rows)}_{label(bars)}.json").exists():
+            log(f"data: {rows:,} quotes / {bars:,} bars into {out}")
+        reference_data(out, rows, bars)
 
 
 def peer_once(root: Path, peer: str, script: str, args: list[str], folder: str) -> dict:

@@ -19,28 +19,12 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "benches"))
 
 import throughput  # noqa: E402
+from workloads import reference_data  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def data(tmp_path_factory):
-    out = tmp_path_factory.mktemp("workload")
-    subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "benches" / "gen_workload.py"),
-            "--rows",
-            "100000",
-            "--bars",
-            "20000",
-            "--out-dir",
-            str(out),
-            "--seed",
-            "20240102",
-        ],
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
-    return out
+    return reference_data(tmp_path_factory.mktemp("workload"), 100_000, 20_000)
 
 
 def run(data, workload, journal=True, max_events=None):

@@ -438,25 +438,16 @@ def test_a_value_the_journal_cannot_hold_is_refused_with_its_type():
 
 
 def test_kernel_cuts_blocks_as_venue_events_arrive():
+    from kernel_helpers import RecordingVenue
+
     from kernel.clock import SimClock
     from kernel.kernel import Kernel
     from kernel.strategy import Strategy
     from kernel.units import Instrument
 
-    class Port:
-        name = "SIM"
-
-        def submit(self, cmd):
-            pass
-
-        def cancel(self, cmd):
-            pass
-
-        def modify(self, cmd):
-            pass
-
     journal = Journal(MemorySink(), block_records=8)
-    kernel = Kernel(SimClock(1), [Instrument("AAPL", "0.01", "1")], {"SIM": Port()}, journal)
+    venue = RecordingVenue("SIM")
+    kernel = Kernel(SimClock(1), [Instrument("AAPL", "0.01", "1")], {"SIM": venue}, journal)
     ctx = kernel.add_strategy(Strategy("s"))
     most = 0
     for i in range(40):
