@@ -22,17 +22,21 @@ iceberg      ``display_qty`` (required here or on the order); slices are limits 
 sor          ``venues`` (list [every venue]), ``fees_bps`` (venue -> taker fee the router
              assumes [0]), ``sweep`` (price past the touch it may take without a limit [0])
 
-``executioncore.yaml`` may give ``execution.default_algo`` and defaults per algo,
-``execution.algos.<name>.<key>``, with the same keys: see ``algo_defaults``.
+``executioncore.yaml`` may give ``execution.default_algo`` (``market``: no algo) and defaults per
+algo, ``execution.algos.<name>.<key>``, with the same keys: see ``algo_defaults``.
+
+The seed's names (CONTRACT.md "Live configuration") are accepted wherever these keys are:
+``duration_minutes`` (minutes) for ``duration``, ``slice_count`` for ``slices``, ``visible_qty`` for
+``display_qty``; giving a key and its synonym together is an error.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from executioncore.durations import DurationError, parse_duration_ns
 from kernel.algos.params import HISTORICAL, KEYS, AlgoParamError, build_params
 from kernel.risk import ConfigError
 from kernel.units import Instrument, UnitError, to_decimal
@@ -67,9 +71,13 @@ KERNEL_KEYS = {k: user for user, (k, _) in USER_KEYS.items()} | {
     "venue": "venue",
 }
 ALGO_NAMES = tuple(KEYS)
-_DURATION = re.compile(r"^\+?\s*(\d+(?:\.\d+)?)\s*(ns|us|ms|s|m|h|d)$")
-_UNIT_NS = {"ns": 1, "us": 10**3, "ms": 10**6, "s": 10**9, "m": 60 * 10**9, "h": 3600 * 10**9,
-            "d": 86400 * 10**9}  # fmt: skip
+NO_ALGO = "market"  # execution.default_algo: market -> orders are sent as they are
+# the seed's names (CONTRACT.md) -> the scenario's keys
+SYNONYMS: dict[str, str] = {
+    "duration_minutes": "duration",
+    "slice_count": "slices",
+    "visible_qty": "display_qty",
+}
 
 
 def user_keys(name: str) -> set[str]:
@@ -78,19 +86,55 @@ def user_keys(name: str) -> set[str]:
 
 
 def parse_duration(value: Any) -> int:
-    """``10m``, ``90s``, ``500ms``, ``1.5h`` or a number of seconds -> int ns (ValueError)."""
-    if isinstance(value, bool):
-        raise ValueError(f"expected a duration like 10m or 30s, got {value!r}")
-    if isinstance(value, (int, float, Decimal)):
-        ns = to_decimal(value, "duration") * 10**9
-    else:
-        m = _DURATION.match(str(value).strip())
-        if m is None:
-            raise ValueError(f"expected a duration like 10m or 30s, got {value!r}")
-        ns = Decimal(m.group(1)) * _UNIT_NS[m.group(2)]
-    if ns != ns.to_integral_value():
-        raise ValueError(f"{value!r} is not a whole number of nanoseconds")
-    return int(ns)
+    """``10m``, ``90s``, ``500ms``, ``1.5h``, ``1h30m`` or a number of seconds -> int ns
+    (``ValueError`` saying what was expected; the caller names the key)."""
+    try:
+        return parse_duration_ns(value, "duration")
+    except DurationError as exc:
+        raise ValueError(exc.reason) from None
+
+
+def canonical(
+    spec: dict[str, Any], fail: Callable[[str, str], Exception] | None = None
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """``spec`` with the seed's names replaced by the scenario's keys (``duration_minutes: 2`` ->
+    ``duration: 2m``), and which user key each replaced key came from. ``fail(key, message)``
+    builds the error for a bad synonym value or a key given twice; with ``fail`` None such a
+    synonym is left as it is (for a later, strict check to report)."""
+    out: dict[str, Any] = {}
+    names: dict[str, str] = {}
+    for key, value in spec.items():
+        target = SYNONYMS.get(key)
+        if target is None:
+            out[key] = value
+            continue
+        try:
+            converted = _minutes(value) if key == "duration_minutes" else value
+        except ValueError as exc:
+            if fail is not None:
+                raise fail(key, str(exc)) from None
+            out[key] = value
+            continue
+        if target in spec:
+            if fail is not None:
+                raise fail(key, f"give {target} or {key} (its synonym), not both")
+            out[key] = value
+            continue
+        out[target] = converted
+        names[target] = key
+    return out, names
+
+
+def _minutes(value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, (int, float, str, Decimal)):
+        raise ValueError(f"expected a number of minutes, got {value!r}")
+    try:
+        d = to_decimal(value, "duration_minutes")
+    except UnitError:
+        raise ValueError(f"expected a number of minutes, got {value!r}") from None
+    if d < 0:
+        raise ValueError(f"must not be negative, got {value}")
+    return f"{d}m"
 
 
 def to_kernel(
@@ -102,17 +146,22 @@ def to_kernel(
     """Convert user keys to kernel keys, plain (JSON-safe) values; ``inst`` None checks the
     quantities and prices as numbers only. ``fail(key, message)`` builds the error to raise."""
     allowed = user_keys(name)
+    spec, names = canonical(spec, fail)
     out: dict[str, Any] = {}
     for key, value in spec.items():
         if key == "name":
             continue
+        shown = names.get(key, key)
         if key not in allowed:
-            raise fail(key, f"not a key of {name} (expected one of: {', '.join(sorted(allowed))})")
+            accepted = allowed | {syn for syn, target in SYNONYMS.items() if target in allowed}
+            raise fail(
+                shown, f"not a key of {name} (expected one of: {', '.join(sorted(accepted))})"
+            )
         kernel_key, kind = USER_KEYS[key]
         try:
             out[kernel_key] = _convert(kind, value, inst, key)
         except (ValueError, UnitError) as exc:
-            raise fail(key, str(exc)) from None
+            raise fail(shown, str(exc)) from None
     return out
 
 
@@ -164,7 +213,7 @@ def check_algo(
 ) -> dict[str, Any]:
     """Validate an ``algo:`` mapping of a scripted order; return it in kernel keys and plain
     values (it goes into the run header, so a replay starts the same algo)."""
-    spec = dict(c.mapping(value, where))
+    spec, names = canonical(dict(c.mapping(value, where)), lambda k, m: c.fail(f"{where}.{k}", m))
     if defaults is not None:
         spec = defaults.apply(spec)
     name = spec.get("name")
@@ -176,7 +225,7 @@ def check_algo(
         if item.get("display_qty") is None:
             raise c.fail(f"{where}.display_qty", "an iceberg needs a display size")
         spec["display_qty"] = item["display_qty"]
-    out = to_kernel(name, spec, inst, lambda k, m: c.fail(f"{where}.{k}", m))
+    out = to_kernel(name, spec, inst, lambda k, m: c.fail(f"{where}.{names.get(k, k)}", m))
     for key in ("venues", "fees_bps"):
         for venue in out.get(key, ()):
             if venues is not None and venue not in venues:
@@ -187,7 +236,7 @@ def check_algo(
     try:
         build_params(name, trial)
     except AlgoParamError as exc:
-        raise c.fail(f"{where}.{user_key(exc.key)}", exc.message) from None
+        raise c.fail(f"{where}.{_shown(user_key(exc.key), names)}", exc.message) from None
     return {"name": name, **out}
 
 
@@ -195,6 +244,12 @@ def user_key(kernel_key: str) -> str:
     """The user's name of a kernel parameter key (``min_child_lots`` -> ``min_child``)."""
     head, dot, rest = kernel_key.partition(".")
     return KERNEL_KEYS.get(head, head) + dot + rest
+
+
+def _shown(key: str, names: dict[str, str]) -> str:
+    """``key`` as the user wrote it (``slices`` -> ``slice_count`` when that was given)."""
+    head, dot, rest = key.partition(".")
+    return names.get(head, head) + dot + rest
 
 
 def _check_parent(c: Any, order: str, name: str, item: dict[str, Any]) -> None:
@@ -244,8 +299,9 @@ class AlgoDefaults:
     algos: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def apply(self, spec: dict[str, Any] | None) -> dict[str, Any]:
-        """An ``algo:`` mapping with the defaults under it (its own keys win)."""
-        spec = dict(spec or {})
+        """An ``algo:`` mapping with the defaults under it (its own keys win; the seed's names
+        count as the keys they stand for)."""
+        spec, _ = canonical(dict(spec or {}))
         name = spec.get("name", self.default_algo)
         return {**self.algos.get(str(name), {}), **spec, "name": name}
 
@@ -275,8 +331,13 @@ def algo_defaults(execution: dict[str, Any] | None) -> AlgoDefaults:
         if key not in ("default_algo", "algos"):
             raise ConfigError(f"execution.{key}: unknown key (expected default_algo, algos)")
     default = execution.get("default_algo")
+    if default == NO_ALGO:
+        default = None
     if default is not None and (not isinstance(default, str) or default not in KEYS):
-        raise ConfigError(f"execution.default_algo: expected one of: {', '.join(ALGO_NAMES)}")
+        raise ConfigError(
+            f"execution.default_algo: expected {NO_ALGO} or one of: {', '.join(ALGO_NAMES)}, "
+            f"got {default!r}"
+        )
     algos = execution.get("algos") or {}
     if not isinstance(algos, dict):
         raise ConfigError("execution.algos: expected a mapping of algo name -> defaults")
@@ -291,13 +352,18 @@ def algo_defaults(execution: dict[str, Any] | None) -> AlgoDefaults:
         def fail(key: str, message: str, where: str = where) -> Exception:
             return ConfigError(f"{where}.{key}: {message}")
 
-        converted = to_kernel(name, keys, None, fail)
+        keys, names = canonical(keys, fail)
+
+        def fail_as_given(key: str, message: str, names: dict[str, str] = names) -> Exception:
+            return fail(names.get(key, key), message)
+
+        converted = to_kernel(name, keys, None, fail_as_given)
         # why: quantities and prices are checked on the grid of the order's instrument, at use
         trial = {k: v for k, v in converted.items() if k not in _INSTRUMENT_KEYS}
         try:
             build_params(name, {**_REQUIRED.get(name, {}), **trial})
         except AlgoParamError as exc:
-            raise fail(user_key(exc.key), exc.message) from None
+            raise fail(_shown(user_key(exc.key), names), exc.message) from None
         out[str(name)] = dict(keys)
     return AlgoDefaults(default, out)
 

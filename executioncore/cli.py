@@ -2,7 +2,10 @@
 
 Exit codes: 0 success; 1 the run finished but an expectation failed, or a replay diverged;
 2 bad input (unreadable file, schema error, unknown symbol, bad price), with a message naming
-the file, the key or row, and what was expected. A user's mistake never prints a traceback.
+the file, the key or row, and what was expected; 3 the run could not go on (a broker unreachable
+at start, an adapter not available, ``routing.give_up_after`` elapsed, an exception inside a
+strategy callback: the message names the strategy's file and line). A user's mistake never
+prints a traceback.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from executioncore import __version__
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
+EXIT_CANNOT_GO_ON = 3
 
 
 class UserError(Exception):
@@ -139,7 +143,15 @@ def replay_command(path: Path, as_json: bool) -> int:
 def live_cli(args: argparse.Namespace) -> int:
     from executioncore.live_cmd import live_command
 
-    result = live_command(args.config, args.orders, args.run_for, args.live, args.out, args.fresh)
+    try:
+        result = live_command(
+            args.config, args.orders, args.run_for, args.live, args.out, args.fresh
+        )
+    except Exception as exc:
+        partial = getattr(exc, "result", None)
+        if partial is not None:  # why: the session shut down cleanly: its report is written
+            finish(partial)
+        raise
     summary = finish(result)
     if args.json:
         print(json.dumps(summary))
@@ -161,18 +173,14 @@ def venue_cli(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from live.fakes.alpaca.config import ConfigError, FakeAlpacaConfig
     from live.fakes.alpaca.server import run_venue
 
-    venue_parser = argparse.ArgumentParser(
-        prog="executioncore venue alpaca",
-        description="A local Alpaca-compatible venue on 127.0.0.1: REST v2, trade_updates and market "
-        "data streams, backed by the simulator's fill rules on a replayed data file.",
-    )
-    FakeAlpacaConfig.add_cli_arguments(venue_parser)
+    venue_parser = FakeAlpacaConfig.cli_parser("executioncore venue alpaca")
     try:
         config = FakeAlpacaConfig.from_args(venue_parser.parse_args(rest[1:]))
     except ConfigError as exc:
         raise UserError(f"venue alpaca: {exc}") from None
-    if config.data is not None and not Path(config.data).is_file():
-        raise UserError(f"{config.data}: no such data file")
+    for feed in config.feeds():
+        if feed.data is not None and not Path(feed.data).is_file():
+            raise UserError(f"{feed.data}: no such data file")
     run_venue(config)
     return EXIT_OK
 
@@ -213,10 +221,16 @@ def build_parser() -> argparse.ArgumentParser:
     venue = sub.add_parser(
         "venue",
         help="start a local venue that speaks a real broker's protocol (venue alpaca --help)",
+        description="Serve a deterministic market from recorded data on 127.0.0.1, speaking a "
+        "real broker's protocol. Venues: alpaca. 'executioncore venue alpaca --help' lists its "
+        "options.",
     )
     # why: the venue's flags live with the venue (live/, aiohttp): parsed only when it runs
     venue.add_argument(
-        "venue_args", nargs=argparse.REMAINDER, help="alpaca [--data FILE --port N ...]"
+        "venue_args",
+        nargs=argparse.REMAINDER,
+        metavar="alpaca ...",
+        help="the venue and its options, e.g. alpaca --data FILE --symbol S --port N",
     )
     rep = sub.add_parser("replay", help="re-drive a kernel from a journal and compare every output")
     rep.add_argument("journal", type=Path, help="a run folder or its journal file")
@@ -247,6 +261,9 @@ def main(argv: list[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return 130
     except Exception as exc:
+        if getattr(exc, "exit_code", None) == EXIT_CANNOT_GO_ON:
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_CANNOT_GO_ON
         message = user_message(exc)
         if message is None:
             raise

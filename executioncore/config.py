@@ -1,28 +1,51 @@
 """``executioncore.yaml``: the live configuration, validated, with ``${ENV}`` values and secrets.
 
-Layout (CONTRACT.md's seed layout, all sections optional except ``brokers`` and
-``instruments``)::
+CONTRACT.md's "Live configuration" is the schema; its seed file loads as written. Every section
+is optional except ``brokers``::
 
     name: my-bot                     # run folder runs/live-<name>/ unless --out
     seed: 1
     id_prefix: bot1-                 # client order ids <prefix><strategy>-<n>; unique per account
-    account: {currency: USD, cash: 100000}       # sim brokers; Alpaca reads its account
-    instruments: [{symbol: AAPL, tick_size: 0.01, lot_size: 1, venue: alpaca}]
-    brokers:
-      alpaca: {type: alpaca, key: ${APCA_API_KEY_ID}, secret: ${APCA_API_SECRET_KEY},
-               paper: true, base_url: ..., stream_url: ..., data_url: ..., feed: iex}
-      paper:  {type: sim, data: [{kind: quotes, symbol: AAPL, path: quotes.csv}], speed: 60,
-               fees: {...}, latency: {...}, fill: {...}, session: {...}}
+    report_currency: USD             # equity across brokers is reported in it [USD]
+    account: {currency: USD, cash: 100000}     # only with type: sim brokers (their cash)
+    instruments:                     # optional: the brokers' instrument providers supply them;
+      - {symbol: AAPL, tick_size: 0.01, lot_size: 1, broker: primary}   # an entry adds/overrides
+      - {symbol: ES, tick_size: 0.25, lot_size: 1, multiplier: 50, sec_type: FUT, exchange: CME}
+    brokers:                         # names are free; config order is routing order
+      primary: {type: alpaca, api_key: ${APCA_API_KEY_ID}, api_secret: ${APCA_API_SECRET_KEY},
+                paper: true, base_url: ..., stream_url: ..., data_url: ..., feed: iex,
+                symbols: [AAPL], timeout_s: 10, stale_after_s: 15, reconcile_every_s: 30,
+                connect_timeout: 10s}
+      backup:  {type: ibkr, host: 127.0.0.1, port: 7497, client_id: 1, account: DU123,
+                paper: true, connect_timeout: 10s}
+      crypto:  {type: ccxt, exchange: binance, api_key: ..., api_secret: ..., sandbox: true,
+                options: {...}, base_url: ..., stream_url: ..., urls: {...}, connect_timeout: 10s}
+      bn:      {type: binance, ...}  # = type: ccxt, exchange: binance
+      paper:   {type: sim, data: [{kind: quotes, symbol: AAPL, path: quotes.csv}], speed: 60,
+                fees: {...}, latency: {...}, fill: {...}, session: {...}}
+    routing: {failover_after: 10s, policy: hold, give_up_after: 5m}
+    signals: {path: signals.csv, kind: target_position, algo: twap}
     strategy: {class: "package.module:Class", params: {}}
-    execution: {default_algo: null, algos: {twap: {...}, ...}}
+    execution: {default_algo: market, algos: {twap: {duration_minutes: 30, slice_count: 10}}}
     orders: {default_time_in_force: day, max_order_value: 50000, max_daily_orders: 100}
-    monitoring: {heartbeat_s: 30, stale_after_s: 30}
+    monitoring: {log_all_orders: true, alert_on_rejection: true, heartbeat_interval: 60,
+                 heartbeat_url: ..., alerts: [...], sinks: {...}, dashboard: {port, token},
+                 metrics: {port}}
     failsafes: {max_position_pct: 0.2, daily_loss_limit: 0.05, emergency_flatten: true,
                 max_consecutive_rejects: 5, cancel_on_exit: true}
 
+Defaults: alpaca/ibkr ``paper: true``; ccxt ``sandbox: true`` (its ``paper``); ibkr ``host``
+127.0.0.1, ``port`` 7497 (7496 with ``paper: false``), ``client_id`` 1; ``connect_timeout`` 10s.
+Alpaca needs ``api_key`` and ``api_secret``; ccxt takes both or neither (public data only).
+Durations (``connect_timeout``, ``timeout_s``, ``stale_after_s``, ``reconcile_every_s``,
+``routing.*``, ``monitoring.heartbeat_interval``) are numbers of seconds or strings with units
+(``executioncore.durations``); the loaded config holds them as float seconds.
+
 ``${VAR}`` anywhere in a string is replaced by the environment variable; a missing one is an
-error naming the variable. Broker ``key``/``secret`` values become ``Secret`` objects whose
-``str``/``repr`` is ``***``: they never reach logs, journals, reports or error messages.
+error naming the variable. ``api_key``/``api_secret`` values and ``monitoring.dashboard.token``
+become ``Secret`` objects whose ``str``/``repr`` is ``***``: they never reach logs, journals,
+reports or error messages (``BrokerConfig.raw`` and ``LiveConfig.raw`` do not hold them).
+Every error names the file, the key path and what was expected; unknown keys list the allowed.
 """
 
 from __future__ import annotations
@@ -35,7 +58,15 @@ from typing import Any
 
 import yaml
 
-from executioncore.scenario import VENUE_KEYS, ScenarioError, _Checker, _instruments, _strategy
+from executioncore.durations import DurationError, parse_duration_s
+from executioncore.scenario import (
+    INSTRUMENT_KEYS,
+    VENUE_KEYS,
+    ScenarioError,
+    _Checker,
+    _instruments,
+    _strategy,
+)
 from kernel.risk import ConfigError, RiskConfig
 from kernel.units import Instrument
 
@@ -52,12 +83,17 @@ TOP_KEYS = {
     "orders",
     "monitoring",
     "failsafes",
+    "routing",
+    "report_currency",
+    "signals",
     "description",
 }
+BROKER_TYPES = ("alpaca", "ibkr", "ccxt", "binance", "sim")
+SECRET_KEYS = ("api_key", "api_secret")
 ALPACA_KEYS = {
     "type",
-    "key",
-    "secret",
+    "api_key",
+    "api_secret",
     "paper",
     "base_url",
     "stream_url",
@@ -67,8 +103,24 @@ ALPACA_KEYS = {
     "timeout_s",
     "stale_after_s",
     "reconcile_every_s",
+    "connect_timeout",
+}
+IBKR_KEYS = {"type", "host", "port", "client_id", "account", "paper", "connect_timeout"}
+CCXT_KEYS = {
+    "type",
+    "exchange",
+    "api_key",
+    "api_secret",
+    "sandbox",
+    "options",
+    "base_url",
+    "stream_url",
+    "urls",
+    "connect_timeout",
 }
 SIM_KEYS = {"type", "data", "speed", "paper"} | VENUE_KEYS - {"name"}
+LIVE_ONLY_INSTRUMENT_KEYS = {"broker", "venue", "sec_type", "exchange"}
+LIVE_INSTRUMENT_KEYS = INSTRUMENT_KEYS | LIVE_ONLY_INSTRUMENT_KEYS
 ORDER_KEYS = {
     "default_time_in_force",
     "max_order_value",
@@ -84,6 +136,48 @@ FAILSAFE_KEYS = {
     "cancel_on_exit",
     "reduce_on_disconnect",
 }
+TIME_IN_FORCE = ("day", "gtc", "ioc", "fok", "opg", "cls")
+ROUTING_KEYS = {"failover_after", "policy", "give_up_after"}
+ROUTING_POLICIES = ("hold", "flatten")
+SIGNAL_KEYS = {"path", "kind", "algo"}
+SIGNAL_KINDS = ("target_position", "target_weight")
+MONITORING_KEYS = {
+    "log_all_orders",
+    "alert_on_rejection",
+    "heartbeat_interval",
+    "heartbeat_url",
+    "alerts",
+    "sinks",
+    "dashboard",
+    "metrics",
+}
+ALERT_KEYS = {"name", "when", "severity", "sinks"}
+ALERT_QUANTITIES = (
+    "drawdown",
+    "daily_loss_used",
+    "rejects_1m",
+    "disconnected_s",
+    "no_data_s",
+    "overfills",
+    "failovers",
+    "heartbeat_missed",
+)
+ALERT_OPS = (">=", "<=", "==", ">", "<")
+TRADING_STATES = ("halted", "reducing")
+SEVERITIES = ("info", "warning", "error", "critical")
+SINK_KEYS = {
+    "log": set(),
+    "file": {"path"},
+    "webhook": {"url"},
+    "email": {"host", "port", "from", "to"},
+}
+DEFAULT_CONNECT_TIMEOUT_S = 10.0
+DEFAULT_FAILOVER_AFTER_S = 10.0
+ACCOUNT_ONLY_SIM = "only for sim brokers (alpaca, ibkr and ccxt brokers report their own account)"
+_WHEN = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(>=|<=|==|>|<)\s*(\S+)\s*$")
+_HTTP = ("http://", "https://")
+_WS = ("ws://", "wss://")
+_MIN_SCRUB = 4  # why: shorter "secrets" (test values) would mangle the message's own words
 
 
 class Secret:
@@ -108,12 +202,17 @@ class Secret:
 
 @dataclass
 class BrokerConfig:
+    """One configured broker. ``type`` is alpaca, ibkr, ccxt (also for ``type: binance``, with
+    ``raw["exchange"] == "binance"``) or sim; ``raw`` is the validated entry with defaults filled
+    and durations in float seconds, never the credentials (``key``/``secret``)."""
+
     name: str
     type: str
     paper: bool
     raw: dict[str, Any]
     key: Secret | None = None
     secret: Secret | None = None
+    connect_timeout_s: float = DEFAULT_CONNECT_TIMEOUT_S
 
 
 @dataclass
@@ -133,6 +232,16 @@ class LiveConfig:
     execution: dict[str, Any]
     monitoring: dict[str, Any]
     raw: dict[str, Any] = field(repr=False, default_factory=dict)
+    routing: dict[str, Any] = field(
+        default_factory=lambda: {
+            "failover_after_s": DEFAULT_FAILOVER_AFTER_S,
+            "policy": "hold",
+            "give_up_after_s": None,
+        }
+    )
+    report_currency: str = "USD"
+    signals: dict[str, Any] | None = None
+    instrument_options: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def base_dir(self) -> Path:
@@ -178,41 +287,52 @@ def load_config(path: str | Path) -> LiveConfig:
             f"line {mark.line + 1}" if mark else "",
             f"not valid YAML: {getattr(exc, 'problem', exc)}",
         ) from None
+    except UnicodeDecodeError:
+        raise ScenarioError(path, "", "not a UTF-8 text file") from None
     c = _Checker(path)
     raw = c.mapping(raw, "", TOP_KEYS)
     raw = interpolate(raw, "", path)
+    secrets = _secret_values(raw)
+    try:
+        return _build(c, raw)
+    except ScenarioError as exc:
+        # why: a secret pasted into the wrong key would otherwise be echoed back as the bad value
+        text = str(exc)
+        for value in secrets:
+            text = text.replace(value, "***")
+        exc.args = (text,)
+        raise
+
+
+def _build(c: _Checker, raw: dict[str, Any]) -> LiveConfig:
+    path = c.path
     name = c.text(raw.get("name", path.stem), "name")
     seed = c.integer(raw.get("seed", 0), "seed", minimum=0)
     id_prefix = raw.get("id_prefix", "")
     if not isinstance(id_prefix, str):
         raise c.fail("id_prefix", "expected a string")
-    account = c.mapping(raw.get("account", {}), "account", {"currency", "cash"})
-    currency = c.text(account.get("currency", "USD"), "account.currency")
-    cash = str(c.number(account.get("cash", 0), "account.cash", non_negative=True))
-    instruments = _instruments(c, raw.get("instruments"), currency)
-    brokers = _brokers(c, raw.get("brokers"), {i.symbol for i in instruments})
-    for inst in instruments:
-        if inst.venue is not None and inst.venue not in {b.name for b in brokers}:
-            raise c.fail("instruments", f"{inst.symbol}: unknown venue {inst.venue!r}")
+    report_currency = c.text(raw.get("report_currency", "USD"), "report_currency")
+    brokers = _brokers(c, raw.get("brokers"))
+    currency, cash = _account(c, raw, brokers, report_currency)
+    instruments, options = _live_instruments(
+        c, raw.get("instruments"), currency, [b.name for b in brokers]
+    )
     orders = c.mapping(raw.get("orders") or {}, "orders", ORDER_KEYS)
     failsafes = c.mapping(raw.get("failsafes") or {}, "failsafes", FAILSAFE_KEYS)
-    risk = {k: v for k, v in orders.items() if k != "default_time_in_force"}
-    risk.update({k: v for k, v in failsafes.items() if k != "cancel_on_exit"})
-    try:
-        RiskConfig.from_mapping(risk, "orders/failsafes")
-    except ConfigError as exc:
-        raise ScenarioError(path, "", str(exc)) from None
+    order_limits = {k: v for k, v in orders.items() if k != "default_time_in_force"}
+    fail_limits = {k: v for k, v in failsafes.items() if k != "cancel_on_exit"}
+    for part, where in ((order_limits, "orders"), (fail_limits, "failsafes")):
+        try:
+            RiskConfig.from_mapping(part, where)
+        except ConfigError as exc:
+            raise _config_error(c, exc) from None
+    risk = {**order_limits, **fail_limits}
     cancel_on_exit = c.boolean(failsafes.get("cancel_on_exit", True), "failsafes.cancel_on_exit")
-    from executioncore.algo_spec import algo_defaults
-
-    try:
-        algo_defaults(raw.get("execution"))
-    except ConfigError as exc:
-        raise ScenarioError(path, "", str(exc)) from None
-    tif = str(orders.get("default_time_in_force", "day")).lower()
-    if tif not in ("day", "gtc", "ioc", "fok", "opg", "cls"):
+    tif = orders.get("default_time_in_force", "day")
+    if not isinstance(tif, str) or tif.lower() not in TIME_IN_FORCE:
         raise c.fail(
-            "orders.default_time_in_force", f"expected day, gtc, ioc, fok, opg or cls, got {tif!r}"
+            "orders.default_time_in_force",
+            f"expected day, gtc, ioc, fok, opg or cls, got {tif!r}",
         )
     return LiveConfig(
         path,
@@ -226,14 +346,19 @@ def load_config(path: str | Path) -> LiveConfig:
         _strategy(c, raw.get("strategy")),
         risk,
         cancel_on_exit,
-        tif,
-        c.mapping(raw.get("execution") or {}, "execution"),
-        c.mapping(raw.get("monitoring") or {}, "monitoring"),
-        raw,
+        tif.lower(),
+        _execution(c, raw.get("execution")),
+        _monitoring(c, raw.get("monitoring")),
+        _redacted(raw),
+        _routing(c, raw.get("routing")),
+        report_currency,
+        _signals(c, raw.get("signals")),
+        options,
     )
 
 
-def _brokers(c: _Checker, value: Any, symbols: set[str]) -> list[BrokerConfig]:
+# --- brokers -------------------------------------------------------------------------------------
+def _brokers(c: _Checker, value: Any) -> list[BrokerConfig]:
     if value is None:
         raise c.fail("brokers", "missing: configure at least one broker")
     out = []
@@ -242,45 +367,454 @@ def _brokers(c: _Checker, value: Any, symbols: set[str]) -> list[BrokerConfig]:
         entry = c.mapping(entry, where)
         kind = entry.get("type")
         if kind == "alpaca":
-            c.mapping(entry, where, ALPACA_KEYS)
-            for key in ("key", "secret"):
-                if not entry.get(key):
-                    raise c.fail(
-                        f"{where}.{key}", "missing (use ${ENV_VAR}, never the value itself)"
-                    )
-            paper = c.boolean(entry.get("paper", True), f"{where}.paper")
-            for key in ("base_url", "stream_url", "data_url"):
-                if key in entry and not str(entry[key]).startswith(
-                    ("http://", "https://", "ws://", "wss://")
-                ):
-                    raise c.fail(f"{where}.{key}", f"expected a URL, got {entry[key]!r}")
-            for sym in entry.get("symbols") or []:
-                if sym not in symbols:
-                    raise c.fail(f"{where}.symbols", f"unknown symbol {sym!r}")
-            safe = {k: v for k, v in entry.items() if k not in ("key", "secret")}
-            out.append(
-                BrokerConfig(
-                    name,
-                    "alpaca",
-                    paper,
-                    safe,
-                    Secret(str(entry["key"])),
-                    Secret(str(entry["secret"])),
-                )
-            )
+            out.append(_alpaca(c, str(name), entry, where))
+        elif kind == "ibkr":
+            out.append(_ibkr(c, str(name), entry, where))
+        elif kind in ("ccxt", "binance"):
+            out.append(_ccxt(c, str(name), entry, where, kind))
         elif kind == "sim":
             c.mapping(entry, where, SIM_KEYS)
             if "data" not in entry:
                 raise c.fail(f"{where}.data", "missing: the market data the simulator replays")
             speed = c.number(entry.get("speed", 1), f"{where}.speed", positive=True)
-            out.append(BrokerConfig(name, "sim", True, dict(entry, speed=float(speed))))
-        elif kind in ("ibkr", "ccxt"):
+            out.append(BrokerConfig(str(name), "sim", True, dict(entry, speed=float(speed))))
+        else:
+            shown = repr(kind) if isinstance(kind, str) and len(kind) <= 40 else "that"
+            expected = f"expected {_one_of(BROKER_TYPES)}"
             raise c.fail(
                 f"{where}.type",
-                f"{kind} adapters are not available in this build (alpaca and sim are)",
+                f"missing: {expected}" if kind is None else f"{expected}, got {shown}",
             )
-        else:
-            raise c.fail(f"{where}.type", f"expected alpaca or sim, got {kind!r}")
     if not out:
         raise c.fail("brokers", "configure at least one broker")
+    return out
+
+
+def _alpaca(c: _Checker, name: str, entry: dict[str, Any], where: str) -> BrokerConfig:
+    c.mapping(entry, where, ALPACA_KEYS)
+    key = _secret(c, entry, where, "api_key", required=True)
+    secret = _secret(c, entry, where, "api_secret", required=True)
+    raw = _public(entry)
+    raw["paper"] = c.boolean(entry.get("paper", True), f"{where}.paper")
+    for k in ("base_url", "stream_url", "data_url"):
+        if k in entry:
+            raw[k] = _url(c, entry[k], f"{where}.{k}", _HTTP + _WS)
+    if "feed" in entry:
+        raw["feed"] = c.text(entry["feed"], f"{where}.feed")
+    if "symbols" in entry:
+        raw["symbols"] = [
+            c.text(s, f"{where}.symbols[{i}]")
+            for i, s in enumerate(c.listing(entry["symbols"], f"{where}.symbols"))
+        ]
+    for k in ("timeout_s", "stale_after_s", "reconcile_every_s"):
+        if k in entry:
+            raw[k] = _duration(c, entry[k], f"{where}.{k}", positive=True)
+    timeout = _connect_timeout(c, entry, where)
+    raw["connect_timeout"] = timeout
+    return BrokerConfig(name, "alpaca", raw["paper"], raw, key, secret, timeout)
+
+
+def _ibkr(c: _Checker, name: str, entry: dict[str, Any], where: str) -> BrokerConfig:
+    c.mapping(entry, where, IBKR_KEYS)
+    raw = _public(entry)
+    paper = c.boolean(entry.get("paper", True), f"{where}.paper")
+    raw["paper"] = paper
+    raw["host"] = c.text(entry.get("host", "127.0.0.1"), f"{where}.host")
+    raw["port"] = _port(c, entry.get("port", 7497 if paper else 7496), f"{where}.port")
+    raw["client_id"] = c.integer(entry.get("client_id", 1), f"{where}.client_id", minimum=0)
+    if "account" in entry:
+        raw["account"] = c.text(entry["account"], f"{where}.account")
+    timeout = _connect_timeout(c, entry, where)
+    raw["connect_timeout"] = timeout
+    return BrokerConfig(name, "ibkr", paper, raw, None, None, timeout)
+
+
+def _ccxt(c: _Checker, name: str, entry: dict[str, Any], where: str, kind: str) -> BrokerConfig:
+    c.mapping(entry, where, CCXT_KEYS)
+    if kind == "binance":
+        exchange = entry.get("exchange", "binance")
+        if exchange != "binance":
+            raise c.fail(f"{where}.exchange", f"type binance is exchange binance, got {exchange!r}")
+    elif "exchange" not in entry:
+        raise c.fail(f"{where}.exchange", "missing: the ccxt exchange id (like binance, kraken)")
+    exchange = c.text(entry.get("exchange", "binance"), f"{where}.exchange")
+    key = _secret(c, entry, where, "api_key", required=False)
+    secret = _secret(c, entry, where, "api_secret", required=False)
+    if (key is None) != (secret is None):
+        missing = "api_secret" if secret is None else "api_key"
+        raise c.fail(
+            f"{where}.{missing}",
+            "missing: give api_key and api_secret together (or neither, for public data only)",
+        )
+    raw = _public(entry)
+    raw["type"] = "ccxt"
+    raw["exchange"] = exchange
+    sandbox = c.boolean(entry.get("sandbox", True), f"{where}.sandbox")
+    raw["sandbox"] = sandbox
+    raw["options"] = dict(c.mapping(entry.get("options") or {}, f"{where}.options"))
+    if "urls" in entry:
+        raw["urls"] = dict(c.mapping(entry["urls"], f"{where}.urls"))
+    if "base_url" in entry:
+        raw["base_url"] = _url(c, entry["base_url"], f"{where}.base_url", _HTTP)
+    if "stream_url" in entry:
+        raw["stream_url"] = _url(c, entry["stream_url"], f"{where}.stream_url", _WS)
+    timeout = _connect_timeout(c, entry, where)
+    raw["connect_timeout"] = timeout
+    return BrokerConfig(name, "ccxt", sandbox, raw, key, secret, timeout)
+
+
+def _secret(
+    c: _Checker, entry: dict[str, Any], where: str, key: str, required: bool
+) -> Secret | None:
+    value = entry.get(key)
+    if value is None or value == "":
+        if required:
+            raise c.fail(f"{where}.{key}", "missing (use ${ENV_VAR}, never the value itself)")
+        return None
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        # why: never echo the value back: it may be the credential itself
+        raise c.fail(f"{where}.{key}", "expected a string (use ${ENV_VAR}); the value is not shown")
+    return Secret(str(value))
+
+
+def _public(entry: dict[str, Any]) -> dict[str, Any]:
+    """The entry without its credentials."""
+    return {k: v for k, v in entry.items() if k not in SECRET_KEYS}
+
+
+def _connect_timeout(c: _Checker, entry: dict[str, Any], where: str) -> float:
+    if "connect_timeout" not in entry:
+        return DEFAULT_CONNECT_TIMEOUT_S
+    return _duration(c, entry["connect_timeout"], f"{where}.connect_timeout", positive=True)
+
+
+# --- account and instruments ---------------------------------------------------------------------
+def _account(
+    c: _Checker, raw: dict[str, Any], brokers: list[BrokerConfig], report_currency: str
+) -> tuple[str, str]:
+    """``(currency, cash)``: the sim brokers' account, else the report currency and no cash."""
+    if raw.get("account") is None:
+        return report_currency, "0"
+    if not any(b.type == "sim" for b in brokers):
+        raise c.fail("account", ACCOUNT_ONLY_SIM)
+    account = c.mapping(raw["account"], "account", {"currency", "cash"})
+    currency = c.text(account.get("currency", report_currency), "account.currency")
+    cash = str(c.number(account.get("cash", 0), "account.cash", non_negative=True))
+    return currency, cash
+
+
+def _live_instruments(
+    c: _Checker, value: Any, currency: str, brokers: list[str]
+) -> tuple[list[Instrument], dict[str, dict[str, Any]]]:
+    """Instrument entries as in scenarios, plus ``broker`` (pins the symbol to a broker;
+    ``venue`` is its synonym) and ``sec_type``/``exchange`` (an IB contract's). An entry gives
+    ``symbol``, ``tick_size`` and ``lot_size``; the brokers' providers supply the rest."""
+    if value is None:
+        return [], {}
+    entries = c.listing(value, "instruments")
+    if not entries:
+        return [], {}
+    plain: list[dict[str, Any]] = []
+    extras: list[dict[str, Any]] = []
+    for i, entry in enumerate(entries):
+        where = f"instruments[{i}]"
+        entry = c.mapping(entry, where, LIVE_INSTRUMENT_KEYS)
+        if "broker" in entry and "venue" in entry:
+            raise c.fail(f"{where}.venue", "give broker or venue (its synonym), not both")
+        pin_key = "venue" if "venue" in entry else "broker"
+        extra: dict[str, Any] = {}
+        if entry.get(pin_key) is not None:
+            pin = c.text(entry[pin_key], f"{where}.{pin_key}")
+            if pin not in brokers:
+                raise c.fail(
+                    f"{where}.{pin_key}",
+                    f"unknown broker {pin!r} (configured: {', '.join(brokers)})",
+                )
+            extra["broker"] = pin
+        for key in ("sec_type", "exchange"):
+            if key in entry:
+                extra[key] = c.text(entry[key], f"{where}.{key}")
+        item = {k: v for k, v in entry.items() if k not in LIVE_ONLY_INSTRUMENT_KEYS}
+        if "broker" in extra:
+            item["venue"] = extra["broker"]
+        plain.append(item)
+        extras.append(extra)
+    instruments = _instruments(c, plain, currency)
+    options = {i.symbol: e for i, e in zip(instruments, extras, strict=True) if e}
+    return instruments, options
+
+
+# --- execution, routing, signals -----------------------------------------------------------------
+def _execution(c: _Checker, value: Any) -> dict[str, Any]:
+    """``execution:`` checked and in the scenario's keys: ``{"default_algo": None | NAME,
+    "algos": {NAME: {key: value}}}`` (``{}`` when not given)."""
+    from executioncore.algo_spec import algo_defaults
+
+    if value is None:
+        return {}
+    value = c.mapping(value, "execution", {"default_algo", "algos"})
+    try:
+        defaults = algo_defaults(value)
+    except ConfigError as exc:
+        raise _config_error(c, exc) from None
+    return {"default_algo": defaults.default_algo, "algos": defaults.algos}
+
+
+def _routing(c: _Checker, value: Any) -> dict[str, Any]:
+    value = c.mapping(value or {}, "routing", ROUTING_KEYS)
+    policy = value.get("policy", "hold")
+    if policy not in ROUTING_POLICIES:
+        raise c.fail("routing.policy", f"expected hold or flatten, got {policy!r}")
+    give_up = value.get("give_up_after")
+    return {
+        "failover_after_s": _duration(
+            c,
+            value.get("failover_after", DEFAULT_FAILOVER_AFTER_S),
+            "routing.failover_after",
+            positive=True,
+        ),
+        "policy": policy,
+        "give_up_after_s": None
+        if give_up is None
+        else _duration(c, give_up, "routing.give_up_after", positive=True),
+    }
+
+
+def _signals(c: _Checker, value: Any) -> dict[str, Any] | None:
+    """``{"path": str (resolved against the config's folder), "kind": str, "algo": str}``."""
+    from executioncore.algo_spec import ALGO_NAMES, NO_ALGO
+
+    if value is None:
+        return None
+    value = c.mapping(value, "signals", SIGNAL_KEYS)
+    if "path" not in value:
+        raise c.fail("signals.path", "missing: the signals file (ts, symbol, value)")
+    file = Path(c.text(value["path"], "signals.path"))
+    file = file if file.is_absolute() else c.path.parent / file
+    if not file.is_file():
+        raise c.fail("signals.path", f"no such file {file}")
+    if "kind" not in value:
+        raise c.fail("signals.kind", f"missing: {_one_of(SIGNAL_KINDS)}")
+    kind = value["kind"]
+    if kind not in SIGNAL_KINDS:
+        raise c.fail("signals.kind", f"expected {_one_of(SIGNAL_KINDS)}, got {kind!r}")
+    algo = value.get("algo", NO_ALGO)
+    if algo != NO_ALGO and algo not in ALGO_NAMES:
+        raise c.fail("signals.algo", f"expected {_one_of((NO_ALGO, *ALGO_NAMES))}, got {algo!r}")
+    return {"path": str(file), "kind": kind, "algo": algo}
+
+
+# --- monitoring ----------------------------------------------------------------------------------
+def _monitoring(c: _Checker, value: Any) -> dict[str, Any]:
+    """The checked ``monitoring:`` mapping: the keys given, ``heartbeat_interval`` in float
+    seconds, each alert with its parsed rule (``quantity``, ``op``, ``value``), sink paths
+    resolved against the config's folder, ``dashboard.token`` a ``Secret``."""
+    value = c.mapping(value or {}, "monitoring", MONITORING_KEYS)
+    out: dict[str, Any] = {}
+    for key in ("log_all_orders", "alert_on_rejection"):
+        if key in value:
+            out[key] = c.boolean(value[key], f"monitoring.{key}")
+    if "heartbeat_interval" in value:
+        out["heartbeat_interval"] = _duration(
+            c, value["heartbeat_interval"], "monitoring.heartbeat_interval", positive=True
+        )
+    if "heartbeat_url" in value:
+        out["heartbeat_url"] = _url(c, value["heartbeat_url"], "monitoring.heartbeat_url", _HTTP)
+    sinks = _sinks(c, value.get("sinks"))
+    if "sinks" in value:
+        out["sinks"] = sinks
+    if "alerts" in value:
+        out["alerts"] = _alerts(c, value["alerts"], set(sinks) | {"log"})
+    if "dashboard" in value:
+        dash = c.mapping(value["dashboard"], "monitoring.dashboard", {"port", "token"})
+        if "port" not in dash:
+            raise c.fail("monitoring.dashboard.port", "missing: the port to serve on")
+        if "token" not in dash:
+            raise c.fail(
+                "monitoring.dashboard.token", "missing: every request needs it (use ${ENV_VAR})"
+            )
+        token = _secret(c, dash, "monitoring.dashboard", "token", required=True)
+        out["dashboard"] = {
+            "port": _port(c, dash["port"], "monitoring.dashboard.port"),
+            "token": token,
+        }
+    if "metrics" in value:
+        metrics = c.mapping(value["metrics"], "monitoring.metrics", {"port"})
+        if "port" not in metrics:
+            raise c.fail("monitoring.metrics.port", "missing: the port to serve on")
+        out["metrics"] = {"port": _port(c, metrics["port"], "monitoring.metrics.port")}
+    return out
+
+
+def _sinks(c: _Checker, value: Any) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    if value is None:
+        return out
+    for kind, entry in c.mapping(value, "monitoring.sinks", set(SINK_KEYS)).items():
+        where = f"monitoring.sinks.{kind}"
+        entry = c.mapping(entry or {}, where, SINK_KEYS[kind])
+        for key in sorted(SINK_KEYS[kind]):
+            if key not in entry:
+                raise c.fail(f"{where}.{key}", "missing")
+        if kind == "file":
+            file = Path(c.text(entry["path"], f"{where}.path"))
+            entry = {"path": str(file if file.is_absolute() else c.path.parent / file)}
+        elif kind == "webhook":
+            entry = {"url": _url(c, entry["url"], f"{where}.url", _HTTP)}
+        elif kind == "email":
+            to = entry["to"]
+            recipients = (
+                [c.text(to, f"{where}.to")]
+                if isinstance(to, str)
+                else [
+                    c.text(t, f"{where}.to[{i}]")
+                    for i, t in enumerate(c.listing(to, f"{where}.to"))
+                ]
+            )
+            if not recipients:
+                raise c.fail(f"{where}.to", "expected at least one address")
+            entry = {
+                "host": c.text(entry["host"], f"{where}.host"),
+                "port": _port(c, entry["port"], f"{where}.port"),
+                "from": c.text(entry["from"], f"{where}.from"),
+                "to": recipients,
+            }
+        out[kind] = dict(entry)
+    return out
+
+
+def _alerts(c: _Checker, value: Any, sinks: set[str]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for i, entry in enumerate(c.listing(value, "monitoring.alerts")):
+        where = f"monitoring.alerts[{i}]"
+        entry = c.mapping(entry, where, ALERT_KEYS)
+        for key in ("name", "when"):
+            if key not in entry:
+                raise c.fail(f"{where}.{key}", "missing")
+        name = c.text(entry["name"], f"{where}.name")
+        if any(a["name"] == name for a in out):
+            raise c.fail(f"{where}.name", f"{name!r} is listed twice")
+        rule = _when(c, entry["when"], f"{where}.when")
+        severity = entry.get("severity", "warning")
+        if severity not in SEVERITIES:
+            raise c.fail(f"{where}.severity", f"expected {_one_of(SEVERITIES)}, got {severity!r}")
+        alert: dict[str, Any] = {"name": name, "when": entry["when"], **rule, "severity": severity}
+        if "sinks" in entry:
+            names = [
+                c.text(s, f"{where}.sinks[{j}]")
+                for j, s in enumerate(c.listing(entry["sinks"], f"{where}.sinks"))
+            ]
+            for j, s in enumerate(names):
+                if s not in SINK_KEYS:
+                    raise c.fail(
+                        f"{where}.sinks[{j}]", f"expected {_one_of(tuple(SINK_KEYS))}, got {s!r}"
+                    )
+                if s not in sinks:
+                    raise c.fail(
+                        f"{where}.sinks[{j}]", f"sink {s!r} is not configured in monitoring.sinks"
+                    )
+            alert["sinks"] = names
+        out.append(alert)
+    return out
+
+
+def _when(c: _Checker, value: Any, where: str) -> dict[str, Any]:
+    """``"QUANTITY OP NUMBER"`` or ``"trading_state == halted|reducing"`` -> its parts."""
+    example = 'like "drawdown > 0.03" or "trading_state == halted"'
+    m = _WHEN.match(value) if isinstance(value, str) else None
+    if m is None:
+        raise c.fail(where, f"expected QUANTITY OP NUMBER, {example}, got {value!r}")
+    quantity, op, operand = m.groups()
+    if quantity == "trading_state":
+        if op != "==" or operand.lower() not in TRADING_STATES:
+            raise c.fail(where, f"expected trading_state == halted or reducing, got {value!r}")
+        return {"quantity": quantity, "op": op, "value": operand.lower()}
+    if quantity not in ALERT_QUANTITIES:
+        raise c.fail(
+            where,
+            f"unknown quantity {quantity!r} (expected one of: "
+            f"{', '.join((*ALERT_QUANTITIES, 'trading_state'))})",
+        )
+    try:
+        number = float(operand)
+    except ValueError:
+        number = float("nan")
+    if number != number or number in (float("inf"), float("-inf")):
+        raise c.fail(where, f"expected a number after {op}, {example}, got {value!r}")
+    return {"quantity": quantity, "op": op, "value": number}
+
+
+# --- helpers -------------------------------------------------------------------------------------
+def _duration(c: _Checker, value: Any, where: str, positive: bool = False) -> float:
+    try:
+        seconds = parse_duration_s(value, where)
+    except DurationError as exc:
+        raise c.fail(where, exc.reason) from None
+    if positive and seconds <= 0:
+        raise c.fail(where, f"must be positive, got {value!r}")
+    return seconds
+
+
+def _url(c: _Checker, value: Any, where: str, schemes: tuple[str, ...]) -> str:
+    if not isinstance(value, str) or not value.startswith(schemes) or value.endswith("://"):
+        kinds = ", ".join(s.rstrip(":/") for s in schemes)
+        shown = repr(value) if isinstance(value, str) and len(value) <= 80 else "that"
+        raise c.fail(where, f"expected a URL ({kinds}), got {shown}")
+    return value
+
+
+def _port(c: _Checker, value: Any, where: str) -> int:
+    port = c.integer(value, where, minimum=0)
+    if port > 65535:
+        raise c.fail(where, f"expected a port number 0-65535, got {port}")
+    return port
+
+
+def _one_of(names: tuple[str, ...]) -> str:
+    return ", ".join(names[:-1]) + " or " + names[-1] if len(names) > 1 else names[0]
+
+
+def _config_error(c: _Checker, exc: ConfigError) -> ScenarioError:
+    """A ``ConfigError`` (``"key.path: message"``) as a ``ScenarioError`` naming the file."""
+    text = str(exc)
+    where, sep, message = text.partition(": ")
+    if sep and where and " " not in where:
+        return c.fail(where, message)
+    return c.fail("", text)
+
+
+def _secret_values(raw: dict[str, Any]) -> list[str]:
+    """The credential values in the (interpolated) document, longest first."""
+    found: list[str] = []
+    brokers = raw.get("brokers")
+    if isinstance(brokers, dict):
+        for entry in brokers.values():
+            if isinstance(entry, dict):
+                found += [str(entry[k]) for k in SECRET_KEYS if entry.get(k) is not None]
+    monitoring = raw.get("monitoring")
+    if isinstance(monitoring, dict) and isinstance(monitoring.get("dashboard"), dict):
+        token = monitoring["dashboard"].get("token")
+        if token is not None:
+            found.append(str(token))
+    return sorted({s for s in found if len(s) >= _MIN_SCRUB}, key=len, reverse=True)
+
+
+def _redacted(raw: dict[str, Any]) -> dict[str, Any]:
+    """The document with every credential value replaced by a ``Secret``."""
+    out = dict(raw)
+    brokers = raw.get("brokers")
+    if isinstance(brokers, dict):
+        out["brokers"] = {
+            name: {k: Secret(str(v)) if k in SECRET_KEYS else v for k, v in entry.items()}
+            if isinstance(entry, dict)
+            else entry
+            for name, entry in brokers.items()
+        }
+    monitoring = raw.get("monitoring")
+    if isinstance(monitoring, dict) and isinstance(monitoring.get("dashboard"), dict):
+        dash = monitoring["dashboard"]
+        out["monitoring"] = {
+            **monitoring,
+            "dashboard": {k: Secret(str(v)) if k == "token" else v for k, v in dash.items()},
+        }
     return out

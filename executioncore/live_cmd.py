@@ -10,6 +10,7 @@ adapters reconcile with their venues and the run goes on, appending to the same 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from pathlib import Path
 from typing import Any
@@ -24,17 +25,22 @@ from executioncore.runner import (
     RunResult,
     build_strategies,
     data_kinds,
+    load_strategy,
     make_sim_broker,
     order_rows,
+    strategy_failure,
+    strategy_location,
     summarize,
 )
 from executioncore.scenario import ScenarioError, _Checker
 from executioncore.store import SqliteStore
 from kernel.codec import IN, TAG_RUN
+from kernel.enums import TimeInForce
 from kernel.journal import Journal
 from kernel.kernel import Kernel
 from kernel.risk import RiskConfig
-from kernel.units import money_to_units
+from kernel.units import Instrument, money_to_units
+from live.adapters.template import BrokerUnreachable, VenueUnavailable
 from live.clock import LiveClock
 from live.runner import LiveRunner
 
@@ -55,16 +61,17 @@ def parse_duration(text: str) -> float:
     raise LiveError(f"--run-for: expected a duration like 30s, 5m or 2h, got {text!r}")
 
 
-def load_orders(path: Path, cfg: LiveConfig) -> list[dict[str, Any]]:
-    """An ORDERS.yaml holding an ``orders:`` list (other keys optional)."""
-    if not path.is_file():
-        raise ScenarioError(path, "", "no such file")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise ScenarioError(path, "", f"not valid YAML: {getattr(exc, 'problem', exc)}") from None
+def load_orders(
+    path: Path,
+    cfg: LiveConfig,
+    raw: dict[str, Any] | None = None,
+    instruments: dict[str, Instrument] | None = None,
+) -> list[dict[str, Any]]:
+    """An ORDERS.yaml holding an ``orders:`` list (other keys optional). Entries without a
+    ``time_in_force`` take ``orders.default_time_in_force`` (algo parents stay gtc)."""
+    if raw is None:
+        raw = _read_orders(path)
     c = _Checker(path)
-    raw = c.mapping(raw, "")
     from executioncore.algo_spec import algo_defaults
 
     defaults = algo_defaults(cfg.execution)
@@ -74,13 +81,32 @@ def load_orders(path: Path, cfg: LiveConfig) -> list[dict[str, Any]]:
             dict(e, algo=defaults.apply(e["algo"])) if isinstance(e, dict) and "algo" in e else e
             for e in entries
         ]
+        entries = [
+            dict(e, time_in_force=cfg.default_tif)
+            if isinstance(e, dict)
+            and "symbol" in e
+            and "algo" not in e
+            and "time_in_force" not in e
+            else e
+            for e in entries
+        ]
         raw = dict(raw, orders=entries)
     return check_orders(
         c,
         raw.get("orders") or [],
-        {i.symbol: i for i in cfg.instruments},
+        instruments if instruments is not None else {i.symbol: i for i in cfg.instruments},
         {b.name for b in cfg.brokers},
     )
+
+
+class LiveUnavailable(Exception):
+    """The live run could not go on (exit code 3): a broker unreachable at start, an adapter
+    that does not exist yet, ``routing.give_up_after`` elapsed."""
+
+    exit_code = 3
+
+
+ADAPTERS_AVAILABLE = ("alpaca", "sim")
 
 
 def live_command(
@@ -97,46 +123,94 @@ def live_command(
         raise LiveError(
             f"{config_path}: brokers {names} trade real money (paper: false): add --live to confirm"
         )
-    orders = load_orders(orders_path, cfg) if orders_path is not None else []
+    missing = [b for b in cfg.brokers if b.type not in ADAPTERS_AVAILABLE]
+    if missing:
+        raise LiveUnavailable(
+            "; ".join(
+                f"broker {b.name} (type {b.type}): its adapter is not available in this build "
+                f"(available: {', '.join(ADAPTERS_AVAILABLE)})"
+                for b in missing
+            )
+        )
+    raw_orders = _read_orders(orders_path) if orders_path is not None else None
     run_for_s = None if run_for is None else parse_duration(run_for)
     run_dir = out if out is not None else Path("runs") / f"live-{cfg.name}"
     run_dir.mkdir(parents=True, exist_ok=True)
+    return asyncio.run(_session(cfg, orders_path, raw_orders, run_for_s, run_dir, fresh))
+
+
+async def _session(
+    cfg: LiveConfig,
+    orders_path: Path | None,
+    raw_orders: dict[str, Any] | None,
+    run_for_s: float | None,
+    run_dir: Path,
+    fresh: bool,
+) -> RunResult:
     path = run_dir / "journal"
     resuming = path.exists() and not fresh and not _finished(path)
-    clock = LiveClock(0 if resuming else None)
-    if resuming:
-        store = SqliteStore.open(path, writable=True)
-        rec = recover(store, clock)
-        kernel, journal, unsent = rec.kernel, rec.journal, rec.unsent
-        kernel.clock = clock
-    else:
-        store = SqliteStore.create(
-            path, {"config": cfg.name, "live": True, "scenario_dir": str(cfg.base_dir.resolve())}
-        )
-        journal = Journal(store, block_records=1024)
-        start = clock.now_ns()
-        journal.append((IN, TAG_RUN, live_header(cfg, orders, start)))
-        kernel = Kernel(
-            clock,
-            cfg.instruments,
-            {},
-            journal,
-            currency=cfg.currency,
-            starting_cash={cfg.currency: money_to_units(cfg.cash)},
-            risk=RiskConfig.from_mapping(cfg.risk),
-            seed=cfg.seed,
-            id_prefix=cfg.id_prefix,
-            journal_market_data=True,
-            strict=False,
-        )
-        for strategy in build_strategies(cfg.strategy, orders, start, cfg.base_dir):
-            kernel.add_strategy(strategy)
-        install_execution(kernel, cfg.execution)
-        unsent = []
-    adapters = [build_adapter(b, cfg, clock) for b in cfg.brokers]
+    instruments = {i.symbol: i for i in cfg.instruments}
+    adapters = [build_adapter(b, cfg, instruments) for b in cfg.brokers]
+    try:
+        for a in adapters:
+            connect = getattr(a, "connect", None)
+            if connect is not None:
+                await connect()
+        clock = LiveClock(0 if resuming else None)
+        if resuming:
+            store = SqliteStore.open(path, writable=True)
+            rec = recover(store, clock)
+            kernel, journal, unsent = rec.kernel, rec.journal, rec.unsent
+            kernel.clock = clock
+            orders: list[dict[str, Any]] = []
+        else:
+            strategy = load_strategy(cfg.strategy, cfg.base_dir) if cfg.strategy else None
+            wanted = _wanted_symbols(cfg, raw_orders, strategy)
+            await _provide_instruments(adapters, cfg, instruments, wanted)
+            orders = (
+                load_orders(orders_path, cfg, raw_orders, instruments)
+                if orders_path is not None and raw_orders is not None
+                else []
+            )
+            store = SqliteStore.create(
+                path,
+                {"config": cfg.name, "live": True, "scenario_dir": str(cfg.base_dir.resolve())},
+            )
+            journal = Journal(store, block_records=1024)
+            start = clock.now_ns()
+            header = live_header(cfg, list(instruments.values()), orders, start)
+            journal.append((IN, TAG_RUN, header))
+            kernel = Kernel(
+                clock,
+                list(instruments.values()),
+                {},
+                journal,
+                currency=cfg.currency,
+                starting_cash={cfg.currency: money_to_units(cfg.cash)},
+                risk=RiskConfig.from_mapping(cfg.risk),
+                seed=cfg.seed,
+                id_prefix=cfg.id_prefix,
+                journal_market_data=True,
+                strict=False,
+                deny_when_down=True,
+            )
+            kernel.default_tif = TimeInForce[cfg.default_tif.upper()]
+            strategies = build_strategies(None, orders, start, cfg.base_dir)
+            if strategy is not None:
+                strategies.insert(0, strategy)
+            for s in strategies:
+                kernel.add_strategy(s)
+            install_execution(kernel, cfg.execution)
+            unsent = []
+    except BrokerUnreachable as exc:
+        for a in adapters:
+            with contextlib.suppress(Exception):
+                await a.stop()
+        raise LiveUnavailable(str(exc)) from None
     for a in adapters:
         kernel.venues[a.name] = a
     recorder = RunRecorder()
+    recorder.live_times = True
     recorder.attach(kernel)
     from executioncore.tca import TcaObserver
 
@@ -148,6 +222,7 @@ def live_command(
     def commit() -> None:
         journal.flush()
 
+    routing = getattr(cfg, "routing", None) or {}
     runner = LiveRunner(
         kernel,
         clock,
@@ -156,12 +231,15 @@ def live_command(
         run_for_s=run_for_s,
         cancel_on_exit=cfg.cancel_on_exit,
         started=resuming,
+        give_up_after_s=routing.get("give_up_after_s"),
+        is_strategy_error=lambda e: strategy_location(e, kernel.strategies.values()) is not None,
     )
     t0 = time.perf_counter()
-    asyncio.run(runner.run())
+    await runner.run()
     wall = time.perf_counter() - t0
     digest = journal.digest()
     summary = summarize(kernel, recorder, cfg.name, cfg.seed, digest, wall, run_dir)
+    _live_summary(summary, kernel, adapters, recorder)
     summary["live"] = {
         "resumed": resuming,
         "stop": runner.stop_reason,
@@ -169,16 +247,134 @@ def live_command(
         "adapters": {a.name: a.stats() for a in adapters},
         "paper": not cfg.real_money,
     }
+    failure = None
+    if runner.failure is not None:
+        failure = strategy_failure(runner.failure, kernel.strategies.values())
+    elif runner.gave_up is not None:
+        failure = LiveUnavailable(
+            f"broker {runner.gave_up} stayed down for routing.give_up_after "
+            f"({routing.get('give_up_after_s')} s): the session was shut down"
+        )
     summary["expectations"] = {"passed": True, "failures": []}
     summary["tca"] = tca.rows()
-    store.set_meta({"finished": True, "digest": digest, "summary": summary})
+    meta: dict[str, Any] = {"finished": True, "digest": digest, "summary": summary}
+    if failure is not None:
+        meta["failed"] = str(failure)
+    store.set_meta(meta)
     journal.close()
     record = recorder.record
     record.scenario, record.seed, record.summary = cfg.name, cfg.seed, summary
     record.orders = order_rows(kernel)
     record.risk_events = [{"ts": t, "code": c, "detail": d} for t, c, d in kernel.risk_events]
     record.tca = summary["tca"]
-    return RunResult(summary, record, 0, run_dir)
+    result = RunResult(summary, record, 0, run_dir)
+    if failure is not None:
+        failure.result = result  # type: ignore[attr-defined]
+        raise failure
+    return result
+
+
+def _live_summary(
+    summary: dict[str, Any], kernel: Kernel, adapters: list[Any], recorder: RunRecorder
+) -> None:
+    """Live fields: each broker's own view, the broker's cash (after the final reconciliation),
+    overfills and open orders."""
+    from kernel.units import MONEY_SCALE
+
+    pf = kernel.portfolio
+    cur = pf.currency
+    brokers: dict[str, Any] = {}
+    for a in adapters:
+        report = kernel.accounts.get(a.name)
+        orders = [o for o in kernel.oms.orders.values() if o.venue == a.name]
+        entry: dict[str, Any] = {
+            "connected": a.name not in kernel._disconnected,
+            "orders": len(orders),
+            "fills": sum(len(o._trade_ids or ()) for o in orders),
+        }
+        if report is not None:
+            entry["positions"] = {
+                sym: _qty_of(kernel, sym, qty) for sym, qty, _cost in report.positions
+            }
+            entry["cash"] = report.cash / MONEY_SCALE
+            entry["equity"] = report.equity / MONEY_SCALE
+            entry["buying_power"] = report.buying_power / MONEY_SCALE
+            entry["currency"] = report.currency
+        brokers[a.name] = entry
+    summary["brokers"] = brokers
+    if kernel.accounts:
+        summary["cash"] = pf.account_cash(cur) / MONEY_SCALE
+        first = recorder.record.starting_cash
+        summary["starting_cash"] = first
+    summary["alerts"] = []
+    summary["open_orders"] = len(kernel.oms.open_orders())
+    summary["overfills"] = sum(1 for code in kernel.risk_events if code[1] == "OVERFILL")
+    summary["balances"] = {cur: summary["cash"]}
+
+
+def _qty_of(kernel: Kernel, symbol: str, lots: int) -> Any:
+    inst = kernel.instruments.get(symbol)
+    if inst is None:
+        return lots
+    value = inst.lots_to_float(lots)
+    return int(value) if float(value).is_integer() else value
+
+
+def _read_orders(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise ScenarioError(path, "", "no such file")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ScenarioError(path, "", f"not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    return _Checker(path).mapping(raw, "")
+
+
+def _wanted_symbols(cfg: LiveConfig, raw_orders: dict[str, Any] | None, strategy: Any) -> list[str]:
+    """The symbols the session needs instruments for: configured, pinned to brokers, named by
+    scripted orders and by the strategy."""
+    out: list[str] = [i.symbol for i in cfg.instruments]
+    for b in cfg.brokers:
+        out.extend(str(s) for s in (b.raw.get("symbols") or []))
+    for entry in (raw_orders or {}).get("orders") or []:
+        if isinstance(entry, dict) and isinstance(entry.get("symbol"), str):
+            out.append(entry["symbol"])
+    syms = getattr(strategy, "symbols", None)
+    if syms:
+        out.extend(syms)
+    seen: dict[str, None] = {}
+    for s in out:
+        seen.setdefault(s, None)
+    return list(seen)
+
+
+async def _provide_instruments(
+    adapters: list[Any], cfg: LiveConfig, instruments: dict[str, Instrument], wanted: list[str]
+) -> None:
+    """Fill in the instruments the config does not give from each broker's instrument provider
+    (in config order; a broker named by ``broker:`` for a symbol answers for it), plus every
+    symbol a broker already holds (its positions are adopted)."""
+    for a in adapters:
+        provide = getattr(a, "provide_instruments", None)
+        if provide is None or not callable(provide):
+            continue
+        held = await a.held_symbols() if hasattr(a, "held_symbols") else []
+        need = [s for s in [*wanted, *held] if s not in instruments]
+        try:
+            found = await provide(need)
+        except VenueUnavailable as exc:
+            raise BrokerUnreachable(a.name, a.kind, a.url, str(exc), 0.0) from None
+        for sym, inst in found.items():
+            instruments.setdefault(sym, inst)
+        a.instruments.update({s: i for s, i in instruments.items() if i.venue in (None, a.name)})
+    unknown = [s for s in wanted if s not in instruments]
+    if unknown:
+        raise ScenarioError(
+            cfg.path,
+            "instruments",
+            f"no broker knows {', '.join(unknown)} (add an instruments: entry with tick_size "
+            "and lot_size, or check the symbol)",
+        )
 
 
 def install_execution(kernel: Kernel, execution: dict[str, Any] | None) -> None:
@@ -213,7 +409,9 @@ def _resend(kernel: Kernel, cmd: Any) -> None:
         venue.modify(cmd)
 
 
-def live_header(cfg: LiveConfig, orders: list[dict[str, Any]], start_ns: int) -> dict[str, Any]:
+def live_header(
+    cfg: LiveConfig, instruments: list[Instrument], orders: list[dict[str, Any]], start_ns: int
+) -> dict[str, Any]:
     """The journal header of a live run (what a replay or a recovery needs; no secrets)."""
     from executioncore.runner import _plain
 
@@ -233,7 +431,7 @@ def live_header(cfg: LiveConfig, orders: list[dict[str, Any]], start_ns: int) ->
                 "multiplier": str(i.multiplier),
                 "venue": i.venue,
             }
-            for i in cfg.instruments
+            for i in instruments
         ],
         "venues": [b.name for b in cfg.brokers],
         "sources": [],
@@ -245,22 +443,26 @@ def live_header(cfg: LiveConfig, orders: list[dict[str, Any]], start_ns: int) ->
         "execution": _plain(cfg.execution),
         "journal_market_data": True,
         "strict": False,
+        "deny_when_down": True,
+        "default_tif": cfg.default_tif,
         "live": True,
     }
 
 
-def build_adapter(b: BrokerConfig, cfg: LiveConfig, clock: LiveClock) -> Any:
-    """The adapter for one configured broker."""
+def build_adapter(b: BrokerConfig, cfg: LiveConfig, instruments: dict[str, Instrument]) -> Any:
+    """The adapter for one configured broker (``instruments`` is shared and filled in later by
+    the instrument providers)."""
     if b.type == "sim":
         return _sim_adapter(b, cfg)
     from live.adapters.alpaca.client import AlpacaAdapter
     from live.adapters.alpaca.config import AlpacaConfig
 
-    symbols = b.raw.get("symbols") or [
-        i.symbol for i in cfg.instruments if i.venue in (None, b.name)
-    ]
-    acfg = AlpacaConfig.from_mapping(b.name, b.raw, b.key.reveal(), b.secret.reveal(), symbols)  # type: ignore[union-attr]
-    return AlpacaAdapter(acfg, {i.symbol: i for i in cfg.instruments})
+    symbols = b.raw.get("symbols") or []
+    raw = dict(b.raw)
+    if "connect_timeout" in raw:
+        raw["connect_timeout_s"] = raw["connect_timeout"]
+    acfg = AlpacaConfig.from_mapping(b.name, raw, b.key.reveal(), b.secret.reveal(), symbols)  # type: ignore[union-attr]
+    return AlpacaAdapter(acfg, {s: i for s, i in instruments.items() if i.venue in (None, b.name)})
 
 
 def _sim_adapter(b: BrokerConfig, cfg: LiveConfig) -> Any:

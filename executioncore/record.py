@@ -55,6 +55,9 @@ class RunRecorder(Strategy):
         self.peak = None
         self.max_drawdown = 0.0
         self._fills_cap = 200_000
+        # live: one time axis, the wall clock the kernel ran on (``ts_init``); the venue's own
+        # timestamp of a fill is kept apart as ``venue_ts``
+        self.live_times = False
 
     def attach(self, kernel: Kernel) -> None:
         self.kernel = kernel
@@ -129,7 +132,7 @@ class RunRecorder(Strategy):
         if len(self.record.fills) < self._fills_cap:
             self.record.fills.append(
                 {
-                    "ts": event.ts_event,
+                    "ts": event.ts_init if self.live_times else event.ts_event,
                     "order_id": order.client_order_id,
                     "strategy": order.strategy_id,
                     "symbol": order.symbol,
@@ -143,4 +146,6 @@ class RunRecorder(Strategy):
                     "algo": order.algo_id,
                 }
             )
+            if self.live_times:
+                self.record.fills[-1]["venue_ts"] = event.ts_event
         self.sample(event.ts_init)

@@ -313,7 +313,12 @@ def build_kernel(
         journal_market_data=header.get("journal_market_data", False),
         default_venue=header.get("default_venue"),
         strict=header.get("strict", True),
+        deny_when_down=header.get("deny_when_down", False),
     )
+    if header.get("default_tif"):
+        from kernel.enums import TimeInForce
+
+        kernel.default_tif = TimeInForce[str(header["default_tif"]).upper()]
     for strategy in build_strategies(
         header.get("strategy"),
         header.get("orders") or [],

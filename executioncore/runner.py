@@ -10,6 +10,7 @@ sources, venue outages).
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import sys
 import time
@@ -47,6 +48,54 @@ DAY_NS = 86_400_000_000_000
 
 class StrategyError(RuntimeError):
     """The scenario's strategy could not be loaded or built."""
+
+
+class StrategyFailed(RuntimeError):
+    """A strategy's callback raised: the run could not go on (exit code 3). The message names
+    the strategy's own file and line, not the kernel's frames."""
+
+    exit_code = 3
+
+
+def strategy_location(exc: BaseException, strategies: Any) -> tuple[str, int, str] | None:
+    """``(file, line, function)`` of the innermost frame of ``exc``'s traceback that lies in a
+    strategy's own source file, or None when no strategy code raised it (a bug of ours)."""
+    import inspect
+
+    files = set()
+    for strategy in strategies:
+        cls = type(strategy)
+        mod = cls.__module__
+        if mod.startswith(("kernel.", "sim.", "live.")) or (
+            mod.startswith("executioncore.") and not mod.startswith("executioncore.strategies")
+        ):
+            continue  # why: our own observers and scripted orders: their errors are our bugs
+        with contextlib.suppress(TypeError, OSError):
+            src = inspect.getsourcefile(cls)
+            if src:
+                files.add(str(Path(src).resolve()))
+    found = None
+    tb = exc.__traceback__
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        with contextlib.suppress(OSError):
+            if str(Path(code.co_filename).resolve()) in files:
+                found = (code.co_filename, tb.tb_lineno, code.co_name)
+        tb = tb.tb_next
+    return found
+
+
+def strategy_failure(exc: BaseException, strategies: Any) -> StrategyFailed | None:
+    """The ``StrategyFailed`` for an exception a strategy raised, or None."""
+    where = strategy_location(exc, strategies)
+    if where is None:
+        return None
+    path, line, func = where
+    text = str(exc) or "(no message)"
+    return StrategyFailed(
+        f"the strategy raised {type(exc).__name__}: {text} at {path}:{line} (in {func}); "
+        "the journal is saved"
+    )
 
 
 @dataclass
@@ -95,7 +144,15 @@ class Run:
         """Drive the run to the end; write the journal; return summary, record, exit code."""
         t0 = time.perf_counter()
         driver = Driver(self.kernel, self.clock, self.brokers, self.sources, self.journal, progress)
-        driver.run(self.chunks(), self.scenario.end)
+        try:
+            driver.run(self.chunks(), self.scenario.end)
+        except Exception as exc:
+            failed = strategy_failure(exc, self.kernel.strategies.values())
+            if failed is None:
+                raise
+            self.journal.flush()
+            self.store.set_meta({"failed": str(failed)})
+            raise failed from exc
         wall = time.perf_counter() - t0
         digest = self.journal.digest()
         summary = build_summary(self, digest, wall)
@@ -369,6 +426,14 @@ def load_strategy(spec: dict[str, Any], base_dir: Path) -> Strategy:
         strategy = cls(**spec.get("params", {}))
     except TypeError as exc:
         raise StrategyError(f"strategy.params: {exc}") from None
+    except Exception as exc:
+        tb = exc.__traceback__
+        while tb is not None and tb.tb_next is not None:
+            tb = tb.tb_next
+        at = f" at {tb.tb_frame.f_code.co_filename}:{tb.tb_lineno}" if tb is not None else ""
+        raise StrategyError(
+            f"strategy.class: {spec['class']!r} could not be built: {type(exc).__name__}: {exc}{at}"
+        ) from None
     if "id" in spec:
         strategy.strategy_id = spec["id"]
     return strategy

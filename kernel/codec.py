@@ -43,6 +43,8 @@ TAGS: dict[type, int] = {
     ev.VenueStatus: 32,
     ev.RiskEvent: 33,
     ev.OperatorAction: 34,
+    ev.AccountReport: 35,
+    ev.VenueNotice: 36,
     CancelOrder: 41,
     ModifyOrder: 42,
     CancelAllOrders: 43,

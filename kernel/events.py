@@ -307,3 +307,39 @@ class RiskEvent:
     detail: str
     ts_event: int
     ts_init: int
+
+
+# --- notices from venues (typed, never order events) -------------------------------------------
+@dataclass(slots=True)
+class AccountReport:
+    """What a broker says its account holds: the truth live (read at start and at every
+    reconciliation, journaled as an input so a replay reproduces every decision).
+
+    ``cash``, ``equity`` and ``buying_power`` are money units of ``currency``; cash is the
+    broker's (what buying spends), not the margin-style cash of a backtest. ``positions`` is a
+    tuple of ``(symbol, qty_lots, cost)`` with ``cost`` the signed cost basis in ticks x lots
+    (``avg price x qty``, rounded to whole ticks x lots). ``final``: the report taken after the
+    session's last reconciliation (nothing is in flight any more)."""
+
+    venue: str
+    currency: str
+    cash: int
+    equity: int
+    buying_power: int
+    positions: tuple
+    final: bool
+    ts_event: int
+    ts_init: int
+
+
+@dataclass(slots=True)
+class VenueNotice:
+    """Something a venue adapter reports that is not an order event: ``code`` (e.g.
+    ``RECONCILE_FAILED``, ``RECONCILE_MISMATCH``, ``UNTRACKED_POSITION``) and a detail that never
+    holds a secret. The kernel records it as a risk notice; nothing else changes."""
+
+    venue: str
+    code: str
+    detail: str
+    ts_event: int
+    ts_init: int

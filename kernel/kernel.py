@@ -23,7 +23,7 @@ from kernel import codec
 from kernel.book_view import L2Book
 from kernel.clock import Clock
 from kernel.commands import CancelOrder, ModifyOrder, SubmitOrder
-from kernel.enums import OrderStatus, OrderType, Side, TradingState
+from kernel.enums import OrderStatus, OrderType, Side, TimeInForce, TradingState
 from kernel.events import (
     K_ACCEPTED,
     K_CANCEL_REJECTED,
@@ -31,11 +31,13 @@ from kernel.events import (
     K_EXPIRED,
     K_FILL,
     K_REJECTED,
+    AccountReport,
     Bar,
     BookUpdate,
     OperatorAction,
     OrderCanceled,
     OrderDenied,
+    OrderEvent,
     OrderPendingCancel,
     OrderPendingUpdate,
     OrderSubmitted,
@@ -44,6 +46,7 @@ from kernel.events import (
     TimerFired,
     TradeTick,
     TradingStateChanged,
+    VenueNotice,
     VenueStatus,
 )
 from kernel.fsm import InvalidTransition
@@ -52,10 +55,16 @@ from kernel.journal import Journal, pack_record
 from kernel.oms import ACT_CANCEL, ACT_RELEASE, OrderManager, UnknownOrder
 from kernel.orders import InvalidModify, InvalidOrder, Order, Overfill
 from kernel.positions import MarketState, Portfolio
-from kernel.risk import RiskConfig, RiskGuard
+from kernel.risk import RiskConfig, RiskGuard, reduces_position
 from kernel.strategy import Strategy, StrategyContext, overrides
 from kernel.timers import TimerQueue
 from kernel.units import Instrument
+
+
+class UnknownInput(TypeError):
+    """An input of a type the kernel has no handler for: refused at the boundary, never fed to
+    the OMS (a host or adapter bug, named with the type)."""
+
 
 RISK_ID = "risk"  # marks the guard's own orders (kill switch, emergency flatten): their algo_id
 EXTERNAL_ID = "external"  # positions from fills of orders the kernel did not place
@@ -135,6 +144,7 @@ class Kernel:
         journal_market_data: bool = True,
         default_venue: str | None = None,
         strict: bool = True,
+        deny_when_down: bool = False,
     ) -> None:
         self.clock = clock
         self.instruments: dict[str, Instrument] = {i.symbol: i for i in instruments}
@@ -144,6 +154,16 @@ class Kernel:
         self.seed = seed
         self.id_prefix = id_prefix
         self.strict = strict
+        # live: an order for a venue that is down is denied (BROKER_DOWN) instead of sent into
+        # the void; a backtest's simulated outages keep their own rules (orders meet the outage)
+        self.deny_when_down = deny_when_down
+        # the time in force of orders that give none (live: ``orders.default_time_in_force``)
+        self.default_tif = TimeInForce.GTC
+        # the brokers' own accounts (live): the latest report per venue, the buying power risk
+        # checks use, and a mismatch seen once (adopted when the next report repeats it)
+        self.accounts: dict[str, AccountReport] = {}
+        self.buying_power: dict[str, int] = {}
+        self._account_mismatch: dict[str, tuple[Any, int]] = {}
         cash = starting_cash if isinstance(starting_cash, dict) else {currency: starting_cash}
         self.portfolio = Portfolio(self.instruments, currency, cash)
         self.oms = OrderManager()
@@ -190,7 +210,11 @@ class Kernel:
             BookUpdate: self.on_book,
             VenueStatus: self.on_venue_status,
             OperatorAction: self.on_operator,
+            AccountReport: self.on_account,
+            VenueNotice: self.on_notice,
         }
+        for cls in _order_event_classes():
+            self._dispatch[cls] = self.on_order_event
         self._order_owners[RISK_ID] = _ignore
         self._ids[RISK_ID] = OrderIdGenerator(RISK_ID, id_prefix)
 
@@ -289,12 +313,16 @@ class Kernel:
 
     # --- market data (hot path) ---------------------------------------------------------------
     def on_event(self, event: Any) -> None:
-        """Dispatch any input event by type."""
+        """Dispatch any input event by type; a type with no handler raises ``UnknownInput``
+        before anything is journaled or changed."""
         handler = self._dispatch.get(type(event))
-        if handler is not None:
-            handler(event)
-        else:
-            self.on_order_event(event)
+        if handler is None:
+            raise UnknownInput(
+                f"kernel: no handler for an input of type {type(event).__name__} "
+                "(order events, market data, VenueStatus, AccountReport, VenueNotice, "
+                "OperatorAction)"
+            )
+        handler(event)
 
     def on_quote(self, q: QuoteTick) -> None:
         if self._journal_md:
@@ -465,11 +493,15 @@ class Kernel:
             self._jrec(self._jpack(self._enc[VenueStatus](_IN, event)))
         risk = self.risk
         if not event.connected:
+            if self.deny_when_down and event.venue not in self._disconnected:
+                self._risk_notice("BROKER_DOWN", f"{event.venue}: disconnected; retrying")
             self._disconnected.add(event.venue)
             if risk.config.reduce_on_disconnect and risk.state == TradingState.ACTIVE:
                 risk.state_before_disconnect = TradingState.ACTIVE
                 self._set_state(TradingState.REDUCING, f"VENUE_DISCONNECTED:{event.venue}")
         elif event.reconciled:
+            if self.deny_when_down and event.venue in self._disconnected:
+                self._risk_notice("BROKER_UP", f"{event.venue}: reconnected and reconciled")
             self._disconnected.discard(event.venue)
             if (
                 not self._disconnected
@@ -478,6 +510,110 @@ class Kernel:
             ):
                 risk.state_before_disconnect = None
                 self._set_state(TradingState.ACTIVE, f"VENUE_RECONCILED:{event.venue}")
+
+    # --- the brokers' accounts and notices (live) ---------------------------------------------
+    def venue_symbols(self, venue: str) -> list[str]:
+        """The symbols that trade at ``venue``: pinned to it, or unpinned (any venue)."""
+        return [s for s, i in self.instruments.items() if i.venue in (None, venue)]
+
+    def on_account(self, report: AccountReport) -> None:
+        """A broker's account: adopted as the truth at the first report of a venue (positions
+        opened before the session, the cash), at the final one, and when a mismatch with the
+        kernel's books repeats in two reports with no fill between (a fill in flight explains a
+        one-off difference). Buying power is kept for the pre-trade check."""
+        if self._jrec is not None:
+            self._jrec(self._jpack(self._enc[AccountReport](_IN, report)))
+        if self.clock.now_ns() >= self._next_day_ns:
+            self._roll_day()
+        venue = report.venue
+        first = venue not in self.accounts
+        self.accounts[venue] = report
+        self.buying_power[venue] = report.buying_power
+        reported = {sym: (qty, cost) for sym, qty, cost in report.positions}
+        pf = self.portfolio
+        if first:
+            for sym in sorted(set(reported) - set(self.instruments)):
+                self._risk_notice(
+                    "UNTRACKED_POSITION", f"{venue}: {sym} {reported[sym][0]} lots (no instrument)"
+                )
+        symbols = sorted(set(self.venue_symbols(venue)) | (set(reported) & set(self.instruments)))
+        diffs = tuple(
+            (sym, reported.get(sym, (0, 0))[0] - pf.positions[sym].qty)
+            for sym in symbols
+            if reported.get(sym, (0, 0))[0] != pf.positions[sym].qty
+        )
+        cash_diff = report.cash - pf.account_cash(report.currency)
+        if first or report.final:
+            self._adopt(report, symbols, reported, "start" if first else "final")
+            if first:
+                # why: the daily loss is measured from the session's start when it is later than
+                # the day's: the equity the broker holds now, not the kernel's empty books
+                self.risk.start_of_day_equity = pf.equity()
+            self._account_mismatch.pop(venue, None)
+            return
+        if not diffs and not cash_diff:
+            self._account_mismatch.pop(venue, None)
+            return
+        seen = (diffs, report.cash)
+        if self._account_mismatch.get(venue) == (seen, self.stats.fills):
+            self._risk_notice(
+                "ACCOUNT_ADOPTED",
+                f"{venue}: positions {dict(diffs)} lots and cash {cash_diff} units differed "
+                "in two reports: the broker's books adopted",
+            )
+            self._adopt(report, symbols, reported, "mismatch")
+            self._account_mismatch.pop(venue, None)
+        else:
+            self._account_mismatch[venue] = (seen, self.stats.fills)
+
+    def _adopt(
+        self,
+        report: AccountReport,
+        symbols: list[str],
+        reported: dict[str, tuple[int, int]],
+        why: str,
+    ) -> None:
+        pf = self.portfolio
+        for sym in symbols:
+            qty, cost = reported.get(sym, (0, 0))
+            if pf.positions[sym].qty != qty or why != "mismatch":
+                pf.adopt(sym, EXTERNAL_ID, qty, cost)
+        pf.set_account_cash(report.currency, report.cash)
+
+    def on_notice(self, notice: VenueNotice) -> None:
+        """A venue's typed notice: journaled, recorded as a risk notice, nothing else."""
+        if self._jrec is not None:
+            self._jrec(self._jpack(self._enc[VenueNotice](_IN, notice)))
+        self._risk_notice(notice.code, f"{notice.venue}: {notice.detail}")
+
+    def _over_buying_power(self, order: Order, venue: str) -> bool:
+        """Live: the order's value with the venue's other open orders beyond its buying power."""
+        bp = self.buying_power.get(venue)
+        if bp is None:
+            return False
+        pf = self.portfolio
+        sym = order.symbol
+        buy_open, sell_open = self.oms.open_leaves(sym)
+        same = buy_open if order.side > 0 else sell_open
+        if reduces_position(pf.positions[sym].qty, order.side, order.quantity, same):
+            return False
+        market = pf.markets[sym]
+        ref = market.last_price()
+        px = order.limit_ticks if order.limit_ticks is not None else order.stop_ticks
+        if px is None:
+            touch = market.ask if order.side > 0 else market.bid
+            px = touch if touch is not None else ref
+        if px is None:
+            return False
+        tlm = pf.positions[sym].ticklot_money
+        value = abs(px) * order.quantity * tlm
+        for o in self.oms.open_orders():
+            if o.venue == venue and o.side == order.side:
+                opx = o.limit_ticks if o.limit_ticks is not None else (o.stop_ticks or px)
+                value += (
+                    abs(opx) * (o.quantity - o.filled_lots) * pf.positions[o.symbol].ticklot_money
+                )
+        return value > bp
 
     def on_operator(self, event: OperatorAction) -> None:
         """An operator's command (journaled as an input, so a replay repeats it)."""
@@ -544,6 +680,12 @@ class Kernel:
         venue = self._route(order)
         if venue is None:
             self._deny(order, "NO_VENUE")
+            return False
+        if self.deny_when_down and venue in self._disconnected:
+            self._deny(order, "BROKER_DOWN")
+            return False
+        if not bypass_risk and self.buying_power and self._over_buying_power(order, venue):
+            self._deny(order, "BUYING_POWER")
             return False
         self._send(order, venue, now)
         return True
@@ -710,6 +852,12 @@ class Kernel:
         if venue is None:
             self._deny(child, "NO_VENUE")
             return
+        if self.deny_when_down and venue in self._disconnected:
+            self._deny(child, "BROKER_DOWN")
+            return
+        if self.buying_power and self._over_buying_power(child, venue):
+            self._deny(child, "BUYING_POWER")
+            return
         self._send(child, venue, now)
 
     # --- risk: breakers, the kill switch, flattening ---------------------------------------------
@@ -797,11 +945,16 @@ class Kernel:
                 working[o.strategy_id] = working.get(o.strategy_id, 0) + o.side * (
                     o.quantity - o.filled_lots
                 )
-        for sid in sorted(set(owners) | set(working)):
-            need = -pf.position_qty(symbol, sid) - working.get(sid, 0)
+        # why: positions no strategy owns (adopted from the broker, fills of outside orders)
+        # are closed by the guard's own orders: one group, netted with what those orders did
+        groups: dict[str, int] = {}
+        for sid in set(owners) | set(working):
+            owner = sid if sid in self._order_owners else RISK_ID
+            groups[owner] = groups.get(owner, 0) - pf.position_qty(symbol, sid)
+        for owner in sorted(groups):
+            need = groups[owner] - working.get(owner, 0)
             if need == 0:
                 continue
-            owner = sid if sid in self._order_owners else RISK_ID
             order = Order(
                 self.next_order_id(RISK_ID),
                 owner,
@@ -841,3 +994,14 @@ class Kernel:
 
 def _ignore(_event: Any) -> None:
     pass
+
+
+def _order_event_classes() -> list[type]:
+    """Every order event class (a venue's answers and the kernel's own, as replays feed)."""
+    out: list[type] = []
+    todo = list(OrderEvent.__subclasses__())
+    while todo:
+        cls = todo.pop()
+        out.append(cls)
+        todo.extend(cls.__subclasses__())
+    return out

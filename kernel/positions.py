@@ -267,6 +267,39 @@ class Portfolio:
             self.start_cash.get(cur, 0) + self.realized.get(cur, 0) - self.commissions.get(cur, 0)
         )
 
+    def account_cash(self, currency: str | None = None) -> int:
+        """Cash as a broker counts it (what buying spends): the margin-style ``cash`` less the
+        cost of the open positions in ``currency``. Equity is the same either way."""
+        cur = currency or self.currency
+        held = 0
+        for pos, _market in self._pairs.get(cur, ()):
+            held += pos.cost * pos.ticklot_money
+        return self.cash(cur) - held
+
+    def set_account_cash(self, currency: str, cash: int) -> None:
+        """Make ``account_cash(currency)`` equal a broker's ``cash`` (the starting cash moves;
+        realized P&L and commissions are kept)."""
+        self.start_cash.setdefault(currency, 0)
+        self.realized.setdefault(currency, 0)
+        self.commissions.setdefault(currency, 0)
+        self.start_cash[currency] += cash - self.account_cash(currency)
+
+    def adopt(self, symbol: str, strategy_id: str, qty_lots: int, cost: int) -> None:
+        """Set ``symbol``'s position to a broker's (``qty_lots``, ``cost`` in ticks x lots)
+        without a fill: the difference is booked to ``strategy_id`` (positions adopted at start,
+        or a broker's books taken as the truth), so strategy positions still sum to it."""
+        pos = self.positions[symbol]
+        dq, dc = qty_lots - pos.qty, cost - pos.cost
+        if not dq and not dc:
+            return
+        pos.qty, pos.cost = qty_lots, cost
+        key = (symbol, strategy_id)
+        spos = self.strategy_positions.get(key)
+        if spos is None:
+            spos = self.strategy_positions[key] = Position(symbol, pos.ticklot_money, strategy_id)
+        spos.qty += dq
+        spos.cost += dc
+
     def unrealized_total(self, currency: str | None = None) -> int:
         """Unrealized P&L of every position in ``currency`` (O(symbols), no calls per symbol)."""
         total = 0

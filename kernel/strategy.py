@@ -152,11 +152,14 @@ class StrategyContext:
         side: int,
         qty_lots: int,
         order_type: OrderType = OrderType.MARKET,
-        time_in_force: TimeInForce = TimeInForce.GTC,
+        time_in_force: TimeInForce | None = None,
         **fields: Any,
     ) -> Order:
-        """Create and send an order in kernel units; returns it (DENIED if the guard refused)."""
+        """Create and send an order in kernel units; returns it (DENIED if the guard refused).
+        ``time_in_force`` None: the kernel's default (GTC; live, ``orders.default_time_in_force``)."""
         k = self._k
+        if time_in_force is None:
+            time_in_force = k.default_tif
         order = Order(
             k.next_order_id(self.strategy_id),
             self.strategy_id,
@@ -180,7 +183,7 @@ class StrategyContext:
         side: int,
         qty_lots: int,
         price_ticks: int,
-        time_in_force: TimeInForce = TimeInForce.GTC,
+        time_in_force: TimeInForce | None = None,
         **fields: Any,
     ) -> Order:
         return self.submit(

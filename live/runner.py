@@ -28,6 +28,7 @@ from typing import Any
 from kernel.enums import TradingState
 from kernel.events import OperatorAction, VenueStatus
 from kernel.kernel import Kernel
+from kernel.reconcile import OrderView
 from live.adapters.base import Adapter
 from live.clock import LiveClock
 
@@ -55,6 +56,8 @@ class LiveRunner:
         cancel_on_exit: bool = True,
         grace_s: float = 5.0,
         started: bool = False,
+        give_up_after_s: float | None = None,
+        is_strategy_error: Callable[[BaseException], bool] | None = None,
     ) -> None:
         self.kernel = kernel
         self.clock = clock
@@ -71,6 +74,13 @@ class LiveRunner:
         self._timer_due: int | None = None
         self.inputs = 0
         self.stop_reason = ""
+        # a broker down this long ends the session (None: retried for as long as it runs)
+        self.give_up_after_s = give_up_after_s
+        self.down_since: dict[str, float] = {}
+        self.gave_up: str | None = None
+        # an exception from a strategy's callback ends the session cleanly (the host reports it)
+        self._is_strategy_error = is_strategy_error or (lambda exc: False)
+        self.failure: BaseException | None = None
 
     # --- the adapters' side -----------------------------------------------------------------------
     async def emit(self, event: Any) -> None:
@@ -88,8 +98,9 @@ class LiveRunner:
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, self.stop, sig.name)
+        view = OrderView(self.kernel)
         for adapter in self.adapters:
-            adapter.bind(self.emit, self.kernel)
+            adapter.bind(self.emit, view)
         try:
             for adapter in self.adapters:
                 await adapter.start()
@@ -100,7 +111,14 @@ class LiveRunner:
             self._commit()
             deadline = None if self.run_for_s is None else loop.time() + self.run_for_s
             await self._serve(deadline)
-            await self._shutdown()
+            try:
+                await self._shutdown()
+            except Exception as exc:
+                if self.failure is None and self._is_strategy_error(exc):
+                    self.failure = exc
+                else:
+                    raise
+                self._commit()
         finally:
             for sig in (signal.SIGINT, signal.SIGTERM):
                 with contextlib.suppress(NotImplementedError, RuntimeError):
@@ -118,6 +136,9 @@ class LiveRunner:
             while not self._stop.is_set():
                 self._arm_timer()
                 timeout = None if deadline is None else max(deadline - loop.time(), 0.0)
+                watch = self._give_up_wait(loop.time())
+                if watch is not None:
+                    timeout = watch if timeout is None else min(timeout, watch)
                 getter = asyncio.ensure_future(self.queue.get())
                 done, _ = await asyncio.wait(
                     {getter, stop_wait}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
@@ -126,19 +147,53 @@ class LiveRunner:
                     getter.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await getter
-                    if not self._stop.is_set():
-                        self.stop("RUN_FOR_ELAPSED")
-                    break
-                self._handle(getter.result())
-                for _ in range(self.burst - 1):  # why: a burst between commits, then yield
-                    try:
-                        item = self.queue.get_nowait()
-                    except asyncio.QueueEmpty:
+                    if self._check_give_up(loop.time()):
                         break
-                    self._handle(item)
+                    if deadline is not None and loop.time() >= deadline:
+                        if not self._stop.is_set():
+                            self.stop("RUN_FOR_ELAPSED")
+                        break
+                    continue
+                try:
+                    self._handle(getter.result())
+                    for _ in range(self.burst - 1):  # why: a burst between commits, then yield
+                        try:
+                            item = self.queue.get_nowait()
+                        except asyncio.QueueEmpty:
+                            break
+                        self._handle(item)
+                except Exception as exc:
+                    if not self._is_strategy_error(exc):
+                        raise
+                    self.failure = exc
+                    self.stop("STRATEGY_ERROR")
                 self._commit()
+                if self._check_give_up(loop.time()):
+                    break
         finally:
             stop_wait.cancel()
+
+    def _give_up_wait(self, now: float) -> float | None:
+        """Seconds until the longest-down broker reaches ``give_up_after_s`` (None: no watch)."""
+        if self.give_up_after_s is None or not self.down_since:
+            return None
+        return max(min(self.down_since.values()) + self.give_up_after_s - now, 0.0) + 0.01
+
+    def _check_give_up(self, now: float) -> bool:
+        if self.give_up_after_s is None:
+            return False
+        for name, since in sorted(self.down_since.items()):
+            if now - since >= self.give_up_after_s:
+                self.gave_up = name
+                self.stop(f"GIVE_UP:{name}")
+                return True
+        return False
+
+    def _track_status(self, item: VenueStatus) -> None:
+        if not item.connected:
+            self.down_since.setdefault(item.venue, asyncio.get_running_loop().time())
+        elif item.reconciled:
+            self.down_since.pop(item.venue, None)
 
     def _handle(self, item: Any) -> None:
         now = self.clock.stamp()
@@ -146,6 +201,8 @@ class LiveRunner:
         if item is not _TIMER:
             item.ts_init = now
             self.inputs += 1
+            if type(item) is VenueStatus:
+                self._track_status(item)
             kernel.on_event(item)
         due = kernel.next_timer_ns()
         if due is not None and due <= now:
@@ -197,16 +254,18 @@ class LiveRunner:
                 self._handle(item)
                 self._commit()
         await self._final_reconcile()
-        kernel.stop()
-        self._commit()
+        try:
+            kernel.stop()
+        finally:
+            self._commit()
 
     async def _final_reconcile(self) -> None:
         """Let each adapter reconcile once more, and take in what that brings."""
         for adapter in self.adapters:
             finish = getattr(adapter, "finish", None)
-            if finish is not None:
+            if finish is not None and adapter.name not in self.down_since:
                 with contextlib.suppress(Exception):
-                    await finish()
+                    await asyncio.wait_for(finish(), self.grace_s)
         while True:
             try:
                 item = self.queue.get_nowait()

@@ -37,6 +37,7 @@ class AlpacaConfig:
     backoff_max_s: float = 10.0
     max_retries: int = 5
     seed: int = 0
+    connect_timeout_s: float = 10.0
 
     @classmethod
     def from_mapping(
@@ -60,6 +61,7 @@ class AlpacaConfig:
             float(raw.get("timeout_s", 10.0)),
             float(raw.get("stale_after_s", 15.0)),
             float(raw.get("reconcile_every_s", 30.0)),
+            connect_timeout_s=float(raw.get("connect_timeout_s", 10.0)),
         )
 
     def headers(self) -> dict[str, str]:

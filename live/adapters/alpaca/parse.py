@@ -77,6 +77,7 @@ from kernel.events import (
     TradeTick,
 )
 from kernel.orders import Order
+from kernel.reconcile import OrderStatusReport
 from kernel.units import Instrument, UnitError, money_to_units, to_decimal
 from live.adapters.alpaca.errors import MalformedMessage, Unsupported
 
@@ -926,3 +927,75 @@ def parse_market_data(
         else:
             out.append(parse_bar(msg, inst, ts_init, bar_interval_ns if kind == "b" else DAY_NS))
     return out
+
+
+# --- reports for the shared reconciler (kernel.reconcile) and the instrument provider ----------
+_REPORT_STATUS = {
+    "filled": "filled",
+    "canceled": "canceled",
+    "expired": "expired",
+    "rejected": "rejected",
+    "accepted": "pending",
+    "pending_new": "pending",
+    "accepted_for_bidding": "pending",
+    "pending_review": "pending",
+    "held": "pending",
+}
+
+
+def status_report(snap: OrderSnapshot, client_order_id: str) -> OrderStatusReport:
+    """An Alpaca order (the current one, a replacement if replaced) as the reconciler's report."""
+    status = snap.status
+    if status == "calculated":
+        kind = "working" if snap.is_open else "filled"
+    else:
+        kind = _REPORT_STATUS.get(status, "working")
+    modified = None
+    if snap.replaces and snap.qty_lots is not None:
+        modified = (snap.qty_lots, snap.limit_ticks, snap.stop_ticks)
+    last = snap.updated_ns or snap.created_ns
+    ts = {
+        "canceled": snap.canceled_ns,
+        "expired": snap.expired_ns,
+        "rejected": snap.failed_ns,
+        "pending": snap.created_ns,
+        "working": snap.submitted_ns or snap.created_ns,
+        "filled": snap.filled_ns,
+    }.get(kind) or last
+    return OrderStatusReport(
+        client_order_id,
+        snap.alpaca_id,
+        kind,
+        snap.filled_lots or 0,
+        ts,
+        "ALPACA_REPLACEMENT_REJECTED" if snap.replaces else "ALPACA_REJECTED",
+        modified,
+        bool(snap.replaces) and kind == "rejected",
+    )
+
+
+def position_report(
+    position: Mapping[str, Any], instrument_of: InstrumentOf
+) -> tuple[str, int, int] | None:
+    """An Alpaca position -> ``(symbol, signed lots, signed cost in ticks x lots)`` (the average
+    entry price times the quantity, rounded to whole ticks x lots); None for a symbol the session
+    has no instrument for."""
+    symbol = str(position.get("symbol"))
+    inst = instrument_of(symbol)
+    if inst is None:
+        return None
+    _, lots = parse_position(position, instrument_of)
+    avg = _decimal(position.get("avg_entry_price"), "avg_entry_price") or Decimal(0)
+    cost = (avg / inst.tick_size * lots).to_integral_value()
+    return symbol, lots, int(cost)
+
+
+def instrument_from_asset(asset: Mapping[str, Any], venue: str | None = None) -> Instrument:
+    """``GET /v2/assets/{symbol}`` -> an instrument: tick from ``price_increment`` (else 0.01,
+    Alpaca's tick for US equities at or above $1), lot from ``min_trade_increment`` (else 1;
+    fractional shares trade in 1e-9 units only when the asset is ``fractionable``), USD."""
+    tick = _decimal(asset.get("price_increment"), "price_increment") or Decimal("0.01")
+    lot = _decimal(asset.get("min_trade_increment"), "min_trade_increment") or Decimal(1)
+    return Instrument(
+        str(asset.get("symbol")), tick.normalize(), lot.normalize(), "USD", Decimal(1), venue
+    )

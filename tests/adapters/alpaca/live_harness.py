@@ -73,8 +73,8 @@ def write_config(tmp: Path, venue: VenueThread, strategy: bool = True, **broker:
     (tmp / "churn_strategy.py").write_text(CHURN)
     alpaca = {
         "type": "alpaca",
-        "key": "${EC_TEST_KEY}",
-        "secret": "${EC_TEST_SECRET}",
+        "api_key": "${EC_TEST_KEY}",
+        "api_secret": "${EC_TEST_SECRET}",
         "paper": True,
         "base_url": venue.base_url,
         "stream_url": venue.stream_url,
@@ -88,10 +88,7 @@ def write_config(tmp: Path, venue: VenueThread, strategy: bool = True, **broker:
         "name": "alpaca-test",
         "seed": 1,
         "id_prefix": "t-",
-        "account": {"currency": "JPY", "cash": 10_000_000},
-        "instruments": [
-            {"symbol": "USDJPY", "tick_size": 0.001, "lot_size": 1000, "currency": "JPY"}
-        ],
+        # no account and no instruments: the broker reports both (its account, its assets)
         "brokers": {"alpaca": alpaca},
         "failsafes": {"cancel_on_exit": True},
     }

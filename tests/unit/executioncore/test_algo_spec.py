@@ -211,3 +211,78 @@ def test_check_algo_with_defaults_fills_missing_keys():
     item = {"type": "market"}
     out = check_algo(_Checker(Path("x.yaml")), {"name": "twap"}, "orders[0].algo", item, defaults=d)
     assert out == {"name": "twap", "duration_ns": 120 * 10**9, "slices": 3}
+
+
+# --- the seed's names (CONTRACT.md): duration_minutes, slice_count, visible_qty ---------------
+def test_check_algo_accepts_the_seed_names_in_a_scenario_order():
+    sc = _parse(_order({"name": "twap", "duration_minutes": 2, "slice_count": 4}))
+    assert sc.orders[0]["algo"] == {"name": "twap", "duration_ns": 120 * 10**9, "slices": 4}
+    sc = _parse(_order({"name": "vwap", "duration_minutes": 0.5}))
+    assert sc.orders[0]["algo"]["duration_ns"] == 30 * 10**9
+    sc = _parse(_order({"name": "iceberg", "visible_qty": 20000}, type="limit", limit_price=86.7))
+    assert sc.orders[0]["algo"] == {"name": "iceberg", "display_lots": 20}
+
+
+@pytest.mark.parametrize(
+    ("algo", "key", "words"),
+    [
+        ({"name": "twap", "duration": "1m", "duration_minutes": 1}, "orders[0].algo.duration_minutes", "not both"),
+        ({"name": "twap", "duration_minutes": "soon"}, "orders[0].algo.duration_minutes", "number of minutes"),
+        ({"name": "twap", "duration_minutes": -1}, "orders[0].algo.duration_minutes", "must not be negative"),
+        ({"name": "twap", "duration_minutes": 1, "slice_count": 0}, "orders[0].algo.slice_count", "at least 1"),
+        ({"name": "pov", "rate": 0.1, "slice_count": 3}, "orders[0].algo.slice_count", "slice_count"),
+    ],
+)  # fmt: skip
+def test_check_algo_seed_names_errors_name_the_key_given(algo, key, words):
+    with pytest.raises(ScenarioError) as err:
+        _parse(_order(algo))
+    assert err.value.where == key
+    assert words in str(err.value)
+
+
+def test_algo_defaults_take_the_seed_names_and_market():
+    d = algo_defaults(
+        {
+            "default_algo": "market",
+            "algos": {
+                "twap": {"duration_minutes": 30, "slice_count": 10},
+                "vwap": {"duration_minutes": 60},
+                "iceberg": {"visible_qty": 100},
+            },
+        }
+    )
+    assert d.default_algo is None
+    assert d.algos == {
+        "twap": {"duration": "30m", "slices": 10},
+        "vwap": {"duration": "60m"},
+        "iceberg": {"display_qty": 100},
+    }
+    assert parse_duration(d.algos["twap"]["duration"]) == 1800 * 10**9
+    assert algo_defaults({"default_algo": d.default_algo, "algos": d.algos}) == d  # idempotent
+    # an order's own seed names win over the defaults, as its own keys do
+    assert d.apply({"name": "twap", "slice_count": 3}) == {
+        "duration": "30m",
+        "slices": 3,
+        "name": "twap",
+    }
+
+
+def test_check_algo_seed_names_over_execution_defaults():
+    from executioncore.algo_spec import check_algo
+    from executioncore.scenario import _Checker
+
+    d = algo_defaults({"algos": {"twap": {"duration_minutes": 2, "slice_count": 3}}})
+    item = {"type": "market"}
+    c = _Checker(Path("x.yaml"))
+    out = check_algo(c, {"name": "twap", "duration_minutes": 1}, "orders[0].algo", item, defaults=d)
+    assert out == {"name": "twap", "duration_ns": 60 * 10**9, "slices": 3}
+    # the live command applies the defaults before the check: the same result
+    out = check_algo(c, d.apply({"name": "twap", "duration_minutes": 1}), "orders[0].algo", item)
+    assert out == {"name": "twap", "duration_ns": 60 * 10**9, "slices": 3}
+
+
+def test_parse_duration_compound_and_errors():
+    assert parse_duration("1h30m") == 5400 * 10**9
+    assert parse_duration("+5s") == 5 * 10**9
+    with pytest.raises(ValueError, match="1h30m"):
+        parse_duration("later")

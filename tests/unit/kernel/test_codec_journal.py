@@ -48,6 +48,10 @@ EXAMPLES: dict[type, object] = {
     ev.VenueStatus: ev.VenueStatus("alpaca", False, True, T0, T0),
     ev.RiskEvent: ev.RiskEvent("KILL_SWITCH", "manual — ünïcode", T0, T0),
     ev.OperatorAction: ev.OperatorAction("halt", "SHUTDOWN:SIGTERM", T0, T0 + 1),
+    ev.AccountReport: ev.AccountReport(
+        "alpaca", "USD", 10**14, 10**14 + 5, 2 * 10**14, (("AAPL", 10, 1500000),), False, T0, T0
+    ),
+    ev.VenueNotice: ev.VenueNotice("alpaca", "RECONCILE_FAILED", "HTTP 503", T0, T0 + 1),
     CancelOrder: CancelOrder("s-1", "AAPL", "SIM", T0),
     ModifyOrder: ModifyOrder("s-1", "AAPL", "SIM", None, 18700, None, T0),
     CancelAllOrders: CancelAllOrders(None, "mm", T0),

@@ -94,8 +94,13 @@ def test_live_refuses_real_money_without_the_flag(tmp_path, monkeypatch):
     monkeypatch.setenv("K", "key")
     cfg = write_config(
         tmp_path,
-        brokers={"real": {"type": "alpaca", "key": "${K}", "secret": "${K}", "paper": False}},
+        brokers={
+            "real": {"type": "alpaca", "api_key": "${K}", "api_secret": "${K}", "paper": False}
+        },
     )
+    doc = yaml.safe_load(cfg.read_text())
+    del doc["account"]
+    cfg.write_text(yaml.safe_dump(doc))
     with pytest.raises(LiveError, match="real money"):
         live_command(cfg, None, "1s", False, tmp_path / "run", True)
 

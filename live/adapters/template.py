@@ -1,0 +1,215 @@
+"""The adapter template every live venue follows (Alpaca today; IBKR and CCXT next).
+
+An adapter is the venue port (``submit``/``cancel``/``modify`` only schedule work) plus four
+duties, each a method a venue implements in its own terms:
+
+- ``probe()`` - one cheap authenticated call; ``connect()`` retries it with backoff until
+  ``connect_timeout_s`` and raises ``BrokerUnreachable`` (the message names the broker and its
+  URL, never a credential), so a session that cannot reach a broker at start stops at once.
+- **instrument provider** - ``fetch_instrument(symbol)``: tick, lot, currency from the venue.
+- **account report** - ``fetch_account(final)``: the broker's cash, equity, buying power and
+  positions (average cost) as a ``kernel.events.AccountReport``.
+- **reconciliation reports** - ``fetch_fills()`` (``FillReport`` since the last call) and
+  ``fetch_order(order)`` (an ``OrderStatusReport``, or None when the venue does not know it).
+
+``reconcile()`` is the same for every venue: reports in, ``kernel.reconcile.Reconciler.plan``
+decides, the events go out through the once-gate, then the account report (after the fills it
+reflects), then ``VenueStatus(up, reconciled)`` when the venue was not reconciled. A failure
+(the venue's REST down) becomes a ``VenueNotice("RECONCILE_FAILED")``: the session goes on and
+the next reconciliation tries again. Adapters see the kernel only through an ``OrderView``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from kernel.events import AccountReport, VenueNotice, VenueStatus
+from kernel.reconcile import FillReport, OrderState, OrderStatusReport, OrderView, Reconciler
+from kernel.units import Instrument
+
+Emit = Callable[[Any], Awaitable[None]]
+
+
+class BrokerUnreachable(Exception):
+    """A broker could not be reached (or refused our credentials) within its connect timeout."""
+
+    def __init__(self, broker: str, kind: str, url: str, reason: str, waited_s: float) -> None:
+        self.broker, self.kind, self.url, self.reason = broker, kind, url, reason
+        super().__init__(
+            f"broker {broker} ({kind}) unreachable at {url}: {reason} "
+            f"(gave up after {waited_s:.1f} s)"
+        )
+
+
+class VenueUnavailable(Exception):
+    """A venue call failed in a way reconciliation reports and retries later (REST down)."""
+
+
+def wall_ns() -> int:
+    return time.time_ns()
+
+
+class VenueAdapter:
+    """The shared machinery; a venue subclass fills in the ``probe``/``fetch_*`` methods, the
+    order calls and its streams."""
+
+    kind = "venue"
+
+    def __init__(self, name: str, url: str, connect_timeout_s: float = 10.0) -> None:
+        self.name = name
+        self.url = url
+        self.connect_timeout_s = connect_timeout_s
+        self.rec = Reconciler(name)
+        self.view: OrderView | None = None
+        self._emit: Emit | None = None
+        self._rec_lock = asyncio.Lock()
+        self.reconciled = False
+        self.connected_once = False
+        self.counts: dict[str, int] = {
+            "reconciliations": 0,
+            "reconcile_failures": 0,
+            "recovered_events": 0,
+            "duplicates_dropped": 0,
+            "resent": 0,
+        }
+
+    # --- what a venue implements --------------------------------------------------------------
+    async def probe(self) -> None:
+        """One authenticated call; raise ``ConnectionError``/``OSError``/``TimeoutError`` or
+        ``PermissionError`` (credentials refused) when it fails."""
+        raise NotImplementedError
+
+    async def fetch_instrument(self, symbol: str) -> Instrument | None:
+        raise NotImplementedError
+
+    async def fetch_account(self, final: bool) -> AccountReport:
+        raise NotImplementedError
+
+    async def fetch_fills(self) -> list[FillReport]:
+        raise NotImplementedError
+
+    async def fetch_order(self, order: OrderState) -> OrderStatusReport | None:
+        raise NotImplementedError
+
+    def in_flight(self) -> set[str]:
+        """Client order ids whose submission is under way (never resent)."""
+        return set()
+
+    def resend(self, client_order_id: str) -> None:
+        """Send again an order the venue never received."""
+        raise NotImplementedError
+
+    # --- life -----------------------------------------------------------------------------------
+    def bind(self, emit: Emit, view: OrderView) -> None:
+        self._emit = emit
+        self.view = view
+        self.rec.learn(view.orders(self.name))
+
+    async def connect(self) -> None:
+        """``probe()`` until it answers, backing off, for at most ``connect_timeout_s``."""
+        t0 = time.monotonic()
+        deadline = t0 + self.connect_timeout_s
+        delay = 0.1
+        reason = "no answer"
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            try:
+                await asyncio.wait_for(self.probe(), left)
+                self.connected_once = True
+                return
+            except PermissionError as exc:
+                raise BrokerUnreachable(
+                    self.name, self.kind, self.url, f"credentials refused ({exc})", 0.0
+                ) from None
+            except TimeoutError:
+                reason = "timed out"
+            except (OSError, ConnectionError, VenueUnavailable) as exc:
+                reason = _reason(exc)
+            await asyncio.sleep(min(delay, max(deadline - time.monotonic(), 0)))
+            delay = min(delay * 2, 2.0)
+        raise BrokerUnreachable(
+            self.name, self.kind, self.url, reason, time.monotonic() - t0
+        ) from None
+
+    async def provide_instruments(self, symbols: list[str]) -> dict[str, Instrument]:
+        """The instrument provider: the venue's tick, lot and currency for each symbol it has."""
+        out: dict[str, Instrument] = {}
+        for sym in symbols:
+            inst = await self.fetch_instrument(sym)
+            if inst is not None:
+                out[sym] = inst
+        return out
+
+    # --- the once-gate and notices --------------------------------------------------------------
+    async def put(self, event: Any) -> None:
+        """Deliver an order event once (fills by trade id, acks and terminal events per order)."""
+        if self.rec.admit(event):
+            await self._emit(event)  # type: ignore[misc]
+        else:
+            self.counts["duplicates_dropped"] += 1
+
+    async def notice(self, code: str, detail: str) -> None:
+        now = wall_ns()
+        await self._emit(VenueNotice(self.name, code, detail, now, now))  # type: ignore[misc]
+
+    async def status(self, connected: bool, reconciled: bool) -> None:
+        now = wall_ns()
+        await self._emit(VenueStatus(self.name, connected, reconciled, now, now))  # type: ignore[misc]
+
+    # --- reconciliation -------------------------------------------------------------------------
+    async def reconcile(self, final: bool = False) -> bool:
+        """Reports in, the shared reconciler decides, events out; False when the venue could not
+        be read (a notice says why; the session goes on)."""
+        async with self._rec_lock:
+            self.counts["reconciliations"] += 1
+            try:
+                fills = await self.fetch_fills()
+                account = await self.fetch_account(final)
+                opens = self.view.open_orders(self.name) if self.view is not None else []
+                reports = {o.client_order_id: await self.fetch_order(o) for o in opens}
+            except VenueUnavailable as exc:
+                self.counts["reconcile_failures"] += 1
+                await self.notice("RECONCILE_FAILED", str(exc))
+                return False
+            plan = self.rec.plan(opens, reports, fills, wall_ns(), self.in_flight())
+            before = self.counts["duplicates_dropped"]
+            for event in plan.events:
+                await self.put(event)
+            self.counts["recovered_events"] += len(plan.events) - (
+                self.counts["duplicates_dropped"] - before
+            )
+            for code, detail in plan.notices:
+                await self.notice(code, detail)
+            for coid in plan.resend:
+                self.counts["resent"] += 1
+                self.resend(coid)
+            await self._emit(account)  # type: ignore[misc]
+            if not self.reconciled and self.is_connected():
+                self.reconciled = True
+                await self.status(True, True)
+            return True
+
+    def is_connected(self) -> bool:
+        """The venue's event stream is up (a subclass says)."""
+        return True
+
+    async def stopping(self) -> None:
+        """Before the session ends: one last reconciliation, its account report final."""
+        with contextlib.suppress(VenueUnavailable):
+            await self.reconcile(final=True)
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    low = text.lower()
+    if "refused" in low or isinstance(exc, ConnectionRefusedError):
+        return "connection refused"
+    if "name or service" in low or "nodename" in low or "getaddrinfo" in low:
+        return "host not found"
+    return text
