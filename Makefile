@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: demo test lint format bench bench-peers clean
+.PHONY: demo test lint format bench bench-peers faults clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ bench: $(STAMP)
 
 bench-peers: $(STAMP)
 	$(BIN)/python benches/peers.py $(BENCH_ARGS)
+
+# the full live fault matrix: every fault kind of the local venue x seeds 1-3 (make test: one seed)
+faults: $(STAMP)
+	$(BIN)/python benches/fault_matrix.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .hypothesis .benchmarks

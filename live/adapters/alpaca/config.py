@@ -47,7 +47,12 @@ class AlpacaConfig:
         base = raw.get("base_url") or (PAPER_URL if paper else LIVE_URL)
         stream = raw.get("stream_url") or (PAPER_STREAM if paper else LIVE_STREAM)
         feed = str(raw.get("feed", "iex"))
-        data = raw.get("data_url") or f"{DATA_URL}/{feed}"
+        data = raw.get("data_url")
+        if not data and raw.get("base_url"):
+            # why: a self-hosted or local venue (base_url given) serves its market data stream
+            # on the same address, as ``executioncore venue alpaca`` does; never Alpaca's
+            data = _ws_of(str(base)) + f"/v2/{feed}"
+        data = data or f"{DATA_URL}/{feed}"
         return cls(
             name,
             key,
@@ -66,3 +71,10 @@ class AlpacaConfig:
 
     def headers(self) -> dict[str, str]:
         return {"APCA-API-KEY-ID": self.key, "APCA-API-SECRET-KEY": self.secret}
+
+
+def _ws_of(url: str) -> str:
+    """``http://host:port/...`` -> ``ws://host:port`` (``https`` -> ``wss``)."""
+    scheme, _, rest = url.partition("://")
+    host = rest.split("/", 1)[0]
+    return ("wss" if scheme == "https" else "ws") + "://" + host

@@ -2,10 +2,18 @@
 
 Backed by the simulator's fill rules on a replayed market data file, with seeded faults. Start
 it in a loop with ``await start_venue(config)``, in a thread with ``VenueThread(config)``, or
-blocking with ``run_venue(config)`` (the ``executioncore venue alpaca`` command).
+blocking with ``run_venue(config)`` (the ``executioncore venue alpaca`` command). Several
+symbols: ``FakeAlpacaConfig(symbols=[SymbolFeed(symbol, data, tick_size, lot_size), ...])``.
 """
 
-from live.fakes.alpaca.config import FAULT_KINDS, ConfigError, FakeAlpacaConfig, parse_faults
+from live.fakes.alpaca.config import (
+    FAULT_KINDS,
+    ConfigError,
+    FakeAlpacaConfig,
+    SymbolFeed,
+    parse_faults,
+    parse_positions,
+)
 from live.fakes.alpaca.server import VenueHandle, run_venue, start_venue
 from live.fakes.alpaca.thread import VenueThread
 
@@ -13,9 +21,11 @@ __all__ = [
     "FAULT_KINDS",
     "ConfigError",
     "FakeAlpacaConfig",
+    "SymbolFeed",
     "VenueHandle",
     "VenueThread",
     "parse_faults",
+    "parse_positions",
     "run_venue",
     "start_venue",
 ]

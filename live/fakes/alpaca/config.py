@@ -1,8 +1,14 @@
 """``FakeAlpacaConfig``: what the fake Alpaca venue replays, where it listens, which faults.
 
 Built in code (tests) or from the command line (``executioncore venue alpaca --data FILE
---port PORT --faults drop=0.1,http_429=0.05``): ``add_cli_arguments`` declares the flags on an
-``argparse`` parser and ``from_args`` reads them back, ``from_cli(argv)`` does both.
+--symbol S --port PORT --faults drop=0.1,http_429=0.05``): ``add_cli_arguments`` declares the
+flags on an ``argparse`` parser and ``from_args`` reads them back, ``from_cli(argv)`` does both;
+``cli_parser()`` is the whole parser (``executioncore venue alpaca --help`` prints it).
+
+One symbol: ``FakeAlpacaConfig(symbol=..., data=..., tick_size=..., lot_size=...)``. Several:
+``symbols=[SymbolFeed(symbol, data, tick_size, lot_size), ...]`` (one data file per symbol; the
+files are merged by time), or on the command line several ``--data FILE --symbol S`` pairs
+(paired in order; ``--tick-size`` / ``--lot-size`` likewise, or given once for all).
 """
 
 from __future__ import annotations
@@ -10,9 +16,11 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 
-from kernel.units import Instrument
+from kernel.units import Instrument, UnitError, money_to_units, to_decimal
 from sim.feeds import KINDS, DataSpec
 
 FAULT_KINDS = (
@@ -24,12 +32,41 @@ FAULT_KINDS = (
     "http_429",  # a REST request is answered 429 with Alpaca's error body
     "http_5xx",  # a REST request is answered 500/502/503/504 (not processed)
     "submit_timeout",  # POST /v2/orders succeeds but the answer comes too late (or never)
+    # rolled per REST request: REST goes down for rest_down_s seconds -- every request in the
+    # window is answered 503 or has its connection dropped (a seeded choice each); streams stay up
+    "rest_down",
+    # rolled per trade_updates message: the socket stays open but sends nothing more for the rest
+    # of the connection (until the client reconnects); REST keeps answering
+    "mute",
 )
 DATA_KINDS = ("quotes", "trades", "bars")
+START_MODES = ("on-connect", "now")
+DEFAULT_STEP_MS = 5.0
+DEFAULT_MAX_WAIT_S = 3.0
 
 
 class ConfigError(ValueError):
     """A fake venue configuration that cannot be used (names the field)."""
+
+
+@dataclass(slots=True)
+class SymbolFeed:
+    """One traded symbol: its data file (None: no market, orders rest) and its unit grid."""
+
+    symbol: str
+    data: Path | None = None
+    tick_size: str = "0.01"
+    lot_size: str = "1"
+
+    def __post_init__(self) -> None:
+        if self.data is not None:
+            self.data = Path(self.data)
+
+    def instrument(self) -> Instrument:
+        try:
+            return Instrument(self.symbol, self.tick_size, self.lot_size)
+        except ValueError as exc:
+            raise ConfigError(f"instrument: {exc}") from None
 
 
 @dataclass(slots=True)
@@ -39,13 +76,29 @@ class FakeAlpacaConfig:
     Market data: ``data`` (a CSV/Parquet file in the contract's columns for ``kind``: quotes,
     trades or bars with ``interval``), for ``symbol`` on a grid of ``tick_size`` / ``lot_size``;
     ``columns`` renames file columns. ``data=None`` runs a venue with no market (orders rest).
-    Replay: one event every ``step_ms`` of wall time (0: as fast as the loop allows);
-    ``start_paused`` waits for ``handle.resume()`` or ``handle.advance(n)``.
+    Several symbols: ``symbols`` (a list of ``SymbolFeed``; when given it replaces ``symbol``,
+    ``data``, ``tick_size`` and ``lot_size``, which are set to its first entry's); every file is
+    of ``kind``; the files are replayed merged by time.
+
+    Replay: ``start`` is ``"on-connect"`` (the replay waits for the first client: a websocket
+    connection to ``/stream`` or ``/v2/{feed}``, or a REST request with the right keys; the
+    ``/_fake/`` endpoints do not count) or ``"now"``. Pace: one event every ``step_ms`` of wall
+    time (0: as fast as the loop allows), or with ``speed`` X the data's own pace X times faster
+    (a gap between two rows' timestamps waits gap / X, at most ``max_wait_s``); not both;
+    neither: ``step_ms`` 5. ``loop``: when the data is used up, replay it again from the first
+    row, shifted forward by the data's span plus one mean gap between rows (bars: one interval),
+    so the venue's time keeps increasing. ``start_paused`` waits for ``handle.resume()`` or
+    ``handle.advance(n)`` whatever ``start`` says.
+
     Network: ``host`` (loopback only), ``port`` (0: ephemeral), ``key`` / ``secret``.
     Faults: ``faults`` maps a kind of ``FAULT_KINDS`` to a probability; ``seed`` seeds them;
     ``timeout_s`` is how late a ``submit_timeout`` answer comes (``submit_timeout_mode`` "delay"
     or "drop": close the connection unanswered); ``silence_s`` how long a silent socket lasts;
-    ``retry_after_s`` the wait a 429 asks for. Account: ``cash`` (USD), ``exchange`` of the asset.
+    ``retry_after_s`` the wait a 429 asks for; ``rest_down_s`` how long REST stays down.
+
+    Account: ``cash`` (in ``currency``), ``exchange`` of the assets, ``initial_positions``
+    (``{symbol: (qty, avg_entry_price)}``, qty negative for a short: held from before the
+    session, their cost taken from ``cash``).
     """
 
     data: Path | None = None
@@ -59,7 +112,7 @@ class FakeAlpacaConfig:
     port: int = 0
     key: str = "fake-key-id"
     secret: str = "fake-secret-key"
-    step_ms: float = 5.0
+    step_ms: float | None = None
     start_paused: bool = False
     seed: int = 0
     faults: dict[str, float] = field(default_factory=dict)
@@ -69,8 +122,28 @@ class FakeAlpacaConfig:
     retry_after_s: int = 1
     cash: str = "100000"
     exchange: str = "NASDAQ"
+    symbols: list[SymbolFeed] | None = None
+    start: str = "on-connect"
+    loop: bool = False
+    speed: float | None = None
+    max_wait_s: float = DEFAULT_MAX_WAIT_S
+    rest_down_s: float = 2.0
+    currency: str = "USD"
+    initial_positions: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        if self.symbols is not None:
+            feeds = [f if isinstance(f, SymbolFeed) else SymbolFeed(*f) for f in self.symbols]
+            if not feeds:
+                raise ConfigError("symbols: give at least one symbol")
+            names = [f.symbol for f in feeds]
+            dup = sorted({n for n in names if names.count(n) > 1})
+            if dup:
+                raise ConfigError(f"symbols: {', '.join(dup)} given more than once")
+            self.symbols = feeds
+            first = feeds[0]
+            self.symbol, self.data = first.symbol, first.data
+            self.tick_size, self.lot_size = first.tick_size, first.lot_size
         if self.data is not None:
             self.data = Path(self.data)
         if self.kind not in DATA_KINDS:
@@ -81,83 +154,344 @@ class FakeAlpacaConfig:
             raise ConfigError(f"host: the fake venue binds to loopback only, not {self.host!r}")
         if not 0 <= self.port <= 65535:
             raise ConfigError(f"port: {self.port} is not a port number")
-        if self.step_ms < 0 or self.timeout_s < 0:
+        if self.speed is not None and self.step_ms is not None:
+            raise ConfigError("speed and step_ms: give one pace, not both")
+        if self.speed is None and self.step_ms is None:
+            self.step_ms = DEFAULT_STEP_MS
+        if self.speed is not None and not self.speed > 0:
+            raise ConfigError(f"speed: {self.speed} must be positive")
+        if (self.step_ms or 0) < 0 or self.timeout_s < 0:
             raise ConfigError("step_ms and timeout_s must not be negative")
+        if self.max_wait_s < 0 or self.rest_down_s < 0:
+            raise ConfigError("max_wait_s and rest_down_s must not be negative")
+        if self.start not in START_MODES:
+            raise ConfigError(f"start: {self.start!r} must be one of {', '.join(START_MODES)}")
         if self.submit_timeout_mode not in ("delay", "drop"):
             raise ConfigError("submit_timeout_mode must be 'delay' or 'drop'")
+        if not isinstance(self.currency, str) or not self.currency:
+            raise ConfigError("currency: must be a non-empty code, e.g. USD")
         for kind, p in self.faults.items():
             if kind not in FAULT_KINDS:
                 raise ConfigError(f"faults: unknown kind {kind!r}; known: {', '.join(FAULT_KINDS)}")
             if not 0.0 <= float(p) <= 1.0:
                 raise ConfigError(f"faults.{kind}: probability {p} is not in [0, 1]")
         self.faults = {k: float(v) for k, v in self.faults.items()}
-        self.instrument()  # why: a bad tick or lot size fails here, not at the first order
+        instruments = {f.symbol: f.instrument() for f in self.feeds()}  # why: fail here
+        try:
+            money_to_units(self.cash, "cash")
+        except UnitError as exc:
+            raise ConfigError(f"cash: {exc}") from None
+        self.initial_positions = {
+            sym: (str(qty), str(px)) for sym, (qty, px) in self.initial_positions.items()
+        }
+        for sym in self.initial_positions:
+            if sym not in instruments:
+                raise ConfigError(f"initial_positions: {sym!r} is not a symbol of this venue")
+            self.opening_position(instruments[sym])
+
+    def feeds(self) -> list[SymbolFeed]:
+        """The traded symbols, in order (one ``SymbolFeed`` for a single-symbol config)."""
+        if self.symbols is not None:
+            return list(self.symbols)
+        return [SymbolFeed(self.symbol, self.data, self.tick_size, self.lot_size)]
 
     def instrument(self) -> Instrument:
-        """The traded instrument."""
+        """The (first) traded instrument."""
+        return self.feeds()[0].instrument()
+
+    def instruments(self) -> list[Instrument]:
+        """Every traded instrument, in order."""
+        return [f.instrument() for f in self.feeds()]
+
+    def opening_position(self, inst: Instrument) -> tuple[int, Fraction, int] | None:
+        """``initial_positions[symbol]`` as (signed lots, signed cost in ticks x lots, cost in
+        money units), or None when the symbol starts flat."""
+        entry = self.initial_positions.get(inst.symbol)
+        if entry is None:
+            return None
+        where = f"initial_positions.{inst.symbol}"
+        qty_text, px_text = entry
         try:
-            return Instrument(self.symbol, self.tick_size, self.lot_size)
-        except ValueError as exc:
-            raise ConfigError(f"instrument: {exc}") from None
+            qty = to_decimal(qty_text, f"{where} qty")
+            px = to_decimal(px_text, f"{where} price")
+            lots = inst.qty_to_lots(abs(qty), f"{where} qty") * (1 if qty >= 0 else -1)
+            cost_money = money_to_units(qty * px, f"{where} cost")
+        except (UnitError, ValueError) as exc:
+            raise ConfigError(str(exc)) from None
+        if lots == 0:
+            raise ConfigError(f"{where}: qty must not be zero")
+        if px <= 0:
+            raise ConfigError(f"{where}: price must be positive")
+        cost = Fraction(px) / Fraction(inst.tick_size) * lots
+        return lots, cost, cost_money
+
+    def data_specs(self) -> list[tuple[Instrument, DataSpec]]:
+        """The market data entries with their instruments (symbols without data left out)."""
+        out = []
+        for feed in self.feeds():
+            if feed.data is None:
+                continue
+            assert self.kind in KINDS
+            entry: dict[str, object] = {"kind": self.kind, "symbol": feed.symbol, "path": feed.data}
+            if self.interval is not None:
+                entry["interval"] = self.interval
+            if self.columns:
+                entry["columns"] = self.columns
+            try:
+                out.append((feed.instrument(), DataSpec.from_entry(entry)))
+            except ValueError as exc:
+                raise ConfigError(str(exc)) from None
+        return out
 
     def data_spec(self) -> DataSpec | None:
-        """The market data entry (None without data)."""
-        if self.data is None:
-            return None
-        assert self.kind in KINDS
-        entry: dict[str, object] = {"kind": self.kind, "symbol": self.symbol, "path": self.data}
-        if self.interval is not None:
-            entry["interval"] = self.interval
-        if self.columns:
-            entry["columns"] = self.columns
-        try:
-            return DataSpec.from_entry(entry)
-        except ValueError as exc:
-            raise ConfigError(str(exc)) from None
+        """The (first) market data entry (None without data)."""
+        specs = self.data_specs()
+        return specs[0][1] if specs else None
+
+    def pace(self) -> str:
+        """The replay's pace in words (``--speed 2`` or ``--step-ms 5``)."""
+        if self.speed is not None:
+            return f"{_num(self.speed)}x the data's pace (a gap waits at most {_num(self.max_wait_s)} s)"
+        return f"one event every {_num(self.step_ms or 0)} ms"
 
     # --- command line -------------------------------------------------------------------------
     @staticmethod
     def add_cli_arguments(parser: argparse.ArgumentParser) -> None:
         """Declare the venue's flags on ``parser``."""
-        parser.add_argument("--data", type=Path, default=None, help="market data file")
-        parser.add_argument("--symbol", default="XYZ")
-        parser.add_argument("--tick-size", default="0.01")
-        parser.add_argument("--lot-size", default="1")
-        parser.add_argument("--kind", default="quotes", choices=DATA_KINDS)
-        parser.add_argument("--interval", default=None, help="bar interval, e.g. 1m")
-        parser.add_argument("--port", type=int, default=0)
-        parser.add_argument("--key", default="fake-key-id")
-        parser.add_argument("--secret", default="fake-secret-key")
-        parser.add_argument("--step-ms", type=float, default=5.0)
-        parser.add_argument("--seed", type=int, default=0)
-        parser.add_argument("--faults", default="", help="e.g. drop=0.1,http_429=0.05")
-        parser.add_argument("--timeout", type=float, default=10.0, help="submit_timeout delay s")
+        data = parser.add_argument_group("market data")
+        data.add_argument(
+            "--data",
+            type=Path,
+            action="append",
+            metavar="FILE",
+            help="recorded market data (CSV or Parquet, one symbol a file); repeat it with "
+            "--symbol for several symbols (paired in order). Without it: no market, orders rest",
+        )
+        data.add_argument(
+            "--symbol",
+            action="append",
+            metavar="S",
+            help="the symbol traded (repeatable, paired in order with --data; default XYZ)",
+        )
+        data.add_argument(
+            "--tick-size",
+            action="append",
+            metavar="TICK",
+            help="price increment, e.g. 0.01 (repeatable, paired with --symbol; one value: all "
+            "symbols; default 0.01)",
+        )
+        data.add_argument(
+            "--lot-size",
+            action="append",
+            metavar="LOT",
+            help="quantity increment and minimum order size, e.g. 1 (repeatable like "
+            "--tick-size; default 1)",
+        )
+        data.add_argument(
+            "--kind",
+            default="quotes",
+            choices=DATA_KINDS,
+            help="what the data files hold (default quotes)",
+        )
+        data.add_argument("--interval", default=None, help="bar length for --kind bars, e.g. 1m")
+        replay = parser.add_argument_group("replay")
+        replay.add_argument(
+            "--start",
+            default="on-connect",
+            choices=START_MODES,
+            help="on-connect (default): the replay starts when the first client connects (a "
+            "websocket to the trade or data stream, or a REST request with the right keys); "
+            "now: at once",
+        )
+        replay.add_argument(
+            "--speed",
+            type=float,
+            default=None,
+            metavar="X",
+            help="replay at X times the data's own pace (gaps between timestamps divided by X, "
+            "each wait capped by --max-wait); not with --step-ms",
+        )
+        replay.add_argument(
+            "--step-ms",
+            type=float,
+            default=None,
+            metavar="MS",
+            help=f"replay one event every MS milliseconds, whatever the timestamps (0: as fast "
+            f"as possible); the default pace ({_num(DEFAULT_STEP_MS)}) when --speed is not given",
+        )
+        replay.add_argument(
+            "--max-wait",
+            type=float,
+            default=DEFAULT_MAX_WAIT_S,
+            metavar="S",
+            help=f"with --speed: the longest wait between two events, so a long gap (a weekend) "
+            f"does not stall the replay (default {_num(DEFAULT_MAX_WAIT_S)} s)",
+        )
+        replay.add_argument(
+            "--loop",
+            action="store_true",
+            help="when the data is used up, replay it again from the first row, shifted forward "
+            "in time (the venue's clock, order ids and fills keep increasing)",
+        )
+        net = parser.add_argument_group("network")
+        net.add_argument(
+            "--port", type=int, default=0, help="port on 127.0.0.1 (default 0: a free one)"
+        )
+        net.add_argument(
+            "--key",
+            default="fake-key-id",
+            help="API key id clients must send (default fake-key-id)",
+        )
+        net.add_argument(
+            "--secret",
+            default="fake-secret-key",
+            help="API secret key clients must send (default fake-secret-key)",
+        )
+        acct = parser.add_argument_group("account")
+        acct.add_argument(
+            "--cash", default="100000", help="starting cash of the account (default 100000)"
+        )
+        acct.add_argument("--currency", default="USD", help="the account's currency (default USD)")
+        acct.add_argument(
+            "--exchange", default="NASDAQ", help="the assets' exchange (default NASDAQ)"
+        )
+        acct.add_argument(
+            "--position",
+            action="append",
+            default=[],
+            metavar="SYMBOL=QTY@PRICE",
+            help="a position held from before the session, e.g. AAPL=10@150 (QTY negative for "
+            "a short); its cost comes out of --cash (repeatable)",
+        )
+        flt = parser.add_argument_group("faults")
+        flt.add_argument(
+            "--faults",
+            default="",
+            metavar="KIND=RATE,...",
+            help="seeded faults, each a probability per message or request; kinds: "
+            + ", ".join(FAULT_KINDS),
+        )
+        flt.add_argument(
+            "--seed", type=int, default=0, help="seed of the faults and the ids (default 0)"
+        )
+        flt.add_argument(
+            "--timeout",
+            type=float,
+            default=10.0,
+            metavar="S",
+            help="submit_timeout: how late the answer comes (default 10 s)",
+        )
+        flt.add_argument(
+            "--submit-timeout-mode",
+            default="delay",
+            choices=("delay", "drop"),
+            help="submit_timeout: answer late (delay, default) or drop the connection unanswered",
+        )
+        flt.add_argument(
+            "--silence",
+            type=float,
+            default=None,
+            metavar="S",
+            help="silence: how long the trade stream stays silent (default: for good)",
+        )
+        flt.add_argument(
+            "--retry-after",
+            type=int,
+            default=1,
+            metavar="S",
+            help="http_429: the Retry-After it asks for (default 1 s)",
+        )
+        flt.add_argument(
+            "--rest-down",
+            type=float,
+            default=2.0,
+            metavar="S",
+            help="rest_down: how long REST stays down (default 2 s)",
+        )
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> FakeAlpacaConfig:
         """The config from parsed flags (see ``add_cli_arguments``)."""
-        return cls(
-            data=args.data,
-            symbol=args.symbol,
-            tick_size=args.tick_size,
-            lot_size=args.lot_size,
+        symbols = list(args.symbol or ["XYZ"])
+        data = list(args.data or [])
+        n = len(symbols)
+        if data and len(data) != n:
+            raise ConfigError(
+                f"--data: {len(data)} file(s) for {n} symbol(s); give one --data per --symbol "
+                "(a file holds one symbol)"
+            )
+        ticks = _per_symbol(args.tick_size, n, "--tick-size", "0.01")
+        lots = _per_symbol(args.lot_size, n, "--lot-size", "1")
+        feeds = [
+            SymbolFeed(s, data[i] if data else None, ticks[i], lots[i])
+            for i, s in enumerate(symbols)
+        ]
+        common = dict(
             kind=args.kind,
             interval=args.interval,
             port=args.port,
             key=args.key,
             secret=args.secret,
             step_ms=args.step_ms,
+            speed=args.speed,
+            max_wait_s=args.max_wait,
+            start=args.start,
+            loop=args.loop,
             seed=args.seed,
             faults=parse_faults(args.faults),
             timeout_s=args.timeout,
+            submit_timeout_mode=args.submit_timeout_mode,
+            silence_s=args.silence,
+            retry_after_s=args.retry_after,
+            rest_down_s=args.rest_down,
+            cash=args.cash,
+            currency=args.currency,
+            exchange=args.exchange,
+            initial_positions=parse_positions(args.position),
         )
+        if n == 1:
+            f = feeds[0]
+            return cls(
+                data=f.data,
+                symbol=f.symbol,
+                tick_size=f.tick_size,
+                lot_size=f.lot_size,
+                **common,  # type: ignore[arg-type]
+            )
+        return cls(symbols=feeds, **common)  # type: ignore[arg-type]
+
+    @staticmethod
+    def cli_parser(prog: str = "executioncore venue alpaca") -> argparse.ArgumentParser:
+        """The venue's whole command line parser."""
+        parser = argparse.ArgumentParser(
+            prog=prog,
+            description="A local Alpaca-compatible venue on 127.0.0.1: REST v2, trade_updates "
+            "and market data websockets, backed by the simulator's fill rules on replayed "
+            "market data. It prints its URLs (a JSON line first) and serves until Ctrl-C.",
+            epilog="Example: executioncore venue alpaca --data scenarios/data/truefx_usdjpy-"
+            "ticks.csv --symbol USDJPY --tick-size 0.001 --lot-size 1000 --speed 10 --loop",
+        )
+        FakeAlpacaConfig.add_cli_arguments(parser)
+        return parser
 
     @classmethod
     def from_cli(cls, argv: Sequence[str] | None = None) -> FakeAlpacaConfig:
         """Parse ``argv`` (``--data FILE --port N ...``) into a config."""
-        parser = argparse.ArgumentParser(prog="executioncore venue alpaca")
-        cls.add_cli_arguments(parser)
-        return cls.from_args(parser.parse_args(argv))
+        return cls.from_args(cls.cli_parser().parse_args(argv))
+
+
+def _num(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else str(x)
+
+
+def _per_symbol(values: list[str] | None, n: int, flag: str, default: str) -> list[str]:
+    if not values:
+        return [default] * n
+    if len(values) == 1:
+        return list(values) * n
+    if len(values) != n:
+        raise ConfigError(f"{flag}: {len(values)} values for {n} symbols; give one, or one each")
+    return list(values)
 
 
 def parse_faults(text: str) -> dict[str, float]:
@@ -171,4 +505,24 @@ def parse_faults(text: str) -> dict[str, float]:
             out[name.strip()] = float(value)
         except ValueError:
             raise ConfigError(f"faults: {value!r} is not a probability") from None
+    return out
+
+
+def parse_positions(items: Sequence[str]) -> dict[str, tuple[str, str]]:
+    """``["AAPL=10@150", "MSFT=-5@300.5"]`` -> ``{"AAPL": ("10", "150"), ...}``."""
+    out: dict[str, tuple[str, str]] = {}
+    for item in items:
+        sym, sep, rest = item.partition("=")
+        qty, at, px = rest.partition("@")
+        sym, qty, px = sym.strip(), qty.strip(), px.strip()
+        if not (sep and at and sym and qty and px):
+            raise ConfigError(f"position: {item!r} must be SYMBOL=QTY@PRICE, e.g. AAPL=10@150")
+        for name, text in (("qty", qty), ("price", px)):
+            try:
+                Decimal(text)
+            except ArithmeticError:
+                raise ConfigError(f"position {item!r}: {name} {text!r} is not a number") from None
+        if sym in out:
+            raise ConfigError(f"position: {sym} given more than once")
+        out[sym] = (qty, px)
     return out

@@ -1,8 +1,11 @@
 """The fake venue's test-only endpoints (no auth; the venue binds to loopback only).
 
-``GET /_fake/stats``: faults injected per kind, their probabilities, traffic counts, replay
-progress. ``GET /_fake/state``: orders, fills, positions and cash (the "final positions equal
-the venue's" check). ``POST /_fake/faults`` with ``{"probabilities": {kind: p}}`` (replaces them)
+``GET /_fake/stats``: faults injected per kind (every kind of ``FAULT_KINDS``), their
+probabilities, traffic counts (among them ``silenced_messages``, ``muted_messages``,
+``rest_down_refused``, ``rest_down_dropped``), replay progress (``replayed`` events,
+``replay_started``, ``waiting_for_client``, ``replay_passes`` over the data, ``replay_time`` of
+the last event, ``replay_done``). ``GET /_fake/state``: orders, fills, positions and cash (the
+"final positions equal the venue's" check). ``POST /_fake/faults`` with ``{"probabilities": {kind: p}}`` (replaces them)
 and/or ``{"force": {kind: n}}`` (the next n rolls hit). ``POST /_fake/advance?n=N`` replays N
 events now; ``POST /_fake/pause`` and ``/_fake/resume`` stop and restart the timed replay.
 """
@@ -16,6 +19,7 @@ from aiohttp import web
 
 from live.fakes.alpaca import views
 from live.fakes.alpaca.faults import Faults
+from live.fakes.alpaca.orders import fmt_ns
 from live.fakes.alpaca.replay import Replay
 from live.fakes.alpaca.venue import FakeVenue
 
@@ -28,6 +32,10 @@ def venue_stats(
         "faults": dict(faults.injected),
         "fault_probabilities": dict(faults.probabilities),
         "replayed": replay.events,
+        "replay_started": replay.started.is_set(),
+        "waiting_for_client": replay.waiting_for_client,
+        "replay_passes": replay.passes,
+        "replay_time": fmt_ns(replay.last_ts),
         "replay_done": replay.done.is_set(),
         "replay_error": replay.error,
         "venue": dict(venue.counts),

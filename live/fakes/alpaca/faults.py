@@ -4,8 +4,11 @@
 through ``kernel.rng.named_stream``) only when the kind's probability is above zero, so turning
 one fault on never shifts another's draws, and one seed reproduces a run's faults given the
 same sequence of messages and requests. Every hit is counted in ``injected``; tests read the
-counts at ``GET /_fake/stats``. ``force(kind, n)`` makes the next ``n`` rolls hit (for tests
-that need one fault at one place).
+counts at ``GET /_fake/stats`` (every kind of ``FAULT_KINDS``, ``rest_down`` and ``mute``
+too: a ``rest_down`` hit counts one window, a ``mute`` hit one muted connection).
+``force(kind, n)`` makes the next ``n`` rolls hit (for tests that need one fault at one place).
+``pick(kind, options)`` is a seeded choice from the kind's stream (which 5xx status; whether a
+request in a ``rest_down`` window is answered 503 or dropped).
 """
 
 from __future__ import annotations

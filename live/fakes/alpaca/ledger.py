@@ -4,7 +4,12 @@ Average-cost accounting, exact: a position keeps its signed quantity (lots) and 
 (sum of entry price ticks x lots, a ``Fraction`` once reductions have happened); a reduction
 takes the average cost off, a flip opens the rest at the fill price. Cash moves by each fill's
 exact notional (int money units); Alpaca charges no commission on equities. The mark is the
-last mid (quotes), else the last trade, else the last bar close.
+last mid (quotes), else the last trade, else the last bar close; before any, the average entry
+price. Equity = cash + every position marked (a short's market value is negative);
+``portfolio_value`` = equity; ``long_market_value`` / ``short_market_value`` sum the longs and
+the shorts; ``buying_power`` is twice the equity (a 2x margin account). A position opened
+before the session (``open_position``) takes its cost from the cash, like a fill. Money fields
+are exact, rounded half-even to 1e-9 when finer.
 """
 
 from __future__ import annotations
@@ -28,15 +33,28 @@ class Position:
 class Ledger:
     """Positions, cash and marks of the fake account."""
 
-    def __init__(self, instruments: dict[str, Instrument], cash: str, ids: Any) -> None:
+    def __init__(
+        self, instruments: dict[str, Instrument], cash: str, ids: Any, currency: str = "USD"
+    ) -> None:
         self.instruments = instruments
         self.initial_cash = money_to_units(cash, "cash")
         self.cash = self.initial_cash
+        self.currency = currency
         self.positions: dict[str, Position] = {s: Position() for s in sorted(instruments)}
+        self.opening_value = Fraction(0)  # money: positions held from before, at their cost
         self.marks: dict[str, Fraction] = {}  # ticks
         self.account_id = ids.name("account")
         self.account_number = "PA" + ids.name("account-number").replace("-", "")[:10].upper()
         self.created_ns = 0
+
+    def open_position(self, symbol: str, lots: int, cost: Fraction, cost_money: int) -> None:
+        """Hold ``lots`` (signed) at a cost of ``cost`` ticks x lots from before the session;
+        ``cost_money`` (signed money units) comes out of the cash (and the starting cash)."""
+        pos = self.positions[symbol]
+        pos.qty, pos.cost = lots, Fraction(cost)
+        self.opening_value += self._money(self.instruments[symbol], pos.cost)
+        self.cash -= cost_money
+        self.initial_cash -= cost_money
 
     def on_fill(self, symbol: str, side: int, price: int, lots: int) -> int:
         """Book a fill; return the position after it (signed lots)."""
@@ -106,16 +124,20 @@ class Ledger:
             "qty": dec_text(shares),
             "qty_available": dec_text(shares),
             "side": "long" if pos.qty > 0 else "short",
-            "market_value": dec_text(value),
-            "cost_basis": dec_text(cost_basis),
-            "unrealized_pl": dec_text(pl),
+            "market_value": money_text(value),
+            "cost_basis": money_text(cost_basis),
+            "unrealized_pl": money_text(pl),
             "unrealized_plpc": dec_text(plpc),
-            "unrealized_intraday_pl": dec_text(pl),
+            "unrealized_intraday_pl": money_text(pl),
             "unrealized_intraday_plpc": dec_text(plpc),
             "current_price": dec_text(price),
             "lastday_price": dec_text(price),
             "change_today": "0",
         }
+
+    def initial_equity(self) -> Fraction:
+        """Cash and positions at their entry cost when the session began."""
+        return Fraction(self.initial_cash, MONEY_SCALE) + self.opening_value
 
     def account_json(self, now_ns: int) -> dict[str, Any]:
         """alpaca-py ``TradeAccount``."""
@@ -127,21 +149,22 @@ class Ledger:
         shorts = sum(
             (self.market_value(s) for s, p in self.positions.items() if p.qty < 0), Fraction(0)
         )
+        power = max(equity, Fraction(0)) * 2
         return {
             "id": self.account_id,
             "account_number": self.account_number,
             "status": "ACTIVE",
             "crypto_status": "ACTIVE",
-            "currency": "USD",
-            "buying_power": dec_text(max(equity, Fraction(0)) * 2),
-            "regt_buying_power": dec_text(max(equity, Fraction(0)) * 2),
+            "currency": self.currency,
+            "buying_power": money_text(power),
+            "regt_buying_power": money_text(power),
             "daytrading_buying_power": "0",
             "non_marginable_buying_power": dec_text(max(cash, 0)),
             "cash": dec_text(cash),
             "accrued_fees": "0",
             "pending_transfer_out": "0",
             "pending_transfer_in": "0",
-            "portfolio_value": dec_text(equity),
+            "portfolio_value": money_text(equity),
             "pattern_day_trader": False,
             "trading_blocked": False,
             "transfers_blocked": False,
@@ -150,10 +173,10 @@ class Ledger:
             "trade_suspended_by_user": False,
             "multiplier": "2",
             "shorting_enabled": True,
-            "equity": dec_text(equity),
-            "last_equity": dec_text(units_to_money(self.initial_cash)),
-            "long_market_value": dec_text(longs),
-            "short_market_value": dec_text(shorts),
+            "equity": money_text(equity),
+            "last_equity": money_text(self.initial_equity()),
+            "long_market_value": money_text(longs),
+            "short_market_value": money_text(shorts),
             "initial_margin": "0",
             "maintenance_margin": "0",
             "last_maintenance_margin": "0",
@@ -162,6 +185,14 @@ class Ledger:
             "options_approved_level": 0,
             "options_trading_level": 0,
         }
+
+
+def money_text(value: Fraction) -> str:
+    """A money amount as exact decimal text, rounded half-even to 1e-9 when finer."""
+    units = Fraction(value) * MONEY_SCALE
+    if units.denominator != 1:
+        units = Fraction(round(units))  # why: round() on a Fraction is half-even
+    return dec_text(Fraction(int(units), MONEY_SCALE))
 
 
 def clock_json(now_ns: int) -> dict[str, Any]:

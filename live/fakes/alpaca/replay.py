@@ -1,14 +1,25 @@
-"""Replay a market data file through the fake venue, one event per ``step_ms`` of wall time.
+"""Replay market data files through the fake venue, paced by wall time.
 
 Each event first moves the venue (its clock becomes the event's time; our orders meet it by the
 backtest's fill rules), then goes out on the data stream as Alpaca's message (``q``, ``t`` or
-``b`` with the bar's open as ``t``). When the file ends the venue stays up on the last time.
-``pause`` / ``resume`` and ``advance(n)`` (n events now, no waiting) let tests step exactly.
+``b`` with the bar's open as ``t``). Several symbols' files are merged by time (a tie: the
+config's symbol order). When the data ends the venue stays up on the last time; with ``loop``
+it starts again from the first row, every timestamp shifted forward by the data's span plus one
+mean gap between rows (bars: one interval), so the venue's time never goes back.
+
+Start: with ``start="on-connect"`` the timed replay waits for ``client_connected()`` (the server
+calls it on the first client); with ``"now"`` it runs at once. ``start_paused`` overrides both
+(the replay waits for ``resume()``). Pace: ``step_ms`` between events, or with ``speed`` X the
+gap between two rows' timestamps divided by X, each wait at most ``max_wait_s``; the speed pace
+keeps a running deadline so many small waits do not drift. ``pause`` / ``resume`` and
+``advance(n)`` (n events now, no waiting, before or after the start) let tests step exactly.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import heapq
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
@@ -16,9 +27,10 @@ from typing import Any
 from kernel.units import Instrument
 from live.fakes.alpaca.config import FakeAlpacaConfig
 from live.fakes.alpaca.venue import FakeVenue
-from sim.feeds import read_chunks
+from sim.feeds import DataSpec, read_chunks
 
 Publish = Callable[[str, str, dict[str, Any]], None]  # (channel, symbol, message)
+MIN_LOOP_GAP_NS = 1_000_000  # why: a file whose rows share one timestamp still moves forward
 
 
 def _num(value: Decimal) -> int | float:
@@ -27,29 +39,52 @@ def _num(value: Decimal) -> int | float:
 
 
 class Replay:
-    """The replay task of one venue. ``done`` is set when the data is exhausted."""
+    """The replay task of one venue. ``done`` is set when the data is exhausted (never with
+    ``loop`` unless the data is empty); ``started`` when the timed replay began."""
 
     def __init__(self, config: FakeAlpacaConfig, venue: FakeVenue, publish: Publish) -> None:
         self.config = config
         self.venue = venue
         self.publish = publish
+        self.specs: list[tuple[Instrument, DataSpec]] = config.data_specs()
         self.inst: Instrument = venue.inst
-        self.spec = config.data_spec()
+        self.spec = self.specs[0][1] if self.specs else None
         self.events = 0
+        self.passes = 0  # completed passes over the data (loop)
+        self.last_ts: int | None = None  # the last event's (shifted) time
         self.error: str | None = None  # why the replay stopped early (a bad row), if it did
         self.done = asyncio.Event()
-        self._running = not config.start_paused
+        self.started = asyncio.Event()
+        self._armed = config.start == "on-connect" and not config.start_paused
+        self._running = config.start == "now" and not config.start_paused
+        if self._running:
+            self.started.set()
         self._credit = 0
         self._wake = asyncio.Event()  # resume() or advance() was called
         self._progress = asyncio.Event()  # an event was replayed
         self._trade_seq = 0
+        self._due: float | None = None  # loop time the previous event was due (speed pace)
 
     # --- control --------------------------------------------------------------------------
+    @property
+    def waiting_for_client(self) -> bool:
+        """True until the first client connects (``start="on-connect"`` only)."""
+        return self._armed
+
+    def client_connected(self) -> None:
+        """A client connected: with ``start="on-connect"`` the first one starts the replay."""
+        if self._armed:
+            self.resume()
+
     def pause(self) -> None:
+        self._armed = False
         self._running = False
 
     def resume(self) -> None:
+        self._armed = False
         self._running = True
+        self._due = None
+        self.started.set()
         self._wake.set()
 
     async def advance(self, n: int) -> int:
@@ -65,43 +100,108 @@ class Replay:
     # --- the loop ---------------------------------------------------------------------------
     def first_ts(self) -> int | None:
         """The time of the first event (the venue's clock before the replay starts)."""
-        for ts, *_ in self._rows():
-            return int(ts)
-        return None
+        first = None
+        for inst, spec in self.specs:
+            for ts, *_ in self._rows(inst, spec):
+                first = ts if first is None else min(first, ts)
+                break
+        return None if first is None else int(first)
 
     async def run(self) -> None:
-        step = self.config.step_ms / 1000.0
+        shift = 0
+        period: int | None = None
         try:
-            for row in self._rows():
-                await self._gate(step)
-                self._one(row)
-                self.events += 1
-                self._progress.set()
+            while True:
+                first = last = None
+                rows = 0
+                for i, row in self._merged():
+                    ts = row[0]
+                    first = ts if first is None else first
+                    last, rows = ts, rows + 1
+                    at = ts + shift
+                    await self._gate(self._wait(at))
+                    self._one(i, row, shift)
+                    self.last_ts = at
+                    self.events += 1
+                    self._progress.set()
+                if not self.config.loop or rows == 0:
+                    break
+                if period is None:
+                    assert first is not None and last is not None
+                    period = (last - first) + self._loop_gap(first, last, rows)
+                shift += period
+                self.passes += 1
         finally:
             self.done.set()
             self._progress.set()
 
-    async def _gate(self, step: float) -> None:
-        """Wait for the next event's turn: an advance credit, else one step while running."""
+    def _loop_gap(self, first: int, last: int, rows: int) -> int:
+        """The time between the last row of a pass and the first of the next."""
+        interval = self.spec.interval_ns if self.spec is not None else None
+        if interval:
+            return int(interval)
+        mean = (last - first) // (rows - 1) if rows > 1 else 0
+        return max(mean, MIN_LOOP_GAP_NS)
+
+    def _wait(self, at: int) -> float:
+        """Seconds of wall time to wait before the event at data time ``at``."""
+        speed = self.config.speed
+        if speed is None:
+            return (self.config.step_ms or 0.0) / 1000.0
+        if self.last_ts is None:
+            return 0.0
+        gap = max(at - self.last_ts, 0) / 1e9 / speed
+        return min(gap, self.config.max_wait_s)
+
+    async def _gate(self, wait: float) -> None:
+        """Wait for the next event's turn: an advance credit at once, else ``wait`` seconds
+        while running (with ``speed``, counted from when the previous event was due)."""
+        loop = asyncio.get_running_loop()
+        paced = self.config.speed is not None
+        due: float | None = None
         while True:
             if self._credit > 0:
                 self._credit -= 1
+                self._due = None
                 return
             if self._running:
-                await asyncio.sleep(step)
-                if self._running or self._credit > 0:
-                    if not self._running:
-                        self._credit -= 1
-                    return
-                continue
+                if due is None:
+                    base = self._due if paced and self._due is not None else loop.time()
+                    due = base + wait
+                delay = due - loop.time()
+                if delay > 0:
+                    self._wake.clear()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), delay)
+                    continue
+                await asyncio.sleep(0)  # why: a zero wait still lets the server answer
+                if not self._running:
+                    continue  # paused meanwhile (a credit is taken at the top)
+                # why: far behind (a blocked loop): pace from now rather than rush to catch up
+                now = loop.time()
+                self._due = due if now - due < 0.25 else now
+                return
+            due = None
             self._wake.clear()
             await self._wake.wait()
 
-    def _rows(self) -> Iterator[tuple[Any, ...]]:
-        if self.spec is None:
+    def _merged(self) -> Iterator[tuple[int, tuple[Any, ...]]]:
+        """Every file's rows merged by time: ``(feed index, row)``."""
+        streams = [self._tagged(i, inst, spec) for i, (inst, spec) in enumerate(self.specs)]
+        if len(streams) == 1:
+            yield from streams[0]
             return
-        kind = self.spec.kind
-        for chunk in read_chunks(self.spec, self.inst):
+        yield from heapq.merge(*streams, key=lambda x: (x[1][0], x[0]))
+
+    def _tagged(
+        self, i: int, inst: Instrument, spec: DataSpec
+    ) -> Iterator[tuple[int, tuple[Any, ...]]]:
+        for row in self._rows(inst, spec):
+            yield i, row
+
+    def _rows(self, inst: Instrument, spec: DataSpec) -> Iterator[tuple[Any, ...]]:
+        kind = spec.kind
+        for chunk in read_chunks(spec, inst):
             cols = chunk.cols
             ts = chunk.ts.tolist()
             if kind == "quotes":
@@ -124,17 +224,18 @@ class Replay:
                     cols["volume"].tolist(),
                 )
 
-    def _one(self, row: tuple[Any, ...]) -> None:
+    def _one(self, feed: int, row: tuple[Any, ...], shift: int) -> None:
         kind = self.config.kind
-        inst = self.inst
+        inst, spec = self.specs[feed]
         sym = inst.symbol
         px = inst.ticks_to_price
         qty = inst.lots_to_qty
         if kind == "quotes":
             ts, bid, ask, bsz, asz = row
+            ts += shift
             bl = None if bsz < 0 else bsz
             al = None if asz < 0 else asz
-            self.venue.on_quote(ts, bid, ask, bl, al)
+            self.venue.on_quote(sym, ts, bid, ask, bl, al)
             msg = {
                 "T": "q",
                 "S": sym,
@@ -151,7 +252,8 @@ class Replay:
             self.publish("quotes", sym, msg)
         elif kind == "trades":
             ts, price, size, side = row
-            self.venue.on_trade(ts, price, size, side)
+            ts += shift
+            self.venue.on_trade(sym, ts, price, size, side)
             self._trade_seq += 1
             msg = {
                 "T": "t",
@@ -167,8 +269,10 @@ class Replay:
             self.publish("trades", sym, msg)
         else:
             ts, o, h, low, c, v = row
-            interval = self.spec.interval_ns  # type: ignore[union-attr]
-            self.venue.on_bar(ts, ts - interval, o, h, low, c)
+            ts += shift
+            interval = spec.interval_ns
+            assert interval is not None
+            self.venue.on_bar(sym, ts, ts - interval, o, h, low, c)
             msg = {
                 "T": "b",
                 "S": sym,

@@ -4,13 +4,21 @@ REST (``APCA-API-KEY-ID`` / ``APCA-API-SECRET-KEY`` headers: missing -> 401, wro
 errors as Alpaca's ``{"code", "message"}``): ``POST/GET/DELETE /v2/orders``,
 ``GET /v2/orders:by_client_order_id``, ``GET/PATCH/DELETE /v2/orders/{id}``,
 ``GET/DELETE /v2/positions``, ``GET/DELETE /v2/positions/{symbol}``, ``GET /v2/account``,
-``GET /v2/account/activities[/FILL]``, ``GET /v2/clock``, ``GET /v2/assets/{symbol}``. Websockets: ``/stream`` and ``/v2/{feed}``
-(see ``live.fakes.alpaca.stream``). Test-only endpoints under ``/_fake/`` (see ``live.fakes.alpaca.control``).
+``GET /v2/account/activities[/FILL]``, ``GET /v2/clock``, ``GET /v2/assets``,
+``GET /v2/assets/{symbol}``. Every symbol of the config is traded; ``{symbol}`` may also be the
+asset id. Websockets: ``/stream`` and ``/v2/{feed}`` (see ``live.fakes.alpaca.stream``).
+Test-only endpoints under ``/_fake/`` (see ``live.fakes.alpaca.control``).
 
-REST faults (seeded, counted): ``http_429`` answers 429 with ``Retry-After`` and
-``X-RateLimit-*`` headers; ``http_5xx`` answers 500/502/503/504 without doing anything;
-``submit_timeout`` places the order, then answers ``timeout_s`` late or (mode ``drop``) closes
-the connection with no answer.
+Start on connect: the first websocket connection (either stream) or the first REST request with
+the right keys starts the replay (``config.start == "on-connect"``); ``/_fake/`` does not.
+
+REST faults (seeded, counted): ``rest_down`` takes REST down for ``rest_down_s`` seconds from
+the request it hits: every request in the window (auth not checked) is answered 503 with
+Alpaca's error body or has its connection dropped, a seeded choice each (counted in
+``rest_down_refused`` / ``rest_down_dropped``); websockets keep working. ``http_429`` answers
+429 with ``Retry-After`` and ``X-RateLimit-*`` headers; ``http_5xx`` answers 500/502/503/504
+without doing anything; ``submit_timeout`` places the order, then answers ``timeout_s`` late or
+(mode ``drop``) closes the connection with no answer.
 """
 
 from __future__ import annotations
@@ -19,9 +27,11 @@ import asyncio
 import contextlib
 import json
 import re
+import sys
 import time
 from datetime import datetime
-from typing import Any
+from decimal import Decimal
+from typing import Any, TextIO
 
 from aiohttp import WSCloseCode, web
 
@@ -33,7 +43,7 @@ from live.fakes.alpaca.ledger import clock_json
 from live.fakes.alpaca.replay import Replay
 from live.fakes.alpaca.stream import DataHub, TradeHub
 from live.fakes.alpaca.validate import VenueError, not_found, unprocessable
-from live.fakes.alpaca.venue import FakeVenue
+from live.fakes.alpaca.venue import Book, FakeVenue
 
 FEEDS = "iex|sip|delayed_sip|boats|overnight|test"
 STAT_KEYS = (
@@ -45,6 +55,9 @@ STAT_KEYS = (
     "trade_updates_published",
     "trade_updates_sent",
     "silenced_messages",
+    "muted_messages",
+    "rest_down_refused",
+    "rest_down_dropped",
     "md_messages_sent",
     "slow_client_closes",
     "replay_errors",
@@ -124,6 +137,17 @@ def build_app(
 ) -> web.Application:
     """The aiohttp application of one venue."""
 
+    down_until = [0.0]  # loop time REST comes back up (rest_down)
+
+    def rest_down(request: web.Request) -> web.StreamResponse:
+        if faults.pick("rest_down", (0, 1)):
+            counters["rest_down_dropped"] += 1
+            if request.transport is not None:
+                request.transport.abort()  # why: the connection drops, nothing is answered
+            return web.Response(status=503)  # never reaches the client
+        counters["rest_down_refused"] += 1
+        return _error(503, 50300000, "service unavailable")
+
     @web.middleware
     async def gate(request: web.Request, handler: Any) -> web.StreamResponse:
         if request.path.startswith("/_fake/") or request.headers.get("Upgrade", "").lower() == (
@@ -131,12 +155,19 @@ def build_app(
         ):
             return await handler(request)  # type: ignore[no-any-return]
         counters["requests"] += 1
+        now = asyncio.get_running_loop().time()
+        if now < down_until[0]:
+            return rest_down(request)
         key = request.headers.get("APCA-API-KEY-ID")
         secret = request.headers.get("APCA-API-SECRET-KEY")
         if not key or not secret:
             return _error(401, 40110000, "request is not authorized")
         if key != config.key or secret != config.secret:
             return _error(403, 40310000, "forbidden")
+        replay.client_connected()
+        if faults.roll("rest_down"):
+            down_until[0] = now + config.rest_down_s
+            return rest_down(request)
         if faults.roll("http_429"):
             wait = config.retry_after_s
             headers = {
@@ -225,17 +256,18 @@ def build_app(
         return web.json_response(venue.cancel_all(), status=207)
 
     def position(symbol: str) -> dict[str, Any] | None:
-        return venue.ledger.position_json(symbol, venue.asset_id, config.exchange)
+        asset_id = venue.books[symbol].asset_id
+        return venue.ledger.position_json(symbol, asset_id, config.exchange)
 
     async def positions(request: web.Request) -> web.StreamResponse:
         out = [p for p in (position(s) for s in venue.ledger.positions) if p is not None]
         return web.json_response(out)
 
     def symbol_of(request: web.Request) -> str:
-        name = request.match_info["symbol"]
-        if name not in (venue.symbol, venue.asset_id):
+        book = venue.book(request.match_info["symbol"])
+        if book is None:
             raise not_found("position does not exist")
-        return venue.symbol
+        return book.symbol
 
     async def get_position(request: web.Request) -> web.StreamResponse:
         pos = position(symbol_of(request))
@@ -244,14 +276,21 @@ def build_app(
         return web.json_response(pos)
 
     async def close_position(request: web.Request) -> web.StreamResponse:
-        symbol_of(request)
-        return web.json_response(venue.close_position())
+        return web.json_response(venue.close_position(symbol_of(request)))
 
     async def close_all(request: web.Request) -> web.StreamResponse:
+        """Every open position flattened by a market order (``cancel_orders=true``: open
+        orders canceled first); a 207 list of ``{symbol, status, body}``."""
+        if request.query.get("cancel_orders", "false").lower() == "true":
+            venue.cancel_all()
         out = []
-        if venue.ledger.positions[venue.symbol].qty:
-            order = venue.close_position()
-            out.append({"symbol": venue.symbol, "status": 200, "body": order})
+        for symbol, pos in venue.ledger.positions.items():
+            if not pos.qty:
+                continue
+            try:
+                out.append({"symbol": symbol, "status": 200, "body": venue.close_position(symbol)})
+            except VenueError as exc:
+                out.append({"symbol": symbol, "status": exc.status, "body": exc.body()})
         return web.json_response(out, status=207)
 
     async def account(request: web.Request) -> web.StreamResponse:
@@ -280,10 +319,21 @@ def build_app(
         return web.json_response(clock_json(venue.now))
 
     async def asset(request: web.Request) -> web.StreamResponse:
-        name = request.match_info["symbol"]
-        if name not in (venue.symbol, venue.asset_id):
+        book = venue.book(request.match_info["symbol"])
+        if book is None:
             raise not_found("asset not found")
-        return web.json_response(_asset_json(venue, config))
+        return web.json_response(_asset_json(book, config))
+
+    async def assets(request: web.Request) -> web.StreamResponse:
+        return web.json_response([_asset_json(b, config) for b in venue.books.values()])
+
+    async def trade_stream(request: web.Request) -> web.StreamResponse:
+        replay.client_connected()
+        return await trade_hub.handler(request)
+
+    async def data_stream(request: web.Request) -> web.StreamResponse:
+        replay.client_connected()
+        return await data_hub.handler(request)
 
     app = web.Application(middlewares=[gate])
     r = app.router
@@ -302,9 +352,10 @@ def build_app(
     r.add_get("/v2/account/activities", activities)
     r.add_get("/v2/account/activities/{activity_type}", activities)
     r.add_get("/v2/clock", clock)
+    r.add_get("/v2/assets", assets)
     r.add_get("/v2/assets/{symbol}", asset)
-    r.add_get("/stream", trade_hub.handler)
-    r.add_get("/v2/{feed:" + FEEDS + "}", data_hub.handler)
+    r.add_get("/stream", trade_stream)
+    r.add_get("/v2/{feed:" + FEEDS + "}", data_stream)
     add_control_routes(
         app, lambda: venue_stats(faults, replay, venue, counters), venue, replay, faults
     )
@@ -327,22 +378,30 @@ def _time_param(value: str | None) -> int | None:
 _FRACTION = re.compile(r"^([^.]+?)(?:\.(\d+))?([Zz]|[+-]\d{2}:\d{2})?$")
 
 
-def _asset_json(venue: FakeVenue, config: FakeAlpacaConfig) -> dict[str, Any]:
-    """alpaca-py ``Asset``."""
+def _grid_num(value: Decimal) -> int | float:
+    # why: alpaca-py reads these as floats; a short decimal's float repr is its exact text
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def _asset_json(book: Book, config: FakeAlpacaConfig) -> dict[str, Any]:
+    """alpaca-py ``Asset``: ``price_increment`` is the tick size, ``min_trade_increment`` and
+    ``min_order_size`` the lot size."""
+    inst = book.inst
     return {
-        "id": venue.asset_id,
+        "id": book.asset_id,
         "class": "us_equity",
         "exchange": config.exchange,
-        "symbol": venue.symbol,
-        "name": f"{venue.symbol} (fake venue)",
+        "symbol": book.symbol,
+        "name": f"{book.symbol} (fake venue)",
         "status": "active",
         "tradable": True,
         "marginable": True,
         "shortable": True,
         "easy_to_borrow": True,
-        "fractionable": False,
-        "price_increment": float(venue.inst.tick_size),
-        "min_trade_increment": float(venue.inst.lot_size),
+        "fractionable": inst.lot_size < 1,
+        "min_order_size": _grid_num(inst.lot_size),
+        "min_trade_increment": _grid_num(inst.lot_size),
+        "price_increment": _grid_num(inst.tick_size),
         "attributes": [],
     }
 
@@ -377,25 +436,88 @@ async def _replay(replay: Replay, counters: dict[str, int]) -> None:
         replay.error = str(exc)
 
 
-def run_venue(config: FakeAlpacaConfig) -> None:
-    """Run a fake venue until interrupted (Ctrl-C), printing its URLs first."""
+def describe(handle: VenueHandle) -> list[str]:
+    """The venue's URLs, symbols and replay settings in words (``run_venue`` prints them)."""
+    config = handle.config
+    lines = [
+        f"fake Alpaca venue on 127.0.0.1:{handle.port}",
+        f"  REST API        base_url    {handle.base_url}",
+        f"  trade_updates   stream_url  {handle.stream_url}",
+        f"  market data     data_url    {handle.data_url}  (/v2/sip and the other feeds too)",
+    ]
+    if config.key == "fake-key-id" and config.secret == "fake-secret-key":
+        lines.append("  keys            fake-key-id / fake-secret-key (the defaults)")
+    else:
+        lines.append("  keys            the --key / --secret given")
+    for feed in config.feeds():
+        source = str(feed.data) if feed.data is not None else "no data (orders rest)"
+        lines.append(
+            f"  symbol          {feed.symbol} (tick {feed.tick_size}, lot {feed.lot_size}): "
+            f"{source}"
+        )
+    lines.append(
+        f"  replay          {config.kind}, {config.pace()}"
+        + (", looping" if config.loop else ", once")
+    )
+    return lines
+
+
+def waiting_line(handle: VenueHandle) -> str:
+    """What the venue is waiting for, in words."""
+    replay = handle.replay
+    if replay.spec is None:
+        return "no market data: serving orders only (they rest)"
+    if replay.waiting_for_client:
+        return "waiting for a client to connect; the replay starts then"
+    if replay.started.is_set():
+        return "replaying now"
+    return "paused: POST /_fake/resume (or /_fake/advance?n=N) to replay"
+
+
+async def _narrate(handle: VenueHandle, out: TextIO) -> None:
+    """Say when the replay starts and when the data is used up."""
+    replay = handle.replay
+    if replay.spec is None:
+        return
+    if not replay.started.is_set():
+        await replay.started.wait()
+        print("a client connected: replaying", file=out, flush=True)
+    await replay.done.wait()
+    if replay.error is not None:
+        print(f"the replay stopped: {replay.error}", file=out, flush=True)
+    else:
+        print(
+            f"the data is used up after {replay.events} events; the venue stays up on its "
+            "last time (Ctrl-C stops it)",
+            file=out,
+            flush=True,
+        )
+
+
+def run_venue(config: FakeAlpacaConfig, out: TextIO | None = None) -> None:
+    """Run a fake venue until interrupted (Ctrl-C). First prints one JSON line with its URLs
+    (``base_url``, ``stream_url``, ``data_url``; the key is not printed), then the same in
+    words and what it waits for; later, when the replay starts and ends."""
+    stream = out if out is not None else sys.stdout
 
     async def main() -> None:
         handle = await start_venue(config)
-        print(
-            json.dumps(
-                {
-                    "base_url": handle.base_url,
-                    "stream_url": handle.stream_url,
-                    "data_url": handle.data_url,
-                    "key": "<configured>",
-                }
-            ),
-            flush=True,
-        )
+        head = {
+            "base_url": handle.base_url,
+            "stream_url": handle.stream_url,
+            "data_url": handle.data_url,
+            "key": "<configured>",
+            "symbols": [f.symbol for f in config.feeds()],
+        }
+        print(json.dumps(head), file=stream, flush=True)
+        for line in describe(handle):
+            print(line, file=stream)
+        print(waiting_line(handle), file=stream, flush=True)
+        narrate = asyncio.ensure_future(_narrate(handle, stream))
         try:
             await asyncio.Event().wait()
         finally:
+            narrate.cancel()
             await handle.close()
 
     with contextlib.suppress(KeyboardInterrupt):

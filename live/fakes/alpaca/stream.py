@@ -17,8 +17,11 @@ header frames are JSON text with RFC3339 times.
 
 Faults (``live.fakes.alpaca.faults``) touch only trade updates, per connection, in the sender:
 ``disconnect`` closes the socket instead of sending, ``silence`` discards this and every later
-message for ``silence_s`` (socket open), ``drop`` skips one, ``reorder`` holds one back until
-the next is sent (at most ``REORDER_HOLD_S``), ``duplicate`` sends one twice.
+message for ``silence_s`` (socket open), ``mute`` discards this and every later message for the
+rest of the connection (socket open, pings answered; a new connection is heard again), ``drop``
+skips one, ``reorder`` holds one back until the next is sent (at most ``REORDER_HOLD_S``),
+``duplicate`` sends one twice. Discarded messages are counted (``silenced_messages``,
+``muted_messages``).
 """
 
 from __future__ import annotations
@@ -69,6 +72,7 @@ class _Conn:
         "held",
         "listening",
         "msgpack",
+        "muted",
         "queue",
         "silent_until",
         "subs",
@@ -82,6 +86,7 @@ class _Conn:
         self.listening = False
         self.queue: asyncio.Queue[Any] = asyncio.Queue(QUEUE_BOUND)
         self.silent_until: float | None = None
+        self.muted = False
         self.held: Any = None
         self.closing: asyncio.Future[Any] | None = None
         self.subs: dict[str, set[str]] = {c: set() for c in DATA_CHANNELS}
@@ -189,7 +194,10 @@ class TradeHub:
                     msg = await asyncio.wait_for(conn.queue.get(), REORDER_HOLD_S)
                 except TimeoutError:
                     held, conn.held = conn.held, None
-                    await self._out(conn, held)
+                    if conn.muted:
+                        self.stats["muted_messages"] += 1
+                    else:
+                        await self._out(conn, held)
                     continue
             else:
                 msg = await conn.queue.get()
@@ -202,6 +210,9 @@ class TradeHub:
     async def _deliver(self, conn: _Conn, msg: Any) -> None:
         faults = self.faults
         now = asyncio.get_running_loop().time()
+        if conn.muted:
+            self.stats["muted_messages"] += 1
+            return
         if conn.silent_until is not None:
             if now < conn.silent_until:
                 self.stats["silenced_messages"] += 1
@@ -214,6 +225,13 @@ class TradeHub:
             span = self.config.silence_s
             conn.silent_until = math.inf if span is None else now + span
             self.stats["silenced_messages"] += 1
+            return
+        if faults.roll("mute"):
+            conn.muted = True
+            self.stats["muted_messages"] += 1
+            if conn.held is not None:
+                conn.held = None
+                self.stats["muted_messages"] += 1
             return
         if faults.roll("drop"):
             return

@@ -10,6 +10,10 @@ follows its rules), order classes (bracket and oto legs are ``held`` until the e
 then released; oco pairs and released bracket legs cancel each other on a fill, cancel, expiry
 or reject), positions and cash. Every change is published as a ``trade_updates`` message.
 
+Several symbols: one ``Book`` (instrument, asset id, ``RecordedMarket``) per symbol, one clock,
+one id sequence, one ``client_order_id`` index and one account across them; an order goes to
+its symbol's book.
+
 Alpaca has no "triggered" event: a stop that triggers just fills. A bracket entry canceled after
 a partial fill cancels its held legs (the position stays unprotected). Commissions are zero.
 """
@@ -72,25 +76,52 @@ def _no_fee(instrument: Instrument, price_ticks: int, qty_lots: int, maker: bool
     return 0
 
 
+class Book:
+    """One symbol at the venue: its instrument, asset id and matching engine."""
+
+    __slots__ = ("asset_id", "inst", "market", "symbol")
+
+    def __init__(self, inst: Instrument, asset_id: str, market: RecordedMarket) -> None:
+        self.inst = inst
+        self.symbol = inst.symbol
+        self.asset_id = asset_id
+        self.market = market
+
+
 class FakeVenue:
-    """One symbol's orders, fills and account. ``publish(msg)`` receives each trade update.
+    """The symbols' orders, fills and account. ``publish(msg)`` receives each trade update.
 
     REST side: ``submit(body)``, ``cancel(id)``, ``cancel_all()``, ``replace(id, body)``,
-    ``close_position()``, ``order_view(...)``. Data side: ``on_quote``/``on_trade``/``on_bar``.
+    ``close_position(symbol)``, ``order_view(...)``. Data side: ``on_quote`` / ``on_trade`` /
+    ``on_bar`` (each names its symbol). ``books`` holds the symbols in the config's order;
+    ``inst`` / ``symbol`` / ``asset_id`` / ``market`` are the first one's.
     Single-threaded: call it from the event loop only.
     """
 
     def __init__(self, config: FakeAlpacaConfig, publish: Callable[[dict[str, Any]], None]):
         self.config = config
-        self.inst = config.instrument()
-        self.symbol = self.inst.symbol
         self.ids = Ids(config.seed)
-        self.asset_id = self.ids.name(f"asset:{self.symbol}")
-        self.market = RecordedMarket(
-            self.inst, "alpaca", config.kind, fee=_no_fee, next_id=self._market_id
+        self.books: dict[str, Book] = {}
+        for inst in config.instruments():
+            market = RecordedMarket(
+                inst, "alpaca", config.kind, fee=_no_fee, next_id=self._market_id
+            )
+            market.on_report = self._reported
+            self.books[inst.symbol] = Book(inst, self.ids.name(f"asset:{inst.symbol}"), market)
+        first = next(iter(self.books.values()))
+        self.inst, self.symbol = first.inst, first.symbol
+        self.asset_id, self.market = first.asset_id, first.market
+        self.by_asset = {b.asset_id: b for b in self.books.values()}
+        self.ledger = Ledger(
+            {b.symbol: b.inst for b in self.books.values()},
+            config.cash,
+            self.ids,
+            config.currency,
         )
-        self.market.on_report = self._reported
-        self.ledger = Ledger({self.symbol: self.inst}, config.cash, self.ids)
+        for book in self.books.values():
+            opening = config.opening_position(book.inst)
+            if opening is not None:
+                self.ledger.open_position(book.symbol, *opening)
         self.publish = publish
         self.orders: dict[str, AOrder] = {}
         self.by_client: dict[str, str] = {}
@@ -116,44 +147,64 @@ class FakeVenue:
     def _market_id(self, kind: str) -> str:
         return self.ids.next("execution" if kind == "t" else "venue")
 
+    def book(self, name: str) -> Book | None:
+        """The book of a symbol or an asset id (None: not traded here)."""
+        return self.books.get(name) or self.by_asset.get(name)
+
+    def _book_of(self, ao: AOrder) -> Book:
+        return self.books[ao.symbol]
+
     # --- market data (the venue clock) ---------------------------------------------------------
     def advance_to(self, ts: int) -> None:
-        """Move the clock to ``ts`` (never back), expiring what falls due on the way."""
-        m = self.market
-        due = m.next_wakeup()
-        while due is not None and due <= ts:
+        """Move the clock to ``ts`` (never back), expiring what falls due on the way (every
+        book, earliest first; a tie in book order)."""
+        while True:
+            due: int | None = None
+            market: RecordedMarket | None = None
+            for book in self.books.values():
+                d = book.market.next_wakeup()
+                if d is not None and (due is None or d < due):
+                    due, market = d, book.market
+            if due is None or market is None or due > ts:
+                break
             self.now = max(self.now, due)
-            m.wake(self.now)
-            due = m.next_wakeup()
+            market.wake(self.now)
         self.now = max(self.now, ts)
 
     def on_quote(
-        self, ts: int, bid: int, ask: int, bid_lots: int | None, ask_lots: int | None
+        self,
+        symbol: str,
+        ts: int,
+        bid: int,
+        ask: int,
+        bid_lots: int | None,
+        ask_lots: int | None,
     ) -> None:
         self.advance_to(ts)
-        self.ledger.mark(self.symbol, Fraction(bid + ask, 2))
-        self.market.on_quote(QuoteTick(self.symbol, bid, ask, bid_lots, ask_lots, ts, ts))
+        self.ledger.mark(symbol, Fraction(bid + ask, 2))
+        self.books[symbol].market.on_quote(QuoteTick(symbol, bid, ask, bid_lots, ask_lots, ts, ts))
 
-    def on_trade(self, ts: int, price: int, lots: int, side: int) -> None:
+    def on_trade(self, symbol: str, ts: int, price: int, lots: int, side: int) -> None:
         self.advance_to(ts)
-        self.ledger.mark(self.symbol, price)
-        self.market.on_trade(TradeTick(self.symbol, price, lots, side, None, ts, ts))
+        self.ledger.mark(symbol, price)
+        self.books[symbol].market.on_trade(TradeTick(symbol, price, lots, side, None, ts, ts))
 
-    def on_bar(self, ts: int, open_ns: int, o: int, h: int, low: int, c: int) -> None:
+    def on_bar(self, symbol: str, ts: int, open_ns: int, o: int, h: int, low: int, c: int) -> None:
         self.advance_to(ts)
-        on_bar(self.market, open_ns, o, h, low, c, ts)
-        self.ledger.mark(self.symbol, c)
+        on_bar(self.books[symbol].market, open_ns, o, h, low, c, ts)
+        self.ledger.mark(symbol, c)
 
     # --- views ---------------------------------------------------------------------------------
     def order_view(self, ao: AOrder, nested: bool = True) -> dict[str, Any]:
         """The order's Alpaca JSON (a working trailing stop shows its current stop and hwm)."""
+        book = self._book_of(ao)
         hwm = stop = None
         if ao.type == "trailing_stop" and ao.key is not None and ao.is_open:
-            vo = self.market.orders.get(ao.key)
+            vo = book.market.orders.get(ao.key)
             if vo is not None:
                 hwm, stop = vo.trail_ref, vo.stop
         return order_json(
-            ao, self.inst, self.asset_id, self.orders, nested=nested, hwm=hwm, live_stop=stop
+            ao, book.inst, book.asset_id, self.orders, nested=nested, hwm=hwm, live_stop=stop
         )
 
     def find(self, oid: str) -> AOrder:
@@ -182,7 +233,7 @@ class FakeVenue:
         ao = AOrder(
             self.ids.next("order"),
             cid or self.ids.next("client"),
-            self.symbol,
+            spec.symbol,
             side,
             otype,
             spec.tif,
@@ -202,7 +253,7 @@ class FakeVenue:
             return Order(
                 key,
                 "alpaca",
-                self.symbol,
+                ao.symbol,
                 Side.BUY if ao.side == "buy" else Side.SELL,
                 _KTYPE[ao.type],
                 ao.qty,
@@ -217,7 +268,11 @@ class FakeVenue:
 
     def submit(self, body: Any) -> dict[str, Any]:
         """``POST /v2/orders``: check, place (legs held or live), answer the order's JSON."""
-        spec = check_submit(body, self.inst)
+        name = body.get("symbol") if isinstance(body, dict) else None
+        book = self.books.get(name) if isinstance(name, str) else None
+        if book is None and isinstance(body, dict):
+            raise unprocessable(f'asset "{name}" not found')
+        spec = check_submit(body, (book or self).inst)
         if spec.client_order_id is not None and spec.client_order_id in self.by_client:
             raise VenueError(422, 40010001, "client_order_id must be unique")
         exit_side = "sell" if spec.side == "buy" else "buy"
@@ -273,7 +328,7 @@ class FakeVenue:
         ao.key = key
         self.by_key[key] = ao.id
         ao.status = "accepted"
-        self.market.arrive(self._kernel_order(ao, key), self.now)
+        self._book_of(ao).market.arrive(self._kernel_order(ao, key), self.now)
 
     # --- reports from the matching engine ---------------------------------------------------------
     def _reported(self, market: RecordedMarket) -> None:
@@ -322,10 +377,11 @@ class FakeVenue:
         ao.fill_cost += ev.price_ticks * ev.qty_lots
         ao.status = "filled" if ao.filled >= ao.qty else "partially_filled"
         ao.filled_ns = ao.updated_ns = self.now
-        pos = self.ledger.on_fill(self.symbol, ev.side, ev.price_ticks, ev.qty_lots)
-        price = dec_text(self.inst.ticks_to_price(ev.price_ticks))
-        qty = dec_text(self.inst.lots_to_qty(ev.qty_lots))
-        pos_qty = dec_text(self.inst.lots_to_qty(pos))
+        inst = self._book_of(ao).inst
+        pos = self.ledger.on_fill(ao.symbol, ev.side, ev.price_ticks, ev.qty_lots)
+        price = dec_text(inst.ticks_to_price(ev.price_ticks))
+        qty = dec_text(inst.lots_to_qty(ev.qty_lots))
+        pos_qty = dec_text(inst.lots_to_qty(pos))
         self.counts["fills"] += 1
         event = "fill" if ao.status == "filled" else "partial_fill"
         self.fills.append(
@@ -333,12 +389,12 @@ class FakeVenue:
                 "execution_id": ev.trade_id,
                 "order_id": ao.id,
                 "client_order_id": ao.client_order_id,
-                "symbol": self.symbol,
+                "symbol": ao.symbol,
                 "side": ao.side,
                 "price": price,
                 "qty": qty,
-                "cum_qty": dec_text(self.inst.lots_to_qty(ao.filled)),
-                "leaves_qty": dec_text(self.inst.lots_to_qty(ao.qty - ao.filled)),
+                "cum_qty": dec_text(inst.lots_to_qty(ao.filled)),
+                "leaves_qty": dec_text(inst.lots_to_qty(ao.qty - ao.filled)),
                 "order_status": ao.status,
                 "type": event,
                 "position_qty": pos_qty,
@@ -367,8 +423,9 @@ class FakeVenue:
                 self._cancel(ao)
 
     def _cancel(self, ao: AOrder) -> None:
-        if ao.key is not None and ao.key in self.market.orders:
-            self.market.cancel(ao.key, self.now)
+        market = self._book_of(ao).market
+        if ao.key is not None and ao.key in market.orders:
+            market.cancel(ao.key, self.now)
         else:  # why: a held leg (or one not yet sent) is canceled at the venue only
             ao.status, ao.canceled_ns, ao.updated_ns = "canceled", self.now, self.now
             self._emit("canceled", ao)
@@ -396,14 +453,15 @@ class FakeVenue:
     def replace(self, oid: str, body: Any) -> dict[str, Any]:
         """``PATCH /v2/orders/{id}``: a new order with the new terms; the old one ``replaced``."""
         ao = self.find(oid)
-        spec = check_replace(body, self.inst)
+        market = self._book_of(ao).market
+        spec = check_replace(body, self._book_of(ao).inst)
         check_replaceable(ao, spec, self.by_client)
         cid = spec.client_order_id or self.ids.next("client")
         reports: list[Any] = []
-        if ao.key is not None and ao.key in self.market.orders:
+        if ao.key is not None and ao.key in market.orders:
             self._defer = reports
             try:
-                self.market.modify(ao.key, spec.qty, spec.limit, spec.stop, self.now)
+                market.modify(ao.key, spec.qty, spec.limit, spec.stop, self.now)
             finally:
                 self._defer = None
             refused = [ev for ev in reports if isinstance(ev, OrderModifyRejected)]
@@ -450,14 +508,15 @@ class FakeVenue:
             sib.oco = [new.id if x == old else x for x in sib.oco]
 
     # --- positions -------------------------------------------------------------------------------
-    def close_position(self) -> dict[str, Any]:
+    def close_position(self, symbol: str | None = None) -> dict[str, Any]:
         """``DELETE /v2/positions/{symbol}``: a market order that flattens the position."""
-        qty = self.ledger.positions[self.symbol].qty
+        book = self.books[symbol or self.symbol]
+        qty = self.ledger.positions[book.symbol].qty
         if qty == 0:
             raise not_found("position does not exist")
         body = {
-            "symbol": self.symbol,
-            "qty": dec_text(self.inst.lots_to_qty(abs(qty))),
+            "symbol": book.symbol,
+            "qty": dec_text(book.inst.lots_to_qty(abs(qty))),
             "side": "sell" if qty > 0 else "buy",
             "type": "market",
             "time_in_force": "day",

@@ -58,8 +58,10 @@ def _activity(fill: dict[str, Any]) -> dict[str, Any]:
 
 def state(venue: FakeVenue) -> dict[str, Any]:
     """Everything a test compares against: orders, fills, positions (in units), cash."""
-    inst = venue.inst
-    positions = {s: dec_text(inst.lots_to_qty(p.qty)) for s, p in venue.ledger.positions.items()}
+    positions = {
+        s: dec_text(venue.books[s].inst.lots_to_qty(p.qty))
+        for s, p in venue.ledger.positions.items()
+    }
     return {
         "now": fmt_ns(venue.now),
         "orders": [venue.order_view(o, nested=False) for o in venue.orders.values()],

@@ -129,6 +129,9 @@ def check(
         mine = Decimal(str(summary["positions"].get(sym, 0)))
         if mine != Decimal(qty):
             out.mismatches.append(f"{sym}: kernel {mine}, venue {qty}")
+    # after the final reconciliation the summary's cash is the broker's (issue 13)
+    if Decimal(str(summary["cash"])) != Decimal(state["cash"]):
+        out.mismatches.append(f"cash: kernel {summary['cash']}, venue {state['cash']}")
     return out
 
 
@@ -146,6 +149,11 @@ FAULTS: dict[str, tuple[float, dict[str, Any]]] = {
     "http_429": (0.15, {"retry_after_s": 0}),
     "http_5xx": (0.1, {}),
     "submit_timeout": (0.1, {"timeout_s": 2.5}),
+    # REST failing (503 or connections dropped) for rest_down_s once hit: reconciliations fail
+    # for that long and the session goes on
+    "rest_down": (0.04, {"rest_down_s": 1.0}),
+    # the trade_updates stream stays open and silent (until a reconnect) while REST works
+    "mute": (0.02, {}),
 }
 
 

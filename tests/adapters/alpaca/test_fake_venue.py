@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 import subprocess
 import sys
@@ -45,7 +46,7 @@ from kernel.events import OrderAccepted, OrderFilled, QuoteTick
 from kernel.units import Instrument
 from live.adapters.alpaca import parse
 from live.adapters.alpaca.errors import RateLimited, ServerError, error_from_response
-from live.fakes.alpaca import ConfigError, FakeAlpacaConfig, VenueThread, parse_faults
+from live.fakes.alpaca import ConfigError, FakeAlpacaConfig, SymbolFeed, VenueThread, parse_faults
 from live.fakes.alpaca.faults import Faults
 
 pytestmark = [pytest.mark.network, pytest.mark.timeout(30)]
@@ -281,7 +282,7 @@ def test_resting_limit_fills_on_later_quote_stamped_with_data_time(make_venue) -
 
 
 def test_after_the_data_ends_the_venue_stays_up_and_orders_rest(make_venue) -> None:  # type: ignore[no-untyped-def]
-    venue = make_venue(start_paused=False, step_ms=0)
+    venue = make_venue(start_paused=False, step_ms=0, start="now")
     deadline = time.monotonic() + 10
     while not venue.stats()["replay_done"] and time.monotonic() < deadline:
         time.sleep(0.01)
@@ -740,3 +741,356 @@ def test_run_venue_command_serves_until_stopped(tmp_path: Path) -> None:
         proc.terminate()
         proc.wait(10)
         proc.stdout.close()  # type: ignore[union-attr]
+
+
+# --- start on connect, loop, speed --------------------------------------------------------------------
+def _wait_stats(venue: VenueThread, predicate: Any, timeout: float = 10.0) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        stats = venue.stats()
+        if predicate(stats) or time.monotonic() > deadline:
+            return stats
+        time.sleep(0.01)
+
+
+def test_on_connect_replays_nothing_until_a_rest_client_comes(make_venue) -> None:  # type: ignore[no-untyped-def]
+    venue = make_venue(start_paused=False, step_ms=1)
+    time.sleep(0.5)  # at 1 ms a step the 5 rows would be long gone
+    stats = requests.get(venue.base_url + "/_fake/stats", timeout=5).json()  # does not count
+    assert (stats["replayed"], stats["replay_started"], stats["waiting_for_client"]) == (
+        0,
+        False,
+        True,
+    )
+    requests.get(venue.base_url + "/v2/account", timeout=5)  # no keys: not a client
+    time.sleep(0.1)
+    assert venue.stats()["replayed"] == 0
+    r = requests.get(venue.base_url + "/v2/account", headers=HEADERS, timeout=5)
+    assert r.status_code == 200
+    stats = _wait_stats(venue, lambda s: s["replay_done"])
+    assert (stats["replayed"], stats["replay_started"], stats["waiting_for_client"]) == (
+        5,
+        True,
+        False,
+    )
+
+
+def test_on_connect_a_data_stream_client_starts_the_replay_and_gets_quotes(make_venue) -> None:  # type: ignore[no-untyped-def]
+    venue = make_venue(start_paused=False, step_ms=100)
+    time.sleep(0.3)
+    assert venue.stats()["replayed"] == 0
+
+    async def main() -> list[dict[str, Any]]:
+        ws = await websockets.connect(venue.data_url)
+        await ws.recv()
+        await ws.send(json.dumps({"action": "auth", "key": KEY, "secret": SECRET}))
+        await ws.recv()
+        await ws.send(json.dumps({"action": "subscribe", "quotes": ["XYZ"]}))
+        await ws.recv()
+        quotes: list[dict[str, Any]] = []
+        while len(quotes) < 3:
+            quotes.extend(json.loads(await asyncio.wait_for(ws.recv(), 5)))
+        await ws.close()
+        return quotes
+
+    quotes = asyncio.run(main())
+    assert all(q["T"] == "q" and q["S"] == "XYZ" for q in quotes)
+    assert venue.stats()["replay_started"] is True
+
+
+def test_start_now_replays_at_once(make_venue) -> None:  # type: ignore[no-untyped-def]
+    venue = make_venue(start_paused=False, step_ms=1, start="now")
+    stats = _wait_stats(venue, lambda s: s["replay_done"], timeout=5)
+    assert stats["replayed"] == 5 and stats["requests"] == 0 and stats["data_connections"] == 0
+
+
+def test_start_paused_wins_over_on_connect(make_venue) -> None:  # type: ignore[no-untyped-def]
+    venue = make_venue(step_ms=1)  # start_paused=True
+    assert requests.get(venue.base_url + "/v2/account", headers=HEADERS, timeout=5).ok
+    time.sleep(0.2)
+    assert venue.stats()["replayed"] == 0
+    assert venue.advance(2) == 2
+    venue.resume()
+    assert _wait_stats(venue, lambda s: s["replay_done"])["replayed"] == 5
+
+
+def test_loop_keeps_replaying_with_time_going_forward(make_venue) -> None:  # type: ignore[no-untyped-def]
+    venue = make_venue(start_paused=False, step_ms=2, loop=True)
+
+    async def main() -> list[dict[str, Any]]:
+        ws = await websockets.connect(venue.data_url)  # connecting starts the replay
+        await ws.recv()
+        await ws.send(json.dumps({"action": "auth", "key": KEY, "secret": SECRET}))
+        await ws.recv()
+        await ws.send(json.dumps({"action": "subscribe", "quotes": ["XYZ"]}))
+        await ws.recv()
+        quotes: list[dict[str, Any]] = []
+        while len(quotes) < 17:
+            quotes.extend(json.loads(await asyncio.wait_for(ws.recv(), 5)))
+        await ws.close()
+        return quotes
+
+    quotes = asyncio.run(main())
+    stamps = [parse.parse_timestamp(q["t"]) for q in quotes]
+    assert all(b > a for a, b in itertools.pairwise(stamps))
+    assert stamps[-1] > parse.parse_timestamp(ROWS[-1][0]) + 5 * 10**9  # past a whole pass
+    # each pass is shifted by the span (4 s) plus the mean gap (1 s): the grid continues
+    assert all((b - a) == 10**9 for a, b in itertools.pairwise(stamps))
+    stats = venue.stats()
+    assert stats["replay_passes"] >= 2 and not stats["replay_done"]
+    c = client(venue)
+    first = c.submit_order(buy(1))
+    _wait_stats(venue, lambda s: s["replayed"] > stats["replayed"] + 6)
+    second = c.submit_order(buy(1))
+    assert second.filled_at > first.filled_at
+    fills = venue.state()["fills"]
+    assert len({f["execution_id"] for f in fills}) == 2
+    assert c.get_clock().timestamp > first.filled_at
+
+
+def test_speed_paces_by_the_data_timestamps_with_a_capped_gap(tmp_path: Path) -> None:
+    rows = [  # gaps 0.2 s, 0.2 s, 1.0 s, then one hour (capped)
+        ("2024-01-02T14:30:00.000Z", "100.00", "100.02", 5, 5),
+        ("2024-01-02T14:30:00.200Z", "100.00", "100.02", 5, 5),
+        ("2024-01-02T14:30:00.400Z", "100.00", "100.02", 5, 5),
+        ("2024-01-02T14:30:01.400Z", "100.00", "100.02", 5, 5),
+        ("2024-01-02T15:30:01.400Z", "100.00", "100.02", 5, 5),
+    ]
+    cfg = FakeAlpacaConfig(
+        data=write_quotes(tmp_path / "gaps.csv", rows),
+        symbol="XYZ",
+        speed=2.0,
+        max_wait_s=0.6,
+        start="now",
+    )
+    t0 = time.monotonic()
+    with VenueThread(cfg) as venue:
+        stats = _wait_stats(venue, lambda s: s["replay_done"], timeout=10)
+        elapsed = time.monotonic() - t0
+    assert stats["replayed"] == 5
+    assert 1.2 <= elapsed <= 3.0  # 1.4 s of data at 2x = 0.7 s, plus the hour capped at 0.6 s
+    with pytest.raises(ConfigError):
+        FakeAlpacaConfig(speed=2.0, step_ms=5)
+    with pytest.raises(ConfigError):
+        FakeAlpacaConfig(speed=0)
+    assert FakeAlpacaConfig().step_ms == 5.0  # the default pace
+
+
+# --- several symbols -------------------------------------------------------------------------------------
+def test_two_symbols_stream_trade_and_hold_positions(tmp_path: Path) -> None:
+    aaa = write_quotes(tmp_path / "aaa.csv", ROWS[:3])
+    bbb_rows = [
+        (f"{T0}0.5Z", "50.000", "50.010", 100, 100),
+        (f"{T0}1.5Z", "50.005", "50.015", 100, 100),
+    ]
+    bbb = write_quotes(tmp_path / "bbb.csv", bbb_rows)
+    cfg = FakeAlpacaConfig(
+        symbols=[SymbolFeed("AAA", aaa, "0.01", "1"), SymbolFeed("BBB", bbb, "0.005", "10")],
+        key=KEY,
+        secret=SECRET,
+        start_paused=True,
+    )
+    with VenueThread(cfg) as venue:
+
+        async def main() -> list[dict[str, Any]]:
+            ws = await websockets.connect(venue.data_url)
+            await ws.recv()
+            await ws.send(json.dumps({"action": "auth", "key": KEY, "secret": SECRET}))
+            await ws.recv()
+            await ws.send(json.dumps({"action": "subscribe", "quotes": ["AAA", "BBB"]}))
+            await ws.recv()
+            await asyncio.to_thread(venue.advance, 5)
+            quotes: list[dict[str, Any]] = []
+            while len(quotes) < 5:
+                quotes.extend(json.loads(await asyncio.wait_for(ws.recv(), 5)))
+            await ws.close()
+            return quotes
+
+        quotes = asyncio.run(main())
+        assert [q["S"] for q in quotes] == ["AAA", "BBB", "AAA", "BBB", "AAA"]  # merged by time
+        assert [q["bp"] for q in quotes if q["S"] == "BBB"] == [50, 50.005]
+        c = client(venue)
+        a = c.submit_order(
+            MarketOrderRequest(symbol="AAA", qty=3, side=OrderSide.BUY, time_in_force="day")
+        )
+        b = c.submit_order(
+            MarketOrderRequest(symbol="BBB", qty=20, side=OrderSide.SELL, time_in_force="day")
+        )
+        assert (a.status, a.filled_avg_price, b.status, b.filled_avg_price) == (
+            "filled",
+            "100.04",
+            "filled",
+            "50.005",
+        )
+        with pytest.raises(APIError) as odd:  # off BBB's lot grid
+            c.submit_order(
+                MarketOrderRequest(symbol="BBB", qty=5, side=OrderSide.BUY, time_in_force="day")
+            )
+        assert odd.value.status_code == 422
+        with pytest.raises(APIError) as unknown:
+            c.submit_order(
+                MarketOrderRequest(symbol="CCC", qty=1, side=OrderSide.BUY, time_in_force="day")
+            )
+        assert unknown.value.status_code == 422
+        positions = {p.symbol: (p.qty, p.side, p.avg_entry_price) for p in c.get_all_positions()}
+        assert positions == {"AAA": ("3", "long", "100.04"), "BBB": ("-20", "short", "50.005")}
+        assert c.get_open_position("BBB").market_value == "-1000.2"  # 20 x mid 50.01
+        asset = requests.get(venue.base_url + "/v2/assets/BBB", headers=HEADERS, timeout=5).json()
+        assert (asset["price_increment"], asset["min_trade_increment"]) == (0.005, 10)
+        assert asset["min_order_size"] == 10
+        assets = requests.get(venue.base_url + "/v2/assets", headers=HEADERS, timeout=5).json()
+        assert [x["symbol"] for x in assets] == ["AAA", "BBB"]
+        closed = c.close_all_positions()
+        assert sorted((r.symbol, r.body.side, r.body.qty) for r in closed) == [
+            ("AAA", "sell", "3"),
+            ("BBB", "buy", "20"),
+        ]
+        assert venue.state()["positions"] == {"AAA": "0", "BBB": "0"}
+    with pytest.raises(ConfigError):
+        FakeAlpacaConfig(symbols=[SymbolFeed("AAA"), SymbolFeed("AAA")])
+
+
+# --- rest_down and mute -------------------------------------------------------------------------------
+def test_rest_down_answers_503_or_drops_for_a_while_then_recovers(make_venue) -> None:  # type: ignore[no-untyped-def]
+    venue = make_venue(rest_down_s=1.5)
+    venue.advance(1)
+    venue.force_fault("rest_down")
+    t0 = time.monotonic()
+    outcomes = []
+    for _ in range(12):
+        try:
+            r = requests.get(venue.base_url + "/v2/account", headers=HEADERS, timeout=2)
+            outcomes.append(r.status_code)
+            if r.status_code == 503:
+                assert r.json() == {"code": 50300000, "message": "service unavailable"}
+        except requests.exceptions.ConnectionError:
+            outcomes.append("dropped")
+    assert time.monotonic() - t0 < 1.5  # all inside the window
+    assert set(outcomes) == {503, "dropped"}  # a seeded choice each
+
+    async def stream_up() -> Any:  # the streams keep working while REST is down
+        ws, auth, listening = await _trade_socket(venue.stream_url)
+        await ws.close()
+        return auth["data"]["status"], listening["data"]["streams"]
+
+    assert asyncio.run(stream_up()) == ("authorized", ["trade_updates"])
+    stats = requests.get(venue.base_url + "/_fake/stats", timeout=5).json()  # not affected
+    assert stats["faults"]["rest_down"] == 1
+    assert stats["rest_down_refused"] + stats["rest_down_dropped"] == 12
+    assert stats["rest_down_refused"] == outcomes.count(503)
+    time.sleep(max(0.0, 1.55 - (time.monotonic() - t0)))
+    r = requests.get(venue.base_url + "/v2/account", headers=HEADERS, timeout=2)
+    assert r.status_code == 200
+
+
+def test_rest_down_is_seeded(make_venue) -> None:  # type: ignore[no-untyped-def]
+    def run(seed: int) -> list[Any]:
+        venue = make_venue(rest_down_s=0.5, seed=seed, faults={"rest_down": 0.3})
+        out: list[Any] = []
+        for _ in range(8):
+            try:
+                out.append(
+                    requests.get(
+                        venue.base_url + "/v2/clock", headers=HEADERS, timeout=2
+                    ).status_code
+                )
+            except requests.exceptions.ConnectionError:
+                out.append("dropped")
+        return out
+
+    first = run(5)
+    assert first == run(5) and any(x != 200 for x in first)
+
+
+def test_mute_keeps_the_stream_open_and_silent_while_rest_answers(make_venue) -> None:  # type: ignore[no-untyped-def]
+    venue = make_venue()
+    venue.advance(1)
+    venue.force_fault("mute")
+    msgs, close_code = _stream_run(venue, [buy(1, client_order_id="m1"), buy(2)])
+    assert msgs == [] and close_code is None  # open, and nothing came
+    r = requests.get(
+        venue.base_url + "/v2/orders:by_client_order_id",
+        params={"client_order_id": "m1"},
+        headers=HEADERS,
+        timeout=5,
+    )
+    assert r.status_code == 200 and r.json()["status"] == "filled"
+    stats = venue.stats()
+    assert stats["faults"]["mute"] == 1 and stats["muted_messages"] == 4
+    again, _ = _stream_run(venue, [buy(1)])  # a new connection is heard again
+    assert [m["data"]["event"] for m in again] == ["new", "fill"]
+
+
+# --- the account an adapter adopts ------------------------------------------------------------------------
+def test_initial_position_shows_in_positions_and_account(tmp_path: Path) -> None:
+    rows = [(f"{T0}0Z", "151.00", "151.02", 100, 100)]
+    cfg = FakeAlpacaConfig(
+        data=write_quotes(tmp_path / "aapl.csv", rows),
+        symbol="AAPL",
+        key=KEY,
+        secret=SECRET,
+        start_paused=True,
+        initial_positions={"AAPL": ("10", "150")},
+    )
+    with VenueThread(cfg) as venue:
+        c = client(venue)
+        (pos,) = c.get_all_positions()
+        assert (pos.symbol, pos.qty, pos.side, pos.avg_entry_price) == ("AAPL", "10", "long", "150")
+        assert (pos.cost_basis, pos.market_value) == ("1500", "1500")  # no quote yet: at cost
+        acct = c.get_account()
+        assert (acct.cash, acct.equity, acct.portfolio_value) == ("98500", "100000", "100000")
+        assert (acct.long_market_value, acct.last_equity, acct.currency) == (
+            "1500",
+            "100000",
+            "USD",
+        )
+        venue.advance(1)  # mid 151.01
+        pos = c.get_open_position("AAPL")
+        assert (pos.market_value, pos.unrealized_pl, pos.current_price) == (
+            "1510.1",
+            "10.1",
+            "151.01",
+        )
+        acct = c.get_account()
+        assert (acct.cash, acct.equity, acct.long_market_value) == ("98500", "100010.1", "1510.1")
+        assert acct.buying_power == "200020.2"
+        assert venue.state()["positions"] == {"AAPL": "10"}
+    for bad in ({"MSFT": ("1", "1")}, {"AAPL": ("0.5", "150")}, {"AAPL": ("1", "-1")}):
+        with pytest.raises(ConfigError):
+            FakeAlpacaConfig(symbol="AAPL", initial_positions=bad)
+
+
+def test_positions_and_account_after_partial_fills_and_a_flip(make_venue) -> None:  # type: ignore[no-untyped-def]
+    rows = [
+        (f"{T0}0Z", "100.00", "100.02", 50, 3),  # only 3 offered
+        (f"{T0}1Z", "100.02", "100.06", 50, 50),
+    ]
+    venue = make_venue(rows)
+    venue.advance(1)
+    c = client(venue)
+    o = c.submit_order(buy(5))
+    assert (o.status, o.filled_qty) == ("partially_filled", "3")
+    venue.advance(1)  # the other 2 at 100.06
+    pos = c.get_open_position("XYZ")
+    assert (pos.qty, pos.avg_entry_price, pos.cost_basis, pos.market_value) == (
+        "5",
+        "100.036",
+        "500.18",
+        "500.2",
+    )
+    c.submit_order(sell(7))  # 5 closed at 100.02, 2 short at 100.02
+    pos = c.get_open_position("XYZ")
+    assert (pos.qty, pos.side, pos.avg_entry_price, pos.cost_basis, pos.market_value) == (
+        "-2",
+        "short",
+        "100.02",
+        "-200.04",
+        "-200.08",
+    )
+    acct = c.get_account()
+    assert (acct.cash, acct.equity, acct.short_market_value, acct.long_market_value) == (
+        "100199.96",
+        "99999.88",  # 100000 - 0.08 realized - 0.04 unrealized
+        "-200.08",
+        "0",
+    )

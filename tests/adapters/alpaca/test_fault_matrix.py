@@ -1,5 +1,6 @@
-"""Every fault kind of the fake venue, several seeds each: no lost fill, no duplicate order, and
-the kernel's final positions equal the venue's."""
+"""Every fault kind of the fake venue, one seed each in ``make test`` (the full matrix, every kind
+x seeds 1-3, is ``make faults``): no lost fill, no duplicate order, and the kernel's final
+positions and cash equal the venue's."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import pytest
 from live_harness import FAULTS, KEY, SECRET, run_session
 
 pytestmark = [pytest.mark.network, pytest.mark.timeout(120)]
-SEEDS = (1, 2)
+SEEDS = (1,)
 
 
 @pytest.mark.parametrize("seed", SEEDS)
