@@ -304,8 +304,11 @@ def _live_summary(
     summary["brokers"] = brokers
     if kernel.accounts:
         summary["cash"] = pf.account_cash(cur) / MONEY_SCALE
-        first = recorder.record.starting_cash
-        summary["starting_cash"] = first
+    if kernel.session_equity:
+        # why: live, the session starts with what the brokers held: its return is against that
+        summary["starting_equity"] = kernel.session_equity / MONEY_SCALE
+        summary["total_return"] = pf.equity(cur) / kernel.session_equity - 1
+        recorder.record.starting_cash = kernel.session_equity / MONEY_SCALE
     summary["alerts"] = []
     summary["open_orders"] = len(kernel.oms.open_orders())
     summary["overfills"] = sum(1 for code in kernel.risk_events if code[1] == "OVERFILL")

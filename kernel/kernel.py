@@ -164,6 +164,7 @@ class Kernel:
         self.accounts: dict[str, AccountReport] = {}
         self.buying_power: dict[str, int] = {}
         self._account_mismatch: dict[str, tuple[Any, int]] = {}
+        self.session_equity: int | None = None  # the equity the brokers first reported
         cash = starting_cash if isinstance(starting_cash, dict) else {currency: starting_cash}
         self.portfolio = Portfolio(self.instruments, currency, cash)
         self.oms = OrderManager()
@@ -549,6 +550,8 @@ class Kernel:
                 # why: the daily loss is measured from the session's start when it is later than
                 # the day's: the equity the broker holds now, not the kernel's empty books
                 self.risk.start_of_day_equity = pf.equity()
+                if self.session_equity is None:
+                    self.session_equity = pf.equity()
             self._account_mismatch.pop(venue, None)
             return
         if not diffs and not cash_diff:
