@@ -163,6 +163,13 @@ async def _session(
             kernel, journal, unsent = rec.kernel, rec.journal, rec.unsent
             kernel.clock = clock
             orders: list[dict[str, Any]] = []
+            # why: the instruments are the journal's (the providers answered them last time)
+            instruments.update(kernel.instruments)
+            for a in adapters:
+                if hasattr(a, "instruments") and isinstance(a.instruments, dict):
+                    a.instruments.update(
+                        {s: i for s, i in kernel.instruments.items() if i.venue in (None, a.name)}
+                    )
         else:
             strategy = load_strategy(cfg.strategy, cfg.base_dir) if cfg.strategy else None
             wanted = _wanted_symbols(cfg, raw_orders, strategy)

@@ -398,3 +398,44 @@ def test_orders_file_entries_take_the_configured_default_tif(tmp_path, env):
 
     rows = load_orders(orders, cfg, None, {"X": Instrument("X", "0.01", "1")})
     assert [r["time_in_force"] for r in rows] == ["day", "gtc"]
+
+
+def test_a_broker_lost_mid_session_denies_its_orders_and_gives_up_only_when_told(
+    tmp_path, env, capsys
+):
+    """The venue goes away 1 s into the session: orders for its symbols are denied
+    BROKER_DOWN while the adapter retries; with ``routing.give_up_after: 2s`` the session shuts
+    down cleanly and exits 3 naming the broker."""
+    import threading
+
+    venue = venue_usd()
+    doc = yaml.safe_load(SEED.replace("BASE", venue.base_url).replace("STREAM", venue.stream_url))
+    doc["routing"] = {"give_up_after": "2s"}
+    cfg = tmp_path / "executioncore.yaml"
+    cfg.write_text(yaml.safe_dump(doc))
+    orders = tmp_path / "orders.yaml"
+    orders.write_text(
+        yaml.safe_dump(
+            {
+                "orders": [
+                    {"at": "+0.3s", "id": "a", "symbol": "USDJPY", "side": "buy", "quantity": 10},
+                    {"at": "+2.0s", "id": "b", "symbol": "USDJPY", "side": "buy", "quantity": 10},
+                ]
+            }
+        )
+    )
+    threading.Timer(1.0, venue.close).start()
+    t0 = time.monotonic()
+    code, _, err = run_cli(
+        ["live", "--config", str(cfg), "--orders", str(orders), "--run-for", "30s",
+         "--out", str(tmp_path / "run")],
+        capsys,
+    )  # fmt: skip
+    took = time.monotonic() - t0
+    assert code == 3, err
+    assert "primary" in err and "give_up_after" in err
+    assert took < 15
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["live"]["stop"] == "GIVE_UP:primary"
+    assert summary["brokers"]["primary"]["connected"] is False
+    assert summary["denied"] >= 1  # order b: BROKER_DOWN
