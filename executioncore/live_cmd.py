@@ -185,6 +185,11 @@ async def _session(
             )
             journal = Journal(store, block_records=1024)
             start = clock.now_ns()
+            if not cfg.id_prefix:
+                # why: client order ids must be unique per account, across sessions too: a second
+                # session's script-1 would meet the first's at the broker (a duplicate id is taken
+                # as the order being there). The header keeps the prefix for replay and recovery.
+                cfg.id_prefix = session_prefix(start)
             header = live_header(cfg, list(instruments.values()), orders, start)
             journal.append((IN, TAG_RUN, header))
             kernel = Kernel(
@@ -279,6 +284,18 @@ async def _session(
         failure.result = result  # type: ignore[attr-defined]
         raise failure
     return result
+
+
+def session_prefix(start_ns: int) -> str:
+    """A client order id prefix of its own for a session that configures none: ``s`` and the
+    session's start (UTC, to the 10 ms) in base 36, e.g. ``s1a2b3c4d-``."""
+    n = start_ns // 10_000_000
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    out = ""
+    while n:
+        n, r = divmod(n, 36)
+        out = digits[r] + out
+    return f"s{out or '0'}-"
 
 
 def _live_summary(

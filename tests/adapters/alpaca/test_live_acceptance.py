@@ -439,3 +439,33 @@ def test_a_broker_lost_mid_session_denies_its_orders_and_gives_up_only_when_told
     assert summary["live"]["stop"] == "GIVE_UP:primary"
     assert summary["brokers"]["primary"]["connected"] is False
     assert summary["denied"] >= 1  # order b: BROKER_DOWN
+
+
+def test_two_sessions_against_one_venue_keep_their_orders_apart(tmp_path, env, capsys):
+    """The README's walkthrough run twice: no id_prefix configured, so each session gets its
+    own and the second one's orders are its own at the broker (the first one's position is
+    adopted, the second's sell fills, nothing waits on a fill it never gets)."""
+    from executioncore.live_cmd import live_command
+
+    venue = venue_usd(loop=True)
+    try:
+        cfg = tmp_path / "executioncore.yaml"
+        cfg.write_text(SEED.replace("BASE", venue.base_url).replace("STREAM", venue.stream_url))
+        orders = tmp_path / "orders.yaml"
+        orders.write_text(yaml.safe_dump(ORDERS))
+        first = live_command(cfg, orders, "2.5s", False, tmp_path / "one", True)
+        time.sleep(0.05)  # a new start time: a new prefix
+        second = live_command(cfg, orders, "2.5s", False, tmp_path / "two", True)
+        acct, held = venue_books(venue)
+    finally:
+        venue.close()
+    assert first.summary["positions"] == {"USDJPY": 90}
+    ids = {o["id"] for o in first.record.orders}
+    ids2 = {o["id"] for o in second.record.orders}
+    assert ids and ids2 and not ids & ids2
+    # 90 adopted + 100 - 60; the buy of 50 would hold 240 (~20,600 USD > 20% of the equity)
+    assert second.summary["positions"] == {"USDJPY": 130} and held == {"USDJPY": Decimal(130)}
+    assert second.summary["denied"] == 1
+    assert Decimal(str(second.summary["cash"])) == Decimal(acct["cash"])
+    codes = {e["code"] for e in second.record.risk_events}
+    assert "FILL_GAP" not in codes
