@@ -203,7 +203,6 @@ async def _session(
                 seed=cfg.seed,
                 id_prefix=cfg.id_prefix,
                 journal_market_data=True,
-                strict=False,
                 deny_when_down=True,
             )
             kernel.default_tif = TimeInForce[cfg.default_tif.upper()]
@@ -309,10 +308,10 @@ def _live_summary(
     cur = pf.currency
     brokers: dict[str, Any] = {}
     for a in adapters:
-        report = kernel.accounts.get(a.name)
+        report = kernel.accounts.latest.get(a.name)
         orders = [o for o in kernel.oms.orders.values() if o.venue == a.name]
         entry: dict[str, Any] = {
-            "connected": a.name not in kernel._disconnected,
+            "connected": a.name not in kernel.guard.disconnected,
             "orders": len(orders),
             "fills": sum(len(o._trade_ids or ()) for o in orders),
         }
@@ -326,16 +325,15 @@ def _live_summary(
             entry["currency"] = report.currency
         brokers[a.name] = entry
     summary["brokers"] = brokers
-    if kernel.accounts:
+    if kernel.accounts.latest:
         summary["cash"] = pf.account_cash(cur) / MONEY_SCALE
-    if kernel.session_equity:
+    if kernel.accounts.session_equity:
         # why: live, the session starts with what the brokers held: its return is against that
-        summary["starting_equity"] = kernel.session_equity / MONEY_SCALE
-        summary["total_return"] = pf.equity(cur) / kernel.session_equity - 1
-        recorder.record.starting_cash = kernel.session_equity / MONEY_SCALE
+        summary["starting_equity"] = kernel.accounts.session_equity / MONEY_SCALE
+        summary["total_return"] = pf.equity(cur) / kernel.accounts.session_equity - 1
+        recorder.record.starting_cash = kernel.accounts.session_equity / MONEY_SCALE
     summary["alerts"] = []
     summary["open_orders"] = len(kernel.oms.open_orders())
-    summary["overfills"] = sum(1 for code in kernel.risk_events if code[1] == "OVERFILL")
     summary["balances"] = {cur: summary["cash"]}
 
 
@@ -469,7 +467,6 @@ def live_header(
         "id_prefix": cfg.id_prefix,
         "execution": _plain(cfg.execution),
         "journal_market_data": True,
-        "strict": False,
         "deny_when_down": True,
         "default_tif": cfg.default_tif,
         "live": True,

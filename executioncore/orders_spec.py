@@ -238,7 +238,7 @@ class ScriptedOrders(Strategy):
         k = self.ctx._k
         order = k.oms.get(coid) if coid else None
         if order is None or not order.is_open:
-            k._risk_notice("SCRIPT_MODIFY_SKIPPED", f"{item['modify']}: not open")
+            k.notice("SCRIPT_MODIFY_SKIPPED", f"{item['modify']}: not open")
             return
         inst = k.instruments[order.symbol]
         qty = None if "quantity" not in item else inst.qty_to_lots(item["quantity"])
@@ -247,7 +247,7 @@ class ScriptedOrders(Strategy):
         try:
             self.ctx.modify(order, qty, limit, stop)
         except InvalidOrder as exc:
-            k._risk_notice("SCRIPT_MODIFY_SKIPPED", f"{item['modify']}: {exc}")
+            k.notice("SCRIPT_MODIFY_SKIPPED", f"{item['modify']}: {exc}")
 
 
 def _oco_groups(orders: list[dict[str, Any]]) -> dict[str, list[str]]:

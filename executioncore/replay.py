@@ -312,7 +312,6 @@ def build_kernel(
         id_prefix=header.get("id_prefix", ""),
         journal_market_data=header.get("journal_market_data", False),
         default_venue=header.get("default_venue"),
-        strict=header.get("strict", True),
         deny_when_down=header.get("deny_when_down", False),
     )
     if header.get("default_tif"):

@@ -200,9 +200,9 @@ class KernelMachine(RuleBasedStateMachine):
         o = self._pick(data, S.PENDING_CANCEL)
         if o is not None:
             now = self._now()
-            retried = o.client_order_id in self.kernel._must_cancel
+            retried = o.client_order_id in self.kernel.guard.must_cancel
             self.kernel.on_order_event(OrderCancelRejected(o.client_order_id, "LATE", now, now))
-            if retried and o.client_order_id in self.kernel._must_cancel:
+            if retried and o.client_order_id in self.kernel.guard.must_cancel:
                 assert o.status == S.PENDING_CANCEL  # the guard asked again
             else:
                 assert o.status in (S.SUBMITTED, S.ACCEPTED, S.PARTIALLY_FILLED)
@@ -243,7 +243,7 @@ class KernelMachine(RuleBasedStateMachine):
     @invariant()
     def flattening_orders_match_the_position(self):
         k = self.kernel
-        if not k._flattening or self.flatten_rejected:
+        if not k.guard.flattening or self.flatten_rejected:
             return
         live = [o for o in k.oms.open_orders("X") if o.algo_id == "risk"]
         working = sum(o.side * (o.quantity - o.filled_lots) for o in live)
@@ -256,7 +256,7 @@ class KernelMachine(RuleBasedStateMachine):
     @invariant()
     def strategy_orders_are_closing_once_halted(self):
         k = self.kernel
-        if k._flattening:
+        if k.guard.flattening:
             gave_up = {d.split(":")[0] for _, code, d in k.risk_events if code == "CANCEL_FAILED"}
             for o in k.oms.open_orders(strategy_id="q"):
                 if o.algo_id == "risk":

@@ -19,7 +19,6 @@ from kernel.events import (
     TimerFired,
     TradeTick,
 )
-from kernel.fsm import InvalidTransition
 from kernel.journal import read_records
 from kernel.kernel import Kernel
 from kernel.oms import UnknownOrder
@@ -152,16 +151,30 @@ def test_kernel_fill_of_unknown_order_is_booked_as_external():
     assert h.kernel.risk_events[-1][1] == "EXTERNAL_FILL"
 
 
-def test_kernel_strict_raises_on_refused_event_lenient_records_it():
+def test_kernel_refused_event_is_counted_and_noticed_the_same_everywhere():
     h, s = _with()
     o = s.ctx.limit("X", Side.BUY, 1, 100)
     h.cancel_confirm(o.client_order_id)
-    with pytest.raises(InvalidTransition):
-        h.accept(o.client_order_id)  # CANCELED -> ACCEPTED is not a row
-    h.kernel.strict = False
-    h.accept(o.client_order_id)
+    h.accept(o.client_order_id)  # CANCELED -> ACCEPTED is not a row: refused, never fatal
     assert h.kernel.risk_events[-1][1] == "EVENT_REFUSED"
-    assert h.kernel.stats.refused_events == 2
+    assert h.kernel.stats.refused_events == 1
+    assert o.status == OrderStatus.CANCELED
+
+
+def test_kernel_books_an_overfill_and_flags_it():
+    """A fill beyond the order's quantity (a live venue's word): the order takes what it had
+    open, the position takes all of it, and the excess is an overfill notice, counted."""
+    h, s = _with()
+    o = s.ctx.limit("X", Side.BUY, 5, 100)
+    h.accept(o.client_order_id)
+    h.fill(o.client_order_id, 100, 3)
+    h.fill(o.client_order_id, 100, 4)  # 2 open: 2 more than the order
+    k = h.kernel
+    assert o.status == OrderStatus.FILLED and o.filled_lots == 5
+    assert k.portfolio.positions["X"].qty == 7
+    assert k.stats.overfills == 1 and k.risk_events[-1][1] == "OVERFILL"
+    h.fill(o.client_order_id, 100, 1)  # a fill for a FILLED order: booked as well
+    assert k.portfolio.positions["X"].qty == 8 and k.stats.overfills == 2
 
 
 def test_kernel_cancel_sends_once_and_modify_validates():

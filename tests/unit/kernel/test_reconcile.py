@@ -50,7 +50,6 @@ def kernel(**risk) -> Kernel:  # type: ignore[no-untyped-def]
         [INST],
         {"v": Port()},
         risk=RiskConfig.from_mapping(risk),
-        strict=False,
         deny_when_down=True,
     )
     return k

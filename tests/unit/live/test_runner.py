@@ -157,7 +157,7 @@ def test_runner_commits_the_journal_before_a_command_leaves():
     log: list[str] = []
     clock = LiveClock()
     journal = Journal(MemorySink())
-    kernel = Kernel(clock, [Instrument("X", 1, 1)], {}, journal, strict=False)
+    kernel = Kernel(clock, [Instrument("X", 1, 1)], {}, journal)
     adapter = FakeAdapter(log)
     kernel.venues["v"] = adapter
     kernel.add_strategy(Buyer())
@@ -190,7 +190,7 @@ def test_runner_operator_actions_are_journaled_inputs():
     clock = LiveClock()
     sink = MemorySink()
     journal = Journal(sink)
-    kernel = Kernel(clock, [Instrument("X", 1, 1)], {}, journal, strict=False)
+    kernel = Kernel(clock, [Instrument("X", 1, 1)], {}, journal)
     runner = LiveRunner(kernel, clock, [], commit=journal.flush, run_for_s=0.05)
     asyncio.run(runner.run())
     from kernel.codec import IN, decode

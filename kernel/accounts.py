@@ -1,0 +1,128 @@
+"""The brokers' accounts, live: what each broker reports is the truth.
+
+``Kernel.on_account`` journals an ``AccountReport`` and hands it here. The first report of a
+venue adopts its cash and positions (positions opened before the session, at their average cost,
+booked to the ``external`` owner) and sets the daily-loss baseline to the session's equity; the
+final report (after the session's last reconciliation) is adopted too, so the summary's cash and
+positions are the broker's. In between, a difference is adopted only when two reports repeat it
+with no fill in between (a fill in flight explains a one-off). Buying power is kept for the
+pre-trade check (``over_buying_power``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from kernel.events import AccountReport
+from kernel.risk import reduces_position
+
+if TYPE_CHECKING:
+    from kernel.kernel import Kernel
+    from kernel.orders import Order
+
+EXTERNAL_ID = "external"  # positions from fills of orders the kernel did not place
+
+
+class Accounts:
+    """One kernel's view of its brokers' accounts."""
+
+    __slots__ = ("buying_power", "k", "latest", "mismatch", "session_equity")
+
+    def __init__(self, kernel: Kernel) -> None:
+        self.k = kernel
+        self.latest: dict[str, AccountReport] = {}  # the latest report per venue
+        self.buying_power: dict[str, int] = {}
+        self.mismatch: dict[str, tuple[Any, int]] = {}  # a difference seen once, per venue
+        self.session_equity: int | None = None  # the equity the brokers first reported
+
+    def venue_symbols(self, venue: str) -> list[str]:
+        """The symbols that trade at ``venue``: pinned to it, or unpinned (any venue)."""
+        return [s for s, i in self.k.instruments.items() if i.venue in (None, venue)]
+
+    def on_report(self, report: AccountReport) -> None:
+        k = self.k
+        venue = report.venue
+        first = venue not in self.latest
+        self.latest[venue] = report
+        self.buying_power[venue] = report.buying_power
+        reported = {sym: (qty, cost) for sym, qty, cost in report.positions}
+        pf = k.portfolio
+        if first:
+            for sym in sorted(set(reported) - set(k.instruments)):
+                k.notice(
+                    "UNTRACKED_POSITION", f"{venue}: {sym} {reported[sym][0]} lots (no instrument)"
+                )
+        symbols = sorted(set(self.venue_symbols(venue)) | (set(reported) & set(k.instruments)))
+        diffs = tuple(
+            (sym, reported.get(sym, (0, 0))[0] - pf.positions[sym].qty)
+            for sym in symbols
+            if reported.get(sym, (0, 0))[0] != pf.positions[sym].qty
+        )
+        cash_diff = report.cash - pf.account_cash(report.currency)
+        if first or report.final:
+            self._adopt(report, symbols, reported, "start" if first else "final")
+            if first:
+                # why: the daily loss is measured from the session's start when it is later than
+                # the day's: the equity the broker holds now, not the kernel's empty books
+                k.risk.start_of_day_equity = pf.equity()
+                if self.session_equity is None:
+                    self.session_equity = pf.equity()
+            self.mismatch.pop(venue, None)
+            return
+        if not diffs and not cash_diff:
+            self.mismatch.pop(venue, None)
+            return
+        seen = (diffs, report.cash)
+        if self.mismatch.get(venue) == (seen, k.stats.fills):
+            k.notice(
+                "ACCOUNT_ADOPTED",
+                f"{venue}: positions {dict(diffs)} lots and cash {cash_diff} units differed "
+                "in two reports: the broker's books adopted",
+            )
+            self._adopt(report, symbols, reported, "mismatch")
+            self.mismatch.pop(venue, None)
+        else:
+            self.mismatch[venue] = (seen, k.stats.fills)
+
+    def _adopt(
+        self,
+        report: AccountReport,
+        symbols: list[str],
+        reported: dict[str, tuple[int, int]],
+        why: str,
+    ) -> None:
+        pf = self.k.portfolio
+        for sym in symbols:
+            qty, cost = reported.get(sym, (0, 0))
+            if pf.positions[sym].qty != qty or why != "mismatch":
+                pf.adopt(sym, EXTERNAL_ID, qty, cost)
+        pf.set_account_cash(report.currency, report.cash)
+
+    def over_buying_power(self, order: Order, venue: str) -> bool:
+        """The order's value with the venue's other open orders on its side beyond the venue's
+        buying power (orders that only reduce the position always pass)."""
+        bp = self.buying_power.get(venue)
+        if bp is None:
+            return False
+        k = self.k
+        pf = k.portfolio
+        sym = order.symbol
+        buy_open, sell_open = k.oms.open_leaves(sym)
+        same = buy_open if order.side > 0 else sell_open
+        if reduces_position(pf.positions[sym].qty, order.side, order.quantity, same):
+            return False
+        market = pf.markets[sym]
+        ref = market.last_price()
+        px = order.limit_ticks if order.limit_ticks is not None else order.stop_ticks
+        if px is None:
+            touch = market.ask if order.side > 0 else market.bid
+            px = touch if touch is not None else ref
+        if px is None:
+            return False
+        value = abs(px) * order.quantity * pf.positions[sym].ticklot_money
+        for o in k.oms.open_orders():
+            if o.venue == venue and o.side == order.side:
+                opx = o.limit_ticks if o.limit_ticks is not None else (o.stop_ticks or px)
+                leaves = o.quantity - o.filled_lots
+                value += abs(opx) * leaves * pf.positions[o.symbol].ticklot_money
+        return value > bp

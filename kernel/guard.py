@@ -1,0 +1,224 @@
+"""The guard: the one owner of the trading state and of every transition of it.
+
+The kernel asks it; nothing else moves the state. Breakers: the daily loss limit (HALTED for the
+rest of the trading day, flattening first when ``emergency_flatten``; the next day starts ACTIVE),
+N consecutive venue rejects (HALTED until an operator resumes), a venue disconnect (REDUCING until
+it is reconciled, then back to ACTIVE if it was). The kill switch cancels everything, flattens
+every position (adopted ones included) and halts until an operator resumes. Every change is a
+``TradingStateChanged`` in the journal and every notice a ``RiskEvent``; the pre-trade checks
+themselves are the pure functions of ``kernel.risk``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from kernel.enums import OrderStatus, OrderType, Side, TradingState
+from kernel.events import (
+    K_CANCEL_REJECTED,
+    K_CANCELED,
+    K_EXPIRED,
+    K_REJECTED,
+    RiskEvent,
+    TradingStateChanged,
+    VenueStatus,
+)
+from kernel.orders import Order
+
+if TYPE_CHECKING:
+    from kernel.kernel import Kernel
+
+RISK_ID = "risk"  # marks the guard's own orders (kill switch, emergency flatten): their algo_id
+_OUT = 1
+_INITIALIZED = OrderStatus.INITIALIZED
+
+
+class Guard:
+    """The trading state's owner for one kernel: breakers, the kill switch, flattening."""
+
+    __slots__ = ("disconnected", "flattening", "halted_for_the_day", "k", "must_cancel")
+
+    def __init__(self, kernel: Kernel) -> None:
+        self.k = kernel
+        self.flattening = False
+        self.halted_for_the_day = False
+        self.must_cancel: dict[str, int] = {}  # orders the guard canceled -> attempts so far
+        self.disconnected: set[str] = set()  # venues down and not yet reconciled
+
+    def on_venue_status(self, event: VenueStatus) -> None:
+        """A venue went down (-> REDUCING) or came back reconciled (-> ACTIVE if it was)."""
+        k = self.k
+        risk = k.risk
+        if not event.connected:
+            if k.deny_when_down and event.venue not in self.disconnected:
+                self.notice("BROKER_DOWN", f"{event.venue}: disconnected; retrying")
+            self.disconnected.add(event.venue)
+            if risk.config.reduce_on_disconnect and risk.state == TradingState.ACTIVE:
+                risk.state_before_disconnect = TradingState.ACTIVE
+                self.set_state(TradingState.REDUCING, f"VENUE_DISCONNECTED:{event.venue}")
+        elif event.reconciled:
+            if k.deny_when_down and event.venue in self.disconnected:
+                self.notice("BROKER_UP", f"{event.venue}: reconnected and reconciled")
+            self.disconnected.discard(event.venue)
+            if (
+                not self.disconnected
+                and risk.state == TradingState.REDUCING
+                and risk.state_before_disconnect == TradingState.ACTIVE
+            ):
+                risk.state_before_disconnect = None
+                self.set_state(TradingState.ACTIVE, f"VENUE_RECONCILED:{event.venue}")
+
+    def on_reject(self) -> None:
+        """A venue rejected an order: the consecutive-rejects breaker may trip."""
+        risk = self.k.risk
+        if risk.on_venue_reject() and risk.state != TradingState.HALTED:
+            self.notice("CONSECUTIVE_REJECTS", f"{risk.consecutive_rejects} venue rejects in a row")
+            self.set_state(TradingState.HALTED, "CONSECUTIVE_REJECTS")
+        self.halted_for_the_day = False
+
+    def after_order_event(self, order: Order, event: Any, kind: int) -> None:
+        """The guard's own orders: replace a flattening order that ended unfilled, report one the
+        venue rejected (never retried: a venue refusing it would be spammed), ask again when a
+        cancel the guard sent was refused."""
+        if self.flattening and order.algo_id == RISK_ID and kind in (K_CANCELED, K_EXPIRED):
+            self.flatten_symbol(order.symbol)
+        elif kind == K_REJECTED and order.algo_id == RISK_ID:
+            self.notice("FLATTEN_REJECTED", f"{order.client_order_id}: {event.reason}")
+        elif kind == K_CANCEL_REJECTED and order.client_order_id in self.must_cancel:
+            self.retry_cancel(order)
+
+    def roll_day(self) -> None:
+        k = self.k
+        now = k.clock.now_ns()
+        k.risk.roll_day(now, k.portfolio.equity())
+        k._next_day_ns = k.risk.next_day_ns
+        if self.halted_for_the_day:
+            # why: a daily loss limit halts the rest of the day; the next day trades again
+            self.halted_for_the_day = False
+            self.flattening = False
+            self.set_state(TradingState.ACTIVE, "NEW_TRADING_DAY")
+
+    def watch_loss(self) -> None:
+        k = self.k
+        if k.risk.state == TradingState.HALTED and not self.flattening:
+            return
+        if k.risk.state != TradingState.HALTED and k.risk.loss_breached(k.portfolio.equity()):
+            self.notice("DAILY_LOSS_LIMIT", "daily loss limit reached; halted for the day")
+            self.cancel_everything()
+            if k.risk.config.emergency_flatten:
+                self.flatten_all()
+            self.set_state(TradingState.HALTED, "DAILY_LOSS_LIMIT")
+            self.halted_for_the_day = True
+
+    def kill_switch(self, reason: str = "KILL_SWITCH") -> None:
+        """Cancel every open order, flatten every position with market orders, then HALT.
+
+        Idempotent: pressing it again sends nothing new while the first press's orders work.
+        The halt lasts until ``set_trading_state`` lifts it.
+        """
+        self.halted_for_the_day = False
+        self.notice(reason, "kill switch: cancel all, flatten all, halt")
+        self.cancel_everything()
+        self.flatten_all()
+        self.set_state(TradingState.HALTED, reason)
+
+    def cancel_everything(self) -> None:
+        k = self.k
+        for o in k.oms.open_orders():
+            if o.algo_id != RISK_ID:
+                self.must_cancel.setdefault(o.client_order_id, 1)
+                k.cancel_order(o.client_order_id)
+        for o in list(k.oms.held.values()):
+            if o.status == _INITIALIZED:
+                k._cancel_local(o)
+
+    def retry_cancel(self, order: Order) -> None:
+        """A cancel the guard sent was refused but the order still works: ask again (3 times)."""
+        k = self.k
+        oid = order.client_order_id
+        if not order.is_open:
+            self.must_cancel.pop(oid, None)
+            return
+        attempts = self.must_cancel[oid]
+        if attempts >= 3:
+            del self.must_cancel[oid]
+            self.notice("CANCEL_FAILED", f"{oid}: the venue refused {attempts} cancels")
+            return
+        self.must_cancel[oid] = attempts + 1
+        k.cancel_order(oid)
+
+    def flatten_all(self) -> None:
+        k = self.k
+        self.flattening = True
+        for sym in k.instruments:
+            self.flatten_symbol(sym)
+
+    def flatten_symbol(self, symbol: str) -> None:
+        """Send market orders for whatever the working flattening orders leave unhedged.
+
+        Each strategy's own position is closed by an order in that strategy's name (so its
+        position is what it sees, and it hears the fills), marked ``algo_id = "risk"``: the
+        guard's order, which the strategy cannot cancel. A position no strategy owns (fills of
+        orders placed outside the kernel) is closed under ``risk``. The guard's orders are never
+        canceled (a cancel can be refused, and races the fills): when a late fill moves a
+        position, an offsetting order makes up the difference, so ``position + working == 0``
+        per strategy after every event. One the venue cancels or expires is replaced.
+        """
+        k = self.k
+        pf = k.portfolio
+        owners = sorted(
+            sid for (sym, sid), p in pf.strategy_positions.items() if sym == symbol and p.qty
+        )
+        working: dict[str, int] = {}
+        for o in k.oms.open_orders(symbol):
+            if o.algo_id == RISK_ID:
+                working[o.strategy_id] = working.get(o.strategy_id, 0) + o.side * (
+                    o.quantity - o.filled_lots
+                )
+        # why: positions no strategy owns (adopted from the broker, fills of outside orders)
+        # are closed by the guard's own orders: one group, netted with what those orders did
+        groups: dict[str, int] = {}
+        for sid in set(owners) | set(working):
+            owner = sid if sid in k._order_owners else RISK_ID
+            groups[owner] = groups.get(owner, 0) - pf.position_qty(symbol, sid)
+        for owner in sorted(groups):
+            need = groups[owner] - working.get(owner, 0)
+            if need == 0:
+                continue
+            order = Order(
+                k.next_order_id(RISK_ID),
+                owner,
+                symbol,
+                Side.BUY if need > 0 else Side.SELL,
+                OrderType.MARKET,
+                abs(need),
+                algo_id=RISK_ID,
+                ts_init=k.clock.now_ns(),
+            )
+            k.submit_order(order, bypass_risk=True)
+
+    def set_state(self, new: TradingState, reason: str) -> None:
+        k = self.k
+        old = k.risk.state
+        if old == new:
+            return
+        now = k.clock.now_ns()
+        k.risk.state = new
+        ev = TradingStateChanged(int(old), int(new), reason, now, now)
+        k.risk_events.append((now, f"STATE_{new.name}", reason))
+        if k._jrec is not None:
+            k._jrec(k._jpack(k._enc[TradingStateChanged](_OUT, ev)))
+
+    def set_trading_state(self, state: TradingState, reason: str = "OPERATOR") -> None:
+        """Move the trading state by hand (an operator resuming after a halt)."""
+        self.halted_for_the_day = False
+        if state != TradingState.HALTED:
+            self.flattening = False
+        self.set_state(TradingState(state), reason)
+
+    def notice(self, code: str, detail: str) -> None:
+        k = self.k
+        now = k.clock.now_ns()
+        k.risk_events.append((now, code, detail))
+        if k._jrec is not None:
+            k._jrec(k._jpack(k._enc[RiskEvent](_OUT, RiskEvent(code, detail, now, now))))

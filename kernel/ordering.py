@@ -1,0 +1,269 @@
+"""The kernel's order commands: submit (risk, routing, BROKER_DOWN and buying power), brackets,
+cancel, modify, cancel all, and the OMS's follow-up actions (OCO cancels, OTO releases).
+
+A mixin of ``Kernel`` (kernel/kernel.py): the methods read the kernel's own attributes, declared
+below for the type checker; nothing here holds state of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from kernel import codec
+from kernel.commands import CancelOrder, ModifyOrder, SubmitOrder
+from kernel.enums import OrderStatus, OrderType
+from kernel.events import (
+    OrderCanceled,
+    OrderDenied,
+    OrderPendingCancel,
+    OrderPendingUpdate,
+    OrderSubmitted,
+)
+from kernel.oms import ACT_CANCEL, ACT_RELEASE, UnknownOrder
+from kernel.orders import InvalidOrder, Order
+
+if TYPE_CHECKING:
+    from kernel.accounts import Accounts
+    from kernel.clock import Clock
+    from kernel.guard import Guard
+    from kernel.oms import OrderManager
+    from kernel.ports import KernelStats, VenuePort
+    from kernel.positions import Portfolio
+    from kernel.risk import RiskGuard
+    from kernel.units import Instrument
+
+_IN = codec.IN
+_OUT = codec.OUT
+_INITIALIZED = OrderStatus.INITIALIZED
+_PENDING_CANCEL = OrderStatus.PENDING_CANCEL
+
+
+class OrderCommands:
+    """Order commands of the kernel (see the module docstring)."""
+
+    clock: Clock
+    instruments: dict[str, Instrument]
+    venues: dict[str, VenuePort]
+    default_venue: str | None
+    deny_when_down: bool
+    oms: OrderManager
+    risk: RiskGuard
+    portfolio: Portfolio
+    stats: KernelStats
+    guard: Guard
+    accounts: Accounts
+    md_at_last_command: int
+    _disconnected: set[str]
+    _next_day_ns: int
+    _jrec: Callable[[Any], None] | None
+    _jpack: Callable[[tuple], Any]
+    _enc: dict[type, Callable[[int, Any], tuple]]
+    _roll_day: Callable[[], None]
+
+    def _owner_of(self, order: Order) -> Callable[[Any], None] | None:
+        raise NotImplementedError
+
+    # --- commands -----------------------------------------------------------------------------
+    def submit_order(self, order: Order, bypass_risk: bool = False) -> bool:
+        """Register and send ``order``; False when the risk guard (or a local check) refused it."""
+        self.oms.add(order)
+        now = self.clock.now_ns()
+        if now >= self._next_day_ns:
+            self._roll_day()
+        if order.symbol not in self.instruments:
+            self._deny(order, "UNKNOWN_SYMBOL")
+            return False
+        if order.parent_id is not None:
+            return True  # held until the parent is done
+        if not bypass_risk:
+            reason = self.risk.pre_trade(order, self.portfolio, self.oms, now)
+            if reason is not None:
+                self._deny(order, reason)
+                return False
+        venue = self._route(order)
+        if venue is None:
+            self._deny(order, "NO_VENUE")
+            return False
+        if self.deny_when_down and venue in self._disconnected:
+            self._deny(order, "BROKER_DOWN")
+            return False
+        if (
+            not bypass_risk
+            and self.accounts.buying_power
+            and self.accounts.over_buying_power(order, venue)
+        ):
+            self._deny(order, "BUYING_POWER")
+            return False
+        self._send(order, venue, now)
+        return True
+
+    def submit_bracket(
+        self, entry: Order, take_profit: Order | None, stop_loss: Order | None
+    ) -> Order:
+        """Send ``entry`` with its exits held (sized to its fill, OCO with each other)."""
+        children = [o for o in (take_profit, stop_loss) if o is not None]
+        self.oms.link_oto(entry, children)
+        if len(children) == 2:
+            self.oms.link_oco(children)
+        self.submit_order(entry)
+        for child in children:
+            if entry.status in (OrderStatus.DENIED, OrderStatus.REJECTED):
+                self.oms.add(child)
+                self._cancel_local(child)
+            else:
+                self.submit_order(child)
+        return entry
+
+    def _route(self, order: Order) -> str | None:
+        venue = order.venue or self.instruments[order.symbol].venue or self.default_venue
+        if venue is None and len(self.venues) == 1:
+            venue = next(iter(self.venues))
+        return venue if venue in self.venues else None
+
+    def _send(self, order: Order, venue: str, now: int) -> None:
+        order.venue = venue
+        self.oms.apply(OrderSubmitted(order.client_order_id, venue, now, now))
+        self.risk.on_submitted(now)
+        self.stats.orders += 1
+        cmd = SubmitOrder(order, venue, now)
+        if self._jrec is not None:
+            self._jrec(self._jpack(self._enc[SubmitOrder](_OUT, cmd)))
+            self.md_at_last_command = self.stats.md_events
+        self.venues[venue].submit(cmd)
+
+    def _deny(self, order: Order, reason: str) -> None:
+        now = self.clock.now_ns()
+        ev = OrderDenied(order.client_order_id, reason, now, now)
+        self.oms.apply(ev)
+        self.stats.denied += 1
+        if self._jrec is not None:
+            self._jrec(self._jpack(self._enc[OrderDenied](_OUT, ev)))
+        if self.oms.actions:
+            self._run_actions()
+        owner = self._owner_of(order)
+        if owner is not None:
+            owner(ev)
+
+    def cancel_order(self, client_order_id: str) -> None:
+        """Cancel an order: at its venue if working, locally if held; no-op if already closing."""
+        order = self.oms.get(client_order_id)
+        if order is None:
+            raise UnknownOrder(client_order_id)
+        if order.status == _INITIALIZED:
+            self._cancel_local(order)
+            return
+        if not order.is_open or order.status == _PENDING_CANCEL:
+            return
+        now = self.clock.now_ns()
+        self.oms.apply(OrderPendingCancel(client_order_id, now, now))
+        cmd = CancelOrder(client_order_id, order.symbol, order.venue or "", now)
+        if self._jrec is not None:
+            self._jrec(self._jpack(self._enc[CancelOrder](_OUT, cmd)))
+            self.md_at_last_command = self.stats.md_events
+        self.venues[cmd.venue].cancel(cmd)
+
+    def _cancel_local(self, order: Order) -> None:
+        now = self.clock.now_ns()
+        ev = OrderCanceled(order.client_order_id, now, now)
+        self.oms.apply(ev)
+        if self._jrec is not None:
+            self._jrec(self._jpack(self._enc[OrderCanceled](_OUT, ev)))
+        if self.oms.actions:
+            self._run_actions()
+        owner = self._owner_of(order)
+        if owner is not None:
+            owner(ev)
+
+    def modify_order(
+        self,
+        client_order_id: str,
+        quantity_lots: int | None = None,
+        limit_ticks: int | None = None,
+        stop_ticks: int | None = None,
+    ) -> None:
+        """Ask the venue to change quantity and/or prices (None keeps a value)."""
+        order = self.oms.get(client_order_id)
+        if order is None:
+            raise UnknownOrder(client_order_id)
+        if not order.is_open or order.status == _PENDING_CANCEL:
+            raise InvalidOrder(
+                f"{client_order_id}: cannot modify a {order.status.name} order", "NOT_OPEN"
+            )
+        if quantity_lots is not None and quantity_lots <= order.filled_lots:
+            raise InvalidOrder(
+                f"{client_order_id}: new quantity {quantity_lots} must exceed the filled "
+                f"{order.filled_lots}",
+                "INVALID_QUANTITY",
+            )
+        if limit_ticks is not None and order.limit_ticks is None:
+            raise InvalidOrder(
+                f"{client_order_id}: has no limit price to modify", "UNEXPECTED_PRICE"
+            )
+        if (
+            stop_ticks is not None
+            and order.stop_ticks is None
+            and order.order_type != OrderType.TRAILING_STOP
+        ):
+            raise InvalidOrder(
+                f"{client_order_id}: has no stop price to modify", "UNEXPECTED_PRICE"
+            )
+        now = self.clock.now_ns()
+        self.oms.apply(OrderPendingUpdate(client_order_id, now, now))
+        self.stats.modifies += 1
+        cmd = ModifyOrder(
+            client_order_id,
+            order.symbol,
+            order.venue or "",
+            quantity_lots,
+            limit_ticks,
+            stop_ticks,
+            now,
+        )
+        if self._jrec is not None:
+            self._jrec(self._jpack(self._enc[ModifyOrder](_OUT, cmd)))
+            self.md_at_last_command = self.stats.md_events
+        self.venues[cmd.venue].modify(cmd)
+
+    def cancel_all(self, symbol: str | None = None, strategy_id: str | None = None) -> None:
+        """Cancel every open and held order, optionally of one symbol and/or strategy."""
+        for o in self.oms.open_orders(symbol, strategy_id):
+            self.cancel_order(o.client_order_id)
+        for o in list(self.oms.held.values()):
+            if (
+                (symbol is None or o.symbol == symbol)
+                and (strategy_id is None or o.strategy_id == strategy_id)
+                and o.status == _INITIALIZED
+            ):
+                self._cancel_local(o)
+
+    def _run_actions(self) -> None:
+        actions = self.oms.actions
+        while actions:
+            act, order = actions.pop(0)
+            if act == ACT_CANCEL:
+                if order.status == _INITIALIZED:
+                    self._cancel_local(order)
+                else:
+                    self.cancel_order(order.client_order_id)
+            elif act == ACT_RELEASE and order.status == _INITIALIZED:
+                self._release(order)
+
+    def _release(self, child: Order) -> None:
+        self.oms.held.pop(child.client_order_id, None)
+        now = self.clock.now_ns()
+        reason = self.risk.pre_trade(child, self.portfolio, self.oms, now)
+        if reason is not None:
+            self._deny(child, reason)
+            return
+        venue = self._route(child)
+        if venue is None:
+            self._deny(child, "NO_VENUE")
+            return
+        if self.deny_when_down and venue in self._disconnected:
+            self._deny(child, "BROKER_DOWN")
+            return
+        if self.accounts.buying_power and self.accounts.over_buying_power(child, venue):
+            self._deny(child, "BUYING_POWER")
+            return
+        self._send(child, venue, now)
