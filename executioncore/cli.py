@@ -275,8 +275,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def user_message(exc: BaseException) -> str | None:
     """The one-line message for a user's mistake, or None for a bug (which keeps its traceback)."""
+    from executioncore.build import StrategyError
     from executioncore.live_cmd import LiveError
-    from executioncore.runner import StrategyError
     from executioncore.scenario import ScenarioError
     from executioncore.store import StoreError
     from kernel.orders import InvalidOrder

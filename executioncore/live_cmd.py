@@ -17,15 +17,14 @@ from typing import Any
 
 import yaml
 
+from executioncore.build import build_kernel, live_header, load_strategy
 from executioncore.config import BrokerConfig, LiveConfig, load_config
 from executioncore.orders_spec import check_orders
 from executioncore.record import RunRecorder
 from executioncore.replay import recover
 from executioncore.runner import (
     RunResult,
-    build_strategies,
     data_kinds,
-    load_strategy,
     make_sim_broker,
     order_rows,
     strategy_failure,
@@ -35,11 +34,9 @@ from executioncore.runner import (
 from executioncore.scenario import ScenarioError, _Checker
 from executioncore.store import SqliteStore
 from kernel.codec import IN, TAG_RUN
-from kernel.enums import TimeInForce
 from kernel.journal import Journal
 from kernel.kernel import Kernel
-from kernel.risk import RiskConfig
-from kernel.units import Instrument, money_to_units
+from kernel.units import Instrument
 from live.adapters.template import BrokerUnreachable, VenueUnavailable
 from live.clock import LiveClock
 from live.runner import LiveRunner
@@ -192,26 +189,7 @@ async def _session(
                 cfg.id_prefix = session_prefix(start)
             header = live_header(cfg, list(instruments.values()), orders, start)
             journal.append((IN, TAG_RUN, header))
-            kernel = Kernel(
-                clock,
-                list(instruments.values()),
-                {},
-                journal,
-                currency=cfg.currency,
-                starting_cash={cfg.currency: money_to_units(cfg.cash)},
-                risk=RiskConfig.from_mapping(cfg.risk),
-                seed=cfg.seed,
-                id_prefix=cfg.id_prefix,
-                journal_market_data=True,
-                deny_when_down=True,
-            )
-            kernel.default_tif = TimeInForce[cfg.default_tif.upper()]
-            strategies = build_strategies(None, orders, start, cfg.base_dir)
-            if strategy is not None:
-                strategies.insert(0, strategy)
-            for s in strategies:
-                kernel.add_strategy(s)
-            install_execution(kernel, cfg.execution)
+            kernel, _ = build_kernel(header, journal, clock, cfg.base_dir, {}, strategy)
             unsent = []
     except BrokerUnreachable as exc:
         for a in adapters:
@@ -432,45 +410,6 @@ def _resend(kernel: Kernel, cmd: Any) -> None:
         venue.cancel(cmd)
     else:
         venue.modify(cmd)
-
-
-def live_header(
-    cfg: LiveConfig, instruments: list[Instrument], orders: list[dict[str, Any]], start_ns: int
-) -> dict[str, Any]:
-    """The journal header of a live run (what a replay or a recovery needs; no secrets)."""
-    from executioncore.runner import _plain
-
-    return {
-        "format": 1,
-        "scenario": cfg.name,
-        "seed": cfg.seed,
-        "start_ns": start_ns,
-        "currency": cfg.currency,
-        "cash": cfg.cash,
-        "instruments": [
-            {
-                "symbol": i.symbol,
-                "tick_size": str(i.tick_size),
-                "lot_size": str(i.lot_size),
-                "currency": i.currency,
-                "multiplier": str(i.multiplier),
-                "venue": i.venue,
-            }
-            for i in instruments
-        ],
-        "venues": [b.name for b in cfg.brokers],
-        "sources": [],
-        "outages": {},
-        "risk": _plain(cfg.risk),
-        "strategy": _plain(cfg.strategy),
-        "orders": _plain(orders),
-        "id_prefix": cfg.id_prefix,
-        "execution": _plain(cfg.execution),
-        "journal_market_data": True,
-        "deny_when_down": True,
-        "default_tif": cfg.default_tif,
-        "live": True,
-    }
 
 
 def build_adapter(b: BrokerConfig, cfg: LiveConfig, instruments: dict[str, Instrument]) -> Any:

@@ -17,13 +17,11 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from executioncore.runner import build_strategies
+from executioncore.build import build_kernel
 from executioncore.store import SqliteStore, StoreError
-from kernel.clock import SimClock
 from kernel.codec import (
     IN,
     OUT,
@@ -41,8 +39,6 @@ from kernel.commands import CancelOrder, ModifyOrder
 from kernel.events import Bar, BookUpdate, QuoteTick, TimerFired, TradeTick
 from kernel.journal import Journal, JournalCorrupt, read_records
 from kernel.kernel import Kernel
-from kernel.risk import RiskConfig
-from kernel.units import Instrument, money_to_units
 from sim.feeds import Chunk
 
 TAG_TIMER = TAGS[TimerFired]
@@ -276,76 +272,6 @@ def open_journal(path: str | Path) -> SqliteStore:
     if p.is_dir():
         p = p / "journal"
     return SqliteStore.open(p)
-
-
-def build_kernel(
-    header: dict[str, Any], journal: Any, clock: Any = None, base_dir: str | Path = "."
-) -> tuple[Kernel, Any]:
-    """The kernel a run header describes, with listening venue ports. ``base_dir``: where the
-    run's strategy files are (the journal's meta keeps it, outside the digest)."""
-    instruments = [
-        Instrument(
-            i["symbol"],
-            Decimal(i["tick_size"]),
-            Decimal(i["lot_size"]),
-            i["currency"],
-            Decimal(i["multiplier"]),
-            i.get("venue"),
-        )
-        for i in header["instruments"]
-    ]
-    if clock is None:
-        clock = SimClock(header["start_ns"])
-    else:
-        clock.advance_to(header["start_ns"])
-    venues = {name: _Listener(name) for name in header["venues"]}
-    currency = header["currency"]
-    kernel = Kernel(
-        clock,
-        instruments,
-        venues,
-        journal,
-        currency=currency,  # type: ignore[arg-type]
-        starting_cash={currency: money_to_units(header["cash"])},
-        risk=RiskConfig.from_mapping(header.get("risk") or {}),
-        seed=header["seed"],
-        id_prefix=header.get("id_prefix", ""),
-        journal_market_data=header.get("journal_market_data", False),
-        default_venue=header.get("default_venue"),
-        deny_when_down=header.get("deny_when_down", False),
-    )
-    if header.get("default_tif"):
-        from kernel.enums import TimeInForce
-
-        kernel.default_tif = TimeInForce[str(header["default_tif"]).upper()]
-    for strategy in build_strategies(
-        header.get("strategy"),
-        header.get("orders") or [],
-        header["start_ns"],
-        Path(header.get("scenario_dir", base_dir)),
-    ):
-        kernel.add_strategy(strategy)
-    if header.get("execution"):
-        from executioncore.live_cmd import install_execution
-
-        install_execution(kernel, header["execution"])
-    return kernel, clock
-
-
-class _Listener:
-    """A venue port that takes commands and answers nothing (the answers are in the journal)."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def submit(self, cmd: Any) -> None:
-        pass
-
-    def cancel(self, cmd: Any) -> None:
-        pass
-
-    def modify(self, cmd: Any) -> None:
-        pass
 
 
 def replay(path: str | Path) -> ReplayReport:

@@ -11,8 +11,6 @@ sources, venue outages).
 from __future__ import annotations
 
 import contextlib
-import importlib
-import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -23,7 +21,11 @@ from typing import Any
 import numpy as np
 
 from executioncore import __version__
-from executioncore.orders_spec import ScriptedOrders, resolve_times
+from executioncore.build import (
+    build_kernel,
+    run_header,
+)
+from executioncore.orders_spec import resolve_times
 from executioncore.record import RunRecord, RunRecorder
 from executioncore.scenario import Scenario, ScenarioError
 from executioncore.store import SqliteStore
@@ -32,10 +34,8 @@ from kernel.clock import SimClock
 from kernel.codec import IN, TAG_RUN
 from kernel.journal import Journal
 from kernel.kernel import Kernel
-from kernel.risk import RiskConfig
 from kernel.rng import named_stream
-from kernel.strategy import Strategy
-from kernel.units import MONEY_SCALE, Instrument, UnitError, money_to_units
+from kernel.units import MONEY_SCALE, Instrument, UnitError
 from sim.broker import SimBroker
 from sim.driver import Driver, Source
 from sim.feeds import Chunk, FeedStats, merge, probe_time_range, read_chunks
@@ -44,10 +44,6 @@ from sim.session import Session
 
 KIND_PRIORITY = ("quotes", "book", "trades", "bars")
 DAY_NS = 86_400_000_000_000
-
-
-class StrategyError(RuntimeError):
-    """The scenario's strategy could not be loaded or built."""
 
 
 class StrategyFailed(RuntimeError):
@@ -199,22 +195,11 @@ def prepare(scenario: Scenario, seed: int | None = None, out_dir: Path | None = 
         durable=False,  # why: a backtest is reproduced by running it again
     )
     journal = Journal(store)
-    journal.append((IN, TAG_RUN, run_header(scenario, seed, start_ns)))
-    kernel = Kernel(
-        clock,
-        scenario.instruments,
-        {b.name: b for b in brokers},
-        journal,
-        currency=scenario.currency,
-        starting_cash={scenario.currency: money_to_units(scenario.cash)},
-        risk=RiskConfig.from_mapping(scenario.risk),
-        seed=seed,
-        journal_market_data=False,
+    header = run_header(scenario, seed, start_ns)
+    journal.append((IN, TAG_RUN, header))
+    kernel, _ = build_kernel(
+        header, journal, clock, scenario.base_dir, venues={b.name: b for b in brokers}
     )
-    for strategy in build_strategies(
-        scenario.strategy, scenario.orders, start_ns, scenario.base_dir
-    ):
-        kernel.add_strategy(strategy)
     recorder = RunRecorder()
     recorder.attach(kernel)
     tca = TcaObserver()
@@ -395,105 +380,6 @@ def make_sim_broker(
         },
         session=session,
     )
-
-
-def build_strategies(
-    spec: dict[str, Any] | None, orders: list[dict[str, Any]], start_ns: int, base_dir: Path
-) -> list[Strategy]:
-    """The scenario's strategy (imported by path) and the scripted orders, in that order."""
-    out: list[Strategy] = []
-    if spec is not None:
-        out.append(load_strategy(spec, base_dir))
-    if orders:
-        out.append(ScriptedOrders(orders, start_ns))
-    return out
-
-
-def load_strategy(spec: dict[str, Any], base_dir: Path) -> Strategy:
-    """Import ``package.module:ClassName`` (the scenario's folder is on the path) and build it."""
-    path, _, name = spec["class"].partition(":")
-    for extra in (str(base_dir), str(Path.cwd())):
-        if extra not in sys.path:
-            sys.path.insert(0, extra)
-    try:
-        module = importlib.import_module(path)
-    except ImportError as exc:
-        raise StrategyError(f"strategy.class: cannot import {path!r}: {exc}") from None
-    cls = getattr(module, name, None)
-    if not (isinstance(cls, type) and issubclass(cls, Strategy)):
-        raise StrategyError(f"strategy.class: {spec['class']!r} is not a Strategy subclass")
-    try:
-        strategy = cls(**spec.get("params", {}))
-    except TypeError as exc:
-        raise StrategyError(f"strategy.params: {exc}") from None
-    except Exception as exc:
-        tb = exc.__traceback__
-        while tb is not None and tb.tb_next is not None:
-            tb = tb.tb_next
-        at = f" at {tb.tb_frame.f_code.co_filename}:{tb.tb_lineno}" if tb is not None else ""
-        raise StrategyError(
-            f"strategy.class: {spec['class']!r} could not be built: {type(exc).__name__}: {exc}{at}"
-        ) from None
-    if "id" in spec:
-        strategy.strategy_id = spec["id"]
-    return strategy
-
-
-def run_header(scenario: Scenario, seed: int, start_ns: int) -> dict[str, Any]:
-    """What a replay needs to rebuild the kernel (JSON-like: str, int, float, lists, dicts)."""
-    return {
-        "format": 1,
-        "version": __version__,
-        "scenario": scenario.name,
-        "seed": seed,
-        "start_ns": start_ns,
-        "currency": scenario.currency,
-        "cash": str(scenario.cash),
-        "instruments": [
-            {
-                "symbol": i.symbol,
-                "tick_size": str(i.tick_size),
-                "lot_size": str(i.lot_size),
-                "currency": i.currency,
-                "multiplier": str(i.multiplier),
-                "venue": i.venue,
-            }
-            for i in scenario.instruments
-        ],
-        "venues": [v.name for v in scenario.venues],
-        "sources": [
-            {
-                "kind": e.spec.kind,
-                "symbol": e.spec.symbol,
-                "interval_ns": e.spec.interval_ns or 0,
-                "venues": list(e.venues) if e.venues is not None else None,
-            }
-            for e in scenario.data
-        ],
-        "outages": {
-            v.name: [
-                [f["start"], f["end"]]
-                for f in scenario.faults
-                if f["kind"] == "outage" and f["venue"] in (None, v.name)
-            ]
-            for v in scenario.venues
-        },
-        "risk": _plain(scenario.risk),
-        "strategy": _plain(scenario.strategy),
-        "orders": _plain(scenario.orders),
-        "journal_market_data": False,
-    }
-
-
-def _plain(value: Any) -> Any:
-    """YAML values as msgpack-safe plain types (dates become ISO strings)."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    return str(value)
 
 
 def _window(stream: Iterator[Chunk], start: int | None, end: int | None) -> Iterator[Chunk]:

@@ -1,0 +1,245 @@
+"""Run headers and the one ``build_kernel``: what a run is, written once, rebuilt the same way.
+
+A run's journal starts with its header (``TAG_RUN``): a backtest's (``run_header``, from a
+scenario) or a live session's (``live_header``, from ``executioncore.yaml``). ``build_kernel``
+turns a header into a kernel, and it is how ``executioncore run``, ``executioncore live`` and
+``executioncore replay`` all build theirs, so what a replay rebuilds is by construction what ran.
+The header's key order is part of the journal's digest: change it only with the golden digests.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Iterable
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from executioncore import __version__
+from executioncore.orders_spec import ScriptedOrders
+from kernel.clock import SimClock
+from kernel.enums import TimeInForce
+from kernel.kernel import Kernel
+from kernel.risk import RiskConfig
+from kernel.strategy import Strategy
+from kernel.units import Instrument, money_to_units
+
+if TYPE_CHECKING:
+    from executioncore.config import LiveConfig
+    from executioncore.scenario import Scenario
+
+
+class StrategyError(RuntimeError):
+    """The scenario's strategy could not be loaded or built."""
+
+
+def build_strategies(
+    spec: dict[str, Any] | None, orders: list[dict[str, Any]], start_ns: int, base_dir: Path
+) -> list[Strategy]:
+    """The scenario's strategy (imported by path) and the scripted orders, in that order."""
+    out: list[Strategy] = []
+    if spec is not None:
+        out.append(load_strategy(spec, base_dir))
+    if orders:
+        out.append(ScriptedOrders(orders, start_ns))
+    return out
+
+
+def load_strategy(spec: dict[str, Any], base_dir: Path) -> Strategy:
+    """Import ``package.module:ClassName`` (the scenario's folder is on the path) and build it."""
+    path, _, name = spec["class"].partition(":")
+    for extra in (str(base_dir), str(Path.cwd())):
+        if extra not in sys.path:
+            sys.path.insert(0, extra)
+    try:
+        module = importlib.import_module(path)
+    except ImportError as exc:
+        raise StrategyError(f"strategy.class: cannot import {path!r}: {exc}") from None
+    cls = getattr(module, name, None)
+    if not (isinstance(cls, type) and issubclass(cls, Strategy)):
+        raise StrategyError(f"strategy.class: {spec['class']!r} is not a Strategy subclass")
+    try:
+        strategy = cls(**spec.get("params", {}))
+    except TypeError as exc:
+        raise StrategyError(f"strategy.params: {exc}") from None
+    except Exception as exc:
+        tb = exc.__traceback__
+        while tb is not None and tb.tb_next is not None:
+            tb = tb.tb_next
+        at = f" at {tb.tb_frame.f_code.co_filename}:{tb.tb_lineno}" if tb is not None else ""
+        raise StrategyError(
+            f"strategy.class: {spec['class']!r} could not be built: {type(exc).__name__}: {exc}{at}"
+        ) from None
+    if "id" in spec:
+        strategy.strategy_id = spec["id"]
+    return strategy
+
+
+def instrument_rows(instruments: Iterable[Instrument]) -> list[dict[str, Any]]:
+    """Instruments as header rows (exact decimals as strings)."""
+    return [
+        {
+            "symbol": i.symbol,
+            "tick_size": str(i.tick_size),
+            "lot_size": str(i.lot_size),
+            "currency": i.currency,
+            "multiplier": str(i.multiplier),
+            "venue": i.venue,
+        }
+        for i in instruments
+    ]
+
+
+def run_header(scenario: Scenario, seed: int, start_ns: int) -> dict[str, Any]:
+    """What a replay needs to rebuild the kernel (JSON-like: str, int, float, lists, dicts)."""
+    return {
+        "format": 1,
+        "version": __version__,
+        "scenario": scenario.name,
+        "seed": seed,
+        "start_ns": start_ns,
+        "currency": scenario.currency,
+        "cash": str(scenario.cash),
+        "instruments": instrument_rows(scenario.instruments),
+        "venues": [v.name for v in scenario.venues],
+        "sources": [
+            {
+                "kind": e.spec.kind,
+                "symbol": e.spec.symbol,
+                "interval_ns": e.spec.interval_ns or 0,
+                "venues": list(e.venues) if e.venues is not None else None,
+            }
+            for e in scenario.data
+        ],
+        "outages": {
+            v.name: [
+                [f["start"], f["end"]]
+                for f in scenario.faults
+                if f["kind"] == "outage" and f["venue"] in (None, v.name)
+            ]
+            for v in scenario.venues
+        },
+        "risk": plain(scenario.risk),
+        "strategy": plain(scenario.strategy),
+        "orders": plain(scenario.orders),
+        "journal_market_data": False,
+    }
+
+
+def plain(value: Any) -> Any:
+    """YAML values as msgpack-safe plain types (dates become ISO strings)."""
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return str(value)
+
+
+def live_header(
+    cfg: LiveConfig, instruments: list[Instrument], orders: list[dict[str, Any]], start_ns: int
+) -> dict[str, Any]:
+    """The journal header of a live run (what a replay or a recovery needs; no secrets)."""
+    return {
+        "format": 1,
+        "scenario": cfg.name,
+        "seed": cfg.seed,
+        "start_ns": start_ns,
+        "currency": cfg.currency,
+        "cash": cfg.cash,
+        "instruments": instrument_rows(instruments),
+        "venues": [b.name for b in cfg.brokers],
+        "sources": [],
+        "outages": {},
+        "risk": plain(cfg.risk),
+        "strategy": plain(cfg.strategy),
+        "orders": plain(orders),
+        "id_prefix": cfg.id_prefix,
+        "execution": plain(cfg.execution),
+        "journal_market_data": True,
+        "deny_when_down": True,
+        "default_tif": cfg.default_tif,
+        "live": True,
+    }
+
+
+def build_kernel(
+    header: dict[str, Any],
+    journal: Any,
+    clock: Any = None,
+    base_dir: str | Path = ".",
+    venues: dict[str, Any] | None = None,
+    strategy: Strategy | None = None,
+) -> tuple[Kernel, Any]:
+    """The kernel a run header describes: the one way ``run``, ``live`` and ``replay`` build it
+    (a run is by construction what a replay rebuilds). ``venues``: the venue ports (default:
+    ports that listen and answer nothing, for a replay); ``base_dir``: where the run's strategy
+    files are (the journal's meta keeps it, outside the digest); ``strategy``: the header's
+    strategy already built (live builds it first to learn its symbols)."""
+    instruments = [
+        Instrument(
+            i["symbol"],
+            Decimal(i["tick_size"]),
+            Decimal(i["lot_size"]),
+            i["currency"],
+            Decimal(i["multiplier"]),
+            i.get("venue"),
+        )
+        for i in header["instruments"]
+    ]
+    if clock is None:
+        clock = SimClock(header["start_ns"])
+    else:
+        clock.advance_to(header["start_ns"])
+    if venues is None:
+        venues = {name: _Listener(name) for name in header["venues"]}
+    currency = header["currency"]
+    kernel = Kernel(
+        clock,
+        instruments,
+        venues,
+        journal,
+        currency=currency,  # type: ignore[arg-type]
+        starting_cash={currency: money_to_units(header["cash"])},
+        risk=RiskConfig.from_mapping(header.get("risk") or {}),
+        seed=header["seed"],
+        id_prefix=header.get("id_prefix", ""),
+        journal_market_data=header.get("journal_market_data", False),
+        default_venue=header.get("default_venue"),
+        deny_when_down=header.get("deny_when_down", False),
+    )
+    if header.get("default_tif"):
+        kernel.default_tif = TimeInForce[str(header["default_tif"]).upper()]
+    strategies = build_strategies(
+        None if strategy is not None else header.get("strategy"),
+        header.get("orders") or [],
+        header["start_ns"],
+        Path(header.get("scenario_dir", base_dir)),
+    )
+    if strategy is not None:
+        strategies.insert(0, strategy)
+    for s in strategies:
+        kernel.add_strategy(s)
+    if header.get("execution"):
+        from executioncore.algo_spec import algo_defaults
+
+        algo_defaults(header["execution"]).install(kernel)
+    return kernel, clock
+
+
+class _Listener:
+    """A venue port that takes commands and answers nothing (the answers are in the journal)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def submit(self, cmd: Any) -> None:
+        pass
+
+    def cancel(self, cmd: Any) -> None:
+        pass
+
+    def modify(self, cmd: Any) -> None:
+        pass
