@@ -190,7 +190,7 @@ class ScriptedOrders(Strategy):
 
     def on_timer(self, timer) -> None:  # type: ignore[no-untyped-def]
         item = self.orders[int(timer.name)]
-        k = self.ctx._k
+        ctx = self.ctx
         if "cancel" in item:
             coid = self.ids.get(item["cancel"])
             if coid is not None and coid in self._algo_ids:
@@ -207,8 +207,8 @@ class ScriptedOrders(Strategy):
             self.ids[item["id"]] = pid = start_algo(self.ctx, item)
             self._algo_ids.add(pid)
             return
-        inst = k.instruments[item["symbol"]]
-        now = self.ctx.now_ns()
+        inst = ctx.instrument(item["symbol"])
+        now = ctx.now_ns()
         order = build_order(item, inst, self.ctx.new_order_id(), self.strategy_id, now)
         self.ids[item["id"]] = order.client_order_id
         if "take_profit" in item or "stop_loss" in item:
@@ -216,8 +216,8 @@ class ScriptedOrders(Strategy):
             return
         group = self._groups.get(item["id"])
         if group:
-            members = [k.oms.get(self.ids[x]) for x in group if x in self.ids and x != item["id"]]
-            k.oms.link_oco([m for m in members if m is not None] + [order])
+            members = [ctx.order(self.ids[x]) for x in group if x in self.ids and x != item["id"]]
+            ctx.link_oco([m for m in members if m is not None] + [order])
         self.ctx.submit_order(order)
 
     def _bracket(self, entry: Order, item: dict[str, Any], inst: Instrument, now: int) -> None:
@@ -235,19 +235,19 @@ class ScriptedOrders(Strategy):
 
     def _modify(self, item: dict[str, Any]) -> None:
         coid = self.ids.get(item["modify"])
-        k = self.ctx._k
-        order = k.oms.get(coid) if coid else None
+        ctx = self.ctx
+        order = ctx.order(coid) if coid else None
         if order is None or not order.is_open:
-            k.notice("SCRIPT_MODIFY_SKIPPED", f"{item['modify']}: not open")
+            ctx.notice("SCRIPT_MODIFY_SKIPPED", f"{item['modify']}: not open")
             return
-        inst = k.instruments[order.symbol]
+        inst = ctx.instrument(order.symbol)
         qty = None if "quantity" not in item else inst.qty_to_lots(item["quantity"])
         limit = None if "limit_price" not in item else inst.price_to_ticks(item["limit_price"])
         stop = None if "stop_price" not in item else inst.price_to_ticks(item["stop_price"])
         try:
             self.ctx.modify(order, qty, limit, stop)
         except InvalidOrder as exc:
-            k.notice("SCRIPT_MODIFY_SKIPPED", f"{item['modify']}: {exc}")
+            ctx.notice("SCRIPT_MODIFY_SKIPPED", f"{item['modify']}: {exc}")
 
 
 def _oco_groups(orders: list[dict[str, Any]]) -> dict[str, list[str]]:

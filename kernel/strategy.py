@@ -235,6 +235,18 @@ class StrategyContext:
             self._k.submit_order(o)
         return orders
 
+    def link_oco(self, orders: list[Order]) -> None:
+        """Make orders one-cancels-other before (some of) them are sent: the first fill or
+        cancel of one cancels the rest (``submit_oco`` links and sends at once)."""
+        for o in orders:
+            if o.strategy_id != self.strategy_id:
+                raise PermissionError(f"order {o.client_order_id} is not {self.strategy_id!r}'s")
+        self._k.oms.link_oco(orders)
+
+    def notice(self, code: str, detail: str) -> None:
+        """Record a notice in the journal and the run's risk events (``code`` upper-case)."""
+        self._k.notice(code, detail)
+
     def _own(self, order: Order | str) -> str:
         oid = order if isinstance(order, str) else order.client_order_id
         found = self._k.oms.get(oid)
