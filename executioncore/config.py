@@ -46,6 +46,10 @@ error naming the variable. ``api_key``/``api_secret`` values and ``monitoring.da
 become ``Secret`` objects whose ``str``/``repr`` is ``***``: they never reach logs, journals,
 reports or error messages (``BrokerConfig.raw`` and ``LiveConfig.raw`` do not hold them).
 Every error names the file, the key path and what was expected; unknown keys list the allowed.
+
+The ``brokers:`` section is checked in ``executioncore.config_brokers``, ``monitoring:`` in
+``executioncore.config_monitoring``, with the value checks they share (durations, URLs, ports,
+``Secret``) in ``executioncore.config_checks``; every public name is importable from here.
 """
 
 from __future__ import annotations
@@ -58,17 +62,65 @@ from typing import Any
 
 import yaml
 
-from executioncore.durations import DurationError, parse_duration_s
-from executioncore.scenario import (
-    INSTRUMENT_KEYS,
-    VENUE_KEYS,
-    ScenarioError,
-    _Checker,
-    _instruments,
-    _strategy,
+from executioncore.config_brokers import (
+    ALPACA_KEYS,
+    BROKER_TYPES,
+    CCXT_KEYS,
+    DEFAULT_CONNECT_TIMEOUT_S,
+    IBKR_KEYS,
+    SECRET_KEYS,
+    SIM_KEYS,
+    BrokerConfig,
+    _brokers,
 )
+from executioncore.config_checks import Secret, _config_error, _duration, _one_of
+from executioncore.config_monitoring import (
+    ALERT_KEYS,
+    ALERT_OPS,
+    ALERT_QUANTITIES,
+    MONITORING_KEYS,
+    SEVERITIES,
+    SINK_KEYS,
+    TRADING_STATES,
+    _monitoring,
+)
+from executioncore.scenario import INSTRUMENT_KEYS, ScenarioError, _Checker, _instruments, _strategy
 from kernel.risk import ConfigError, RiskConfig
 from kernel.units import Instrument
+
+__all__ = [
+    "ACCOUNT_ONLY_SIM",
+    "ALERT_KEYS",
+    "ALERT_OPS",
+    "ALERT_QUANTITIES",
+    "ALPACA_KEYS",
+    "BROKER_TYPES",
+    "CCXT_KEYS",
+    "DEFAULT_CONNECT_TIMEOUT_S",
+    "DEFAULT_FAILOVER_AFTER_S",
+    "FAILSAFE_KEYS",
+    "IBKR_KEYS",
+    "LIVE_INSTRUMENT_KEYS",
+    "LIVE_ONLY_INSTRUMENT_KEYS",
+    "MONITORING_KEYS",
+    "ORDER_KEYS",
+    "ROUTING_KEYS",
+    "ROUTING_POLICIES",
+    "SECRET_KEYS",
+    "SEVERITIES",
+    "SIGNAL_KEYS",
+    "SIGNAL_KINDS",
+    "SIM_KEYS",
+    "SINK_KEYS",
+    "TIME_IN_FORCE",
+    "TOP_KEYS",
+    "TRADING_STATES",
+    "BrokerConfig",
+    "LiveConfig",
+    "Secret",
+    "interpolate",
+    "load_config",
+]
 
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 TOP_KEYS = {
@@ -88,37 +140,6 @@ TOP_KEYS = {
     "signals",
     "description",
 }
-BROKER_TYPES = ("alpaca", "ibkr", "ccxt", "binance", "sim")
-SECRET_KEYS = ("api_key", "api_secret")
-ALPACA_KEYS = {
-    "type",
-    "api_key",
-    "api_secret",
-    "paper",
-    "base_url",
-    "stream_url",
-    "data_url",
-    "feed",
-    "symbols",
-    "timeout_s",
-    "stale_after_s",
-    "reconcile_every_s",
-    "connect_timeout",
-}
-IBKR_KEYS = {"type", "host", "port", "client_id", "account", "paper", "connect_timeout"}
-CCXT_KEYS = {
-    "type",
-    "exchange",
-    "api_key",
-    "api_secret",
-    "sandbox",
-    "options",
-    "base_url",
-    "stream_url",
-    "urls",
-    "connect_timeout",
-}
-SIM_KEYS = {"type", "data", "speed", "paper"} | VENUE_KEYS - {"name"}
 LIVE_ONLY_INSTRUMENT_KEYS = {"broker", "venue", "sec_type", "exchange"}
 LIVE_INSTRUMENT_KEYS = INSTRUMENT_KEYS | LIVE_ONLY_INSTRUMENT_KEYS
 ORDER_KEYS = {
@@ -141,78 +162,9 @@ ROUTING_KEYS = {"failover_after", "policy", "give_up_after"}
 ROUTING_POLICIES = ("hold", "flatten")
 SIGNAL_KEYS = {"path", "kind", "algo"}
 SIGNAL_KINDS = ("target_position", "target_weight")
-MONITORING_KEYS = {
-    "log_all_orders",
-    "alert_on_rejection",
-    "heartbeat_interval",
-    "heartbeat_url",
-    "alerts",
-    "sinks",
-    "dashboard",
-    "metrics",
-}
-ALERT_KEYS = {"name", "when", "severity", "sinks"}
-ALERT_QUANTITIES = (
-    "drawdown",
-    "daily_loss_used",
-    "rejects_1m",
-    "disconnected_s",
-    "no_data_s",
-    "overfills",
-    "failovers",
-    "heartbeat_missed",
-)
-ALERT_OPS = (">=", "<=", "==", ">", "<")
-TRADING_STATES = ("halted", "reducing")
-SEVERITIES = ("info", "warning", "error", "critical")
-SINK_KEYS = {
-    "log": set(),
-    "file": {"path"},
-    "webhook": {"url"},
-    "email": {"host", "port", "from", "to"},
-}
-DEFAULT_CONNECT_TIMEOUT_S = 10.0
 DEFAULT_FAILOVER_AFTER_S = 10.0
 ACCOUNT_ONLY_SIM = "only for sim brokers (alpaca, ibkr and ccxt brokers report their own account)"
-_WHEN = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(>=|<=|==|>|<)\s*(\S+)\s*$")
-_HTTP = ("http://", "https://")
-_WS = ("ws://", "wss://")
 _MIN_SCRUB = 4  # why: shorter "secrets" (test values) would mangle the message's own words
-
-
-class Secret:
-    """A credential: its value is only for the wire; it prints as ``***``."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "***"
-
-    __str__ = __repr__
-
-    def __bool__(self) -> bool:
-        return bool(self._value)
-
-
-@dataclass
-class BrokerConfig:
-    """One configured broker. ``type`` is alpaca, ibkr, ccxt (also for ``type: binance``, with
-    ``raw["exchange"] == "binance"``) or sim; ``raw`` is the validated entry with defaults filled
-    and durations in float seconds, never the credentials (``key``/``secret``)."""
-
-    name: str
-    type: str
-    paper: bool
-    raw: dict[str, Any]
-    key: Secret | None = None
-    secret: Secret | None = None
-    connect_timeout_s: float = DEFAULT_CONNECT_TIMEOUT_S
 
 
 @dataclass
@@ -357,138 +309,7 @@ def _build(c: _Checker, raw: dict[str, Any]) -> LiveConfig:
     )
 
 
-# --- brokers -------------------------------------------------------------------------------------
-def _brokers(c: _Checker, value: Any) -> list[BrokerConfig]:
-    if value is None:
-        raise c.fail("brokers", "missing: configure at least one broker")
-    out = []
-    for name, entry in c.mapping(value, "brokers").items():
-        where = f"brokers.{name}"
-        entry = c.mapping(entry, where)
-        kind = entry.get("type")
-        if kind == "alpaca":
-            out.append(_alpaca(c, str(name), entry, where))
-        elif kind == "ibkr":
-            out.append(_ibkr(c, str(name), entry, where))
-        elif kind in ("ccxt", "binance"):
-            out.append(_ccxt(c, str(name), entry, where, kind))
-        elif kind == "sim":
-            c.mapping(entry, where, SIM_KEYS)
-            if "data" not in entry:
-                raise c.fail(f"{where}.data", "missing: the market data the simulator replays")
-            speed = c.number(entry.get("speed", 1), f"{where}.speed", positive=True)
-            out.append(BrokerConfig(str(name), "sim", True, dict(entry, speed=float(speed))))
-        else:
-            shown = repr(kind) if isinstance(kind, str) and len(kind) <= 40 else "that"
-            expected = f"expected {_one_of(BROKER_TYPES)}"
-            raise c.fail(
-                f"{where}.type",
-                f"missing: {expected}" if kind is None else f"{expected}, got {shown}",
-            )
-    if not out:
-        raise c.fail("brokers", "configure at least one broker")
-    return out
-
-
-def _alpaca(c: _Checker, name: str, entry: dict[str, Any], where: str) -> BrokerConfig:
-    c.mapping(entry, where, ALPACA_KEYS)
-    key = _secret(c, entry, where, "api_key", required=True)
-    secret = _secret(c, entry, where, "api_secret", required=True)
-    raw = _public(entry)
-    raw["paper"] = c.boolean(entry.get("paper", True), f"{where}.paper")
-    for k in ("base_url", "stream_url", "data_url"):
-        if k in entry:
-            raw[k] = _url(c, entry[k], f"{where}.{k}", _HTTP + _WS)
-    if "feed" in entry:
-        raw["feed"] = c.text(entry["feed"], f"{where}.feed")
-    if "symbols" in entry:
-        raw["symbols"] = [
-            c.text(s, f"{where}.symbols[{i}]")
-            for i, s in enumerate(c.listing(entry["symbols"], f"{where}.symbols"))
-        ]
-    for k in ("timeout_s", "stale_after_s", "reconcile_every_s"):
-        if k in entry:
-            raw[k] = _duration(c, entry[k], f"{where}.{k}", positive=True)
-    timeout = _connect_timeout(c, entry, where)
-    raw["connect_timeout"] = timeout
-    return BrokerConfig(name, "alpaca", raw["paper"], raw, key, secret, timeout)
-
-
-def _ibkr(c: _Checker, name: str, entry: dict[str, Any], where: str) -> BrokerConfig:
-    c.mapping(entry, where, IBKR_KEYS)
-    raw = _public(entry)
-    paper = c.boolean(entry.get("paper", True), f"{where}.paper")
-    raw["paper"] = paper
-    raw["host"] = c.text(entry.get("host", "127.0.0.1"), f"{where}.host")
-    raw["port"] = _port(c, entry.get("port", 7497 if paper else 7496), f"{where}.port")
-    raw["client_id"] = c.integer(entry.get("client_id", 1), f"{where}.client_id", minimum=0)
-    if "account" in entry:
-        raw["account"] = c.text(entry["account"], f"{where}.account")
-    timeout = _connect_timeout(c, entry, where)
-    raw["connect_timeout"] = timeout
-    return BrokerConfig(name, "ibkr", paper, raw, None, None, timeout)
-
-
-def _ccxt(c: _Checker, name: str, entry: dict[str, Any], where: str, kind: str) -> BrokerConfig:
-    c.mapping(entry, where, CCXT_KEYS)
-    if kind == "binance":
-        exchange = entry.get("exchange", "binance")
-        if exchange != "binance":
-            raise c.fail(f"{where}.exchange", f"type binance is exchange binance, got {exchange!r}")
-    elif "exchange" not in entry:
-        raise c.fail(f"{where}.exchange", "missing: the ccxt exchange id (like binance, kraken)")
-    exchange = c.text(entry.get("exchange", "binance"), f"{where}.exchange")
-    key = _secret(c, entry, where, "api_key", required=False)
-    secret = _secret(c, entry, where, "api_secret", required=False)
-    if (key is None) != (secret is None):
-        missing = "api_secret" if secret is None else "api_key"
-        raise c.fail(
-            f"{where}.{missing}",
-            "missing: give api_key and api_secret together (or neither, for public data only)",
-        )
-    raw = _public(entry)
-    raw["type"] = "ccxt"
-    raw["exchange"] = exchange
-    sandbox = c.boolean(entry.get("sandbox", True), f"{where}.sandbox")
-    raw["sandbox"] = sandbox
-    raw["options"] = dict(c.mapping(entry.get("options") or {}, f"{where}.options"))
-    if "urls" in entry:
-        raw["urls"] = dict(c.mapping(entry["urls"], f"{where}.urls"))
-    if "base_url" in entry:
-        raw["base_url"] = _url(c, entry["base_url"], f"{where}.base_url", _HTTP)
-    if "stream_url" in entry:
-        raw["stream_url"] = _url(c, entry["stream_url"], f"{where}.stream_url", _WS)
-    timeout = _connect_timeout(c, entry, where)
-    raw["connect_timeout"] = timeout
-    return BrokerConfig(name, "ccxt", sandbox, raw, key, secret, timeout)
-
-
-def _secret(
-    c: _Checker, entry: dict[str, Any], where: str, key: str, required: bool
-) -> Secret | None:
-    value = entry.get(key)
-    if value is None or value == "":
-        if required:
-            raise c.fail(f"{where}.{key}", "missing (use ${ENV_VAR}, never the value itself)")
-        return None
-    if isinstance(value, bool) or not isinstance(value, (str, int)):
-        # why: never echo the value back: it may be the credential itself
-        raise c.fail(f"{where}.{key}", "expected a string (use ${ENV_VAR}); the value is not shown")
-    return Secret(str(value))
-
-
-def _public(entry: dict[str, Any]) -> dict[str, Any]:
-    """The entry without its credentials."""
-    return {k: v for k, v in entry.items() if k not in SECRET_KEYS}
-
-
-def _connect_timeout(c: _Checker, entry: dict[str, Any], where: str) -> float:
-    if "connect_timeout" not in entry:
-        return DEFAULT_CONNECT_TIMEOUT_S
-    return _duration(c, entry["connect_timeout"], f"{where}.connect_timeout", positive=True)
-
-
-# --- account and instruments ---------------------------------------------------------------------
+# --- account and instruments ----------------------------------------------------------------------
 def _account(
     c: _Checker, raw: dict[str, Any], brokers: list[BrokerConfig], report_currency: str
 ) -> tuple[str, str]:
@@ -544,7 +365,7 @@ def _live_instruments(
     return instruments, options
 
 
-# --- execution, routing, signals -----------------------------------------------------------------
+# --- execution, routing, signals ------------------------------------------------------------------
 def _execution(c: _Checker, value: Any) -> dict[str, Any]:
     """``execution:`` checked and in the scenario's keys: ``{"default_algo": None | NAME,
     "algos": {NAME: {key: value}}}`` (``{}`` when not given)."""
@@ -604,185 +425,7 @@ def _signals(c: _Checker, value: Any) -> dict[str, Any] | None:
     return {"path": str(file), "kind": kind, "algo": algo}
 
 
-# --- monitoring ----------------------------------------------------------------------------------
-def _monitoring(c: _Checker, value: Any) -> dict[str, Any]:
-    """The checked ``monitoring:`` mapping: the keys given, ``heartbeat_interval`` in float
-    seconds, each alert with its parsed rule (``quantity``, ``op``, ``value``), sink paths
-    resolved against the config's folder, ``dashboard.token`` a ``Secret``."""
-    value = c.mapping(value or {}, "monitoring", MONITORING_KEYS)
-    out: dict[str, Any] = {}
-    for key in ("log_all_orders", "alert_on_rejection"):
-        if key in value:
-            out[key] = c.boolean(value[key], f"monitoring.{key}")
-    if "heartbeat_interval" in value:
-        out["heartbeat_interval"] = _duration(
-            c, value["heartbeat_interval"], "monitoring.heartbeat_interval", positive=True
-        )
-    if "heartbeat_url" in value:
-        out["heartbeat_url"] = _url(c, value["heartbeat_url"], "monitoring.heartbeat_url", _HTTP)
-    sinks = _sinks(c, value.get("sinks"))
-    if "sinks" in value:
-        out["sinks"] = sinks
-    if "alerts" in value:
-        out["alerts"] = _alerts(c, value["alerts"], set(sinks) | {"log"})
-    if "dashboard" in value:
-        dash = c.mapping(value["dashboard"], "monitoring.dashboard", {"port", "token"})
-        if "port" not in dash:
-            raise c.fail("monitoring.dashboard.port", "missing: the port to serve on")
-        if "token" not in dash:
-            raise c.fail(
-                "monitoring.dashboard.token", "missing: every request needs it (use ${ENV_VAR})"
-            )
-        token = _secret(c, dash, "monitoring.dashboard", "token", required=True)
-        out["dashboard"] = {
-            "port": _port(c, dash["port"], "monitoring.dashboard.port"),
-            "token": token,
-        }
-    if "metrics" in value:
-        metrics = c.mapping(value["metrics"], "monitoring.metrics", {"port"})
-        if "port" not in metrics:
-            raise c.fail("monitoring.metrics.port", "missing: the port to serve on")
-        out["metrics"] = {"port": _port(c, metrics["port"], "monitoring.metrics.port")}
-    return out
-
-
-def _sinks(c: _Checker, value: Any) -> dict[str, dict[str, Any]]:
-    out: dict[str, dict[str, Any]] = {}
-    if value is None:
-        return out
-    for kind, entry in c.mapping(value, "monitoring.sinks", set(SINK_KEYS)).items():
-        where = f"monitoring.sinks.{kind}"
-        entry = c.mapping(entry or {}, where, SINK_KEYS[kind])
-        for key in sorted(SINK_KEYS[kind]):
-            if key not in entry:
-                raise c.fail(f"{where}.{key}", "missing")
-        if kind == "file":
-            file = Path(c.text(entry["path"], f"{where}.path"))
-            entry = {"path": str(file if file.is_absolute() else c.path.parent / file)}
-        elif kind == "webhook":
-            entry = {"url": _url(c, entry["url"], f"{where}.url", _HTTP)}
-        elif kind == "email":
-            to = entry["to"]
-            recipients = (
-                [c.text(to, f"{where}.to")]
-                if isinstance(to, str)
-                else [
-                    c.text(t, f"{where}.to[{i}]")
-                    for i, t in enumerate(c.listing(to, f"{where}.to"))
-                ]
-            )
-            if not recipients:
-                raise c.fail(f"{where}.to", "expected at least one address")
-            entry = {
-                "host": c.text(entry["host"], f"{where}.host"),
-                "port": _port(c, entry["port"], f"{where}.port"),
-                "from": c.text(entry["from"], f"{where}.from"),
-                "to": recipients,
-            }
-        out[kind] = dict(entry)
-    return out
-
-
-def _alerts(c: _Checker, value: Any, sinks: set[str]) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    for i, entry in enumerate(c.listing(value, "monitoring.alerts")):
-        where = f"monitoring.alerts[{i}]"
-        entry = c.mapping(entry, where, ALERT_KEYS)
-        for key in ("name", "when"):
-            if key not in entry:
-                raise c.fail(f"{where}.{key}", "missing")
-        name = c.text(entry["name"], f"{where}.name")
-        if any(a["name"] == name for a in out):
-            raise c.fail(f"{where}.name", f"{name!r} is listed twice")
-        rule = _when(c, entry["when"], f"{where}.when")
-        severity = entry.get("severity", "warning")
-        if severity not in SEVERITIES:
-            raise c.fail(f"{where}.severity", f"expected {_one_of(SEVERITIES)}, got {severity!r}")
-        alert: dict[str, Any] = {"name": name, "when": entry["when"], **rule, "severity": severity}
-        if "sinks" in entry:
-            names = [
-                c.text(s, f"{where}.sinks[{j}]")
-                for j, s in enumerate(c.listing(entry["sinks"], f"{where}.sinks"))
-            ]
-            for j, s in enumerate(names):
-                if s not in SINK_KEYS:
-                    raise c.fail(
-                        f"{where}.sinks[{j}]", f"expected {_one_of(tuple(SINK_KEYS))}, got {s!r}"
-                    )
-                if s not in sinks:
-                    raise c.fail(
-                        f"{where}.sinks[{j}]", f"sink {s!r} is not configured in monitoring.sinks"
-                    )
-            alert["sinks"] = names
-        out.append(alert)
-    return out
-
-
-def _when(c: _Checker, value: Any, where: str) -> dict[str, Any]:
-    """``"QUANTITY OP NUMBER"`` or ``"trading_state == halted|reducing"`` -> its parts."""
-    example = 'like "drawdown > 0.03" or "trading_state == halted"'
-    m = _WHEN.match(value) if isinstance(value, str) else None
-    if m is None:
-        raise c.fail(where, f"expected QUANTITY OP NUMBER, {example}, got {value!r}")
-    quantity, op, operand = m.groups()
-    if quantity == "trading_state":
-        if op != "==" or operand.lower() not in TRADING_STATES:
-            raise c.fail(where, f"expected trading_state == halted or reducing, got {value!r}")
-        return {"quantity": quantity, "op": op, "value": operand.lower()}
-    if quantity not in ALERT_QUANTITIES:
-        raise c.fail(
-            where,
-            f"unknown quantity {quantity!r} (expected one of: "
-            f"{', '.join((*ALERT_QUANTITIES, 'trading_state'))})",
-        )
-    try:
-        number = float(operand)
-    except ValueError:
-        number = float("nan")
-    if number != number or number in (float("inf"), float("-inf")):
-        raise c.fail(where, f"expected a number after {op}, {example}, got {value!r}")
-    return {"quantity": quantity, "op": op, "value": number}
-
-
-# --- helpers -------------------------------------------------------------------------------------
-def _duration(c: _Checker, value: Any, where: str, positive: bool = False) -> float:
-    try:
-        seconds = parse_duration_s(value, where)
-    except DurationError as exc:
-        raise c.fail(where, exc.reason) from None
-    if positive and seconds <= 0:
-        raise c.fail(where, f"must be positive, got {value!r}")
-    return seconds
-
-
-def _url(c: _Checker, value: Any, where: str, schemes: tuple[str, ...]) -> str:
-    if not isinstance(value, str) or not value.startswith(schemes) or value.endswith("://"):
-        kinds = ", ".join(s.rstrip(":/") for s in schemes)
-        shown = repr(value) if isinstance(value, str) and len(value) <= 80 else "that"
-        raise c.fail(where, f"expected a URL ({kinds}), got {shown}")
-    return value
-
-
-def _port(c: _Checker, value: Any, where: str) -> int:
-    port = c.integer(value, where, minimum=0)
-    if port > 65535:
-        raise c.fail(where, f"expected a port number 0-65535, got {port}")
-    return port
-
-
-def _one_of(names: tuple[str, ...]) -> str:
-    return ", ".join(names[:-1]) + " or " + names[-1] if len(names) > 1 else names[0]
-
-
-def _config_error(c: _Checker, exc: ConfigError) -> ScenarioError:
-    """A ``ConfigError`` (``"key.path: message"``) as a ``ScenarioError`` naming the file."""
-    text = str(exc)
-    where, sep, message = text.partition(": ")
-    if sep and where and " " not in where:
-        return c.fail(where, message)
-    return c.fail("", text)
-
-
+# --- credentials ----------------------------------------------------------------------------------
 def _secret_values(raw: dict[str, Any]) -> list[str]:
     """The credential values in the (interpolated) document, longest first."""
     found: list[str] = []

@@ -4,12 +4,19 @@ A record is a flat tuple ``(direction, tag, *fields)`` of ints, strings, None, b
 tuples (``direction`` is ``IN`` for what happened to the kernel and ``OUT`` for what it did).
 Tags are stable numbers: journals on disk outlive releases, so a tag is never reused.
 ``encode`` and ``decode`` are exact inverses on every registered type.
+
+The on-disk form is pinned by ``FIELDS``: for each tag, the names of the fields its record
+carries, in record order, written out by hand. Encoders and decoders are generated from it, so
+reordering a dataclass's fields changes nothing on disk; adding or removing a field fails at
+import until ``FIELDS`` is updated (``check_fields``). tests/unit/kernel/test_journal_golden.py
+holds the exact bytes of one record per tag.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+import inspect
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from kernel import events as ev
@@ -59,131 +66,365 @@ CLASSES: dict[int, type] = {tag: cls for cls, tag in TAGS.items()}
 CLASSES[TAG_SUBMIT] = SubmitOrder
 CLASSES[TAG_SUBMIT_PLAIN] = SubmitOrder
 
-# The order's request fields, in ``Order.__init__`` order: what a SubmitOrder record carries.
-ORDER_FIELDS = (
-    "client_order_id",
-    "strategy_id",
-    "symbol",
-    "side",
-    "order_type",
-    "quantity",
-    "limit_ticks",
-    "stop_ticks",
-    "trail_ticks",
-    "trail_ppm",
-    "time_in_force",
-    "expire_ns",
-    "post_only",
-    "reduce_only",
-    "display_lots",
-    "venue",
-    "contingency",
-    "linked_ids",
-    "child_ids",
-    "parent_id",
-    "algo_id",
-    "ts_init",
-)
+# The on-disk layout: what each record carries after ``(direction, tag)``, in order. Written
+# out by hand and never derived from the classes: a journal written today must read the same in
+# every later release. Change a list only together with a new tag (or a migration), and the
+# golden bytes in tests/unit/kernel/test_journal_golden.py with it. In the submit forms,
+# ``order.X`` is a field of the command's order (an ``Order.__init__`` parameter).
+FIELDS: dict[int, tuple[str, ...]] = {
+    # --- market data
+    1: (  # QuoteTick
+        "symbol",
+        "bid_ticks",
+        "ask_ticks",
+        "bid_lots",
+        "ask_lots",
+        "ts_event",
+        "ts_init",
+        "venue",
+    ),
+    2: (  # TradeTick
+        "symbol",
+        "price_ticks",
+        "size_lots",
+        "aggressor",
+        "trade_id",
+        "ts_event",
+        "ts_init",
+        "venue",
+    ),
+    3: (  # Bar
+        "symbol",
+        "open_ticks",
+        "high_ticks",
+        "low_ticks",
+        "close_ticks",
+        "volume_lots",
+        "interval_ns",
+        "ts_event",
+        "ts_init",
+    ),
+    4: ("symbol", "deltas", "is_snapshot", "ts_event", "ts_init", "venue"),  # BookUpdate
+    # --- order events
+    10: ("client_order_id", "venue", "ts_event", "ts_init"),  # OrderSubmitted
+    11: ("client_order_id", "reason", "ts_event", "ts_init"),  # OrderDenied
+    12: ("client_order_id", "venue_order_id", "ts_event", "ts_init"),  # OrderAccepted
+    13: ("client_order_id", "reason", "ts_event", "ts_init"),  # OrderRejected
+    14: ("client_order_id", "ts_event", "ts_init"),  # OrderTriggered
+    15: ("client_order_id", "ts_event", "ts_init"),  # OrderPendingCancel
+    16: ("client_order_id", "ts_event", "ts_init"),  # OrderPendingUpdate
+    17: (  # OrderModified
+        "client_order_id",
+        "quantity_lots",
+        "limit_ticks",
+        "stop_ticks",
+        "ts_event",
+        "ts_init",
+    ),
+    18: ("client_order_id", "reason", "ts_event", "ts_init"),  # OrderCancelRejected
+    19: ("client_order_id", "reason", "ts_event", "ts_init"),  # OrderModifyRejected
+    20: ("client_order_id", "ts_event", "ts_init"),  # OrderCanceled
+    21: ("client_order_id", "ts_event", "ts_init"),  # OrderExpired
+    22: (  # OrderFilled
+        "client_order_id",
+        "venue_order_id",
+        "trade_id",
+        "symbol",
+        "side",
+        "price_ticks",
+        "qty_lots",
+        "liquidity",
+        "commission",
+        "ts_event",
+        "ts_init",
+    ),
+    # --- kernel events and notices
+    30: ("owner", "name", "handle", "ts_event", "ts_init"),  # TimerFired
+    31: ("old", "new", "reason", "ts_event", "ts_init"),  # TradingStateChanged
+    32: ("venue", "connected", "reconciled", "ts_event", "ts_init"),  # VenueStatus
+    33: ("code", "detail", "ts_event", "ts_init"),  # RiskEvent
+    34: ("action", "reason", "ts_event", "ts_init"),  # OperatorAction
+    35: (  # AccountReport
+        "venue",
+        "currency",
+        "cash",
+        "equity",
+        "buying_power",
+        "positions",
+        "final",
+        "ts_event",
+        "ts_init",
+    ),
+    36: ("venue", "code", "detail", "ts_event", "ts_init"),  # VenueNotice
+    # --- commands
+    TAG_SUBMIT: (  # SubmitOrder, full form: 24 fields
+        "venue",
+        "ts_init",
+        "order.client_order_id",
+        "order.strategy_id",
+        "order.symbol",
+        "order.side",
+        "order.order_type",
+        "order.quantity",
+        "order.limit_ticks",
+        "order.stop_ticks",
+        "order.trail_ticks",
+        "order.trail_ppm",
+        "order.time_in_force",
+        "order.expire_ns",
+        "order.post_only",
+        "order.reduce_only",
+        "order.display_lots",
+        "order.venue",
+        "order.contingency",
+        "order.linked_ids",
+        "order.child_ids",
+        "order.parent_id",
+        "order.algo_id",
+        "order.ts_init",
+    ),
+    41: ("client_order_id", "symbol", "venue", "ts_init"),  # CancelOrder
+    42: (  # ModifyOrder
+        "client_order_id",
+        "symbol",
+        "venue",
+        "quantity_lots",
+        "limit_ticks",
+        "stop_ticks",
+        "ts_init",
+    ),
+    43: ("symbol", "strategy_id", "ts_init"),  # CancelAllOrders
+    TAG_SUBMIT_PLAIN: (  # SubmitOrder, plain form: the rest is in PLAIN_OMITS
+        "venue",
+        "ts_init",
+        "order.client_order_id",
+        "order.strategy_id",
+        "order.symbol",
+        "order.side",
+        "order.order_type",
+        "order.quantity",
+        "order.limit_ticks",
+        "order.time_in_force",
+    ),
+}
+
+# The order fields the plain submit form leaves out. A submit takes that form only when each of
+# these conditions holds (so nothing is lost); decoding gives each its ``Order`` default, or the
+# value of the named command field. Cheapest and most often false first.
+PLAIN_OMITS: dict[str, tuple[str, str | None]] = {
+    "order.stop_ticks": ("o.stop_ticks is None", None),
+    "order.trail_ticks": ("o.trail_ticks is None", None),
+    "order.trail_ppm": ("o.trail_ppm is None", None),
+    "order.expire_ns": ("o.expire_ns is None", None),
+    "order.display_lots": ("o.display_lots is None", None),
+    "order.parent_id": ("o.parent_id is None", None),
+    "order.algo_id": ("o.algo_id is None", None),
+    "order.contingency": ("o.contingency is _NO_LINK", None),
+    "order.post_only": ("not o.post_only", None),
+    "order.reduce_only": ("not o.reduce_only", None),
+    "order.linked_ids": ("not o.linked_ids", None),
+    "order.child_ids": ("not o.child_ids", None),
+    "order.ts_init": ("o.ts_init == cmd.ts_init", "ts_init"),
+    "order.venue": ("o.venue == cmd.venue", "venue"),
+}
+
+# The order's request fields (every ``Order.__init__`` parameter), in the order a full
+# SubmitOrder record carries them.
+ORDER_FIELDS = tuple(n.removeprefix("order.") for n in FIELDS[TAG_SUBMIT] if n[:6] == "order.")
+
+# why: the enums as plain ints (the same MessagePack bytes): the packer takes a slow path for int
+# subclasses, which nearly doubled the cost of the most frequent output record; a dict lookup
+# costs less than int()
+_SIDES = {s: int(s) for s in Side}
+_TYPES = {t: int(t) for t in OrderType}
+_TIFS = {t: int(t) for t in TimeInForce}
+_LINKS = {c: int(c) for c in Contingency}
+_NO_LINK = Contingency.NONE
+# the order fields journaled as plain ints: (the lookup that encodes, the enum that decodes)
+_ENUM_FIELDS: dict[str, tuple[str, type]] = {
+    "order.side": ("_SIDES", Side),
+    "order.order_type": ("_TYPES", OrderType),
+    "order.time_in_force": ("_TIFS", TimeInForce),
+    "order.contingency": ("_LINKS", Contingency),
+}
 
 
-def _make_encoder(cls: type, tag: int) -> Callable[[int, Any], tuple]:
+class LayoutMismatch(TypeError):
+    """``FIELDS`` and the classes disagree: a field was added, removed or renamed."""
+
+
+def _differ(
+    what: str, listed: tuple[str, ...], actual: list[str], listing: str = "FIELDS"
+) -> str | None:
+    if len(set(listed)) != len(listed):
+        return f"{what}: {listing} names a field twice: {listed}"
+    missing, unknown = sorted(set(actual) - set(listed)), sorted(set(listed) - set(actual))
+    if missing or unknown:
+        return f"{what}: {listing} lacks {missing} and names unknown {unknown}"
+    return None
+
+
+def check_fields(
+    fields: Mapping[int, tuple[str, ...]],
+    tags: Mapping[type, int],
+    omits: Mapping[str, tuple[str, str | None]],
+) -> None:
+    """Raise ``LayoutMismatch`` unless every record layout names exactly its class's fields:
+    each tag's list the dataclass's fields (in any order: the list's order is the record's), the
+    full submit form the command's fields plus every ``Order.__init__`` parameter, and the plain
+    form those less ``omits``."""
+    problems: list[str | None] = []
+    want_tags = {*tags.values(), TAG_SUBMIT, TAG_SUBMIT_PLAIN}
+    if set(fields) != want_tags:
+        problems.append(
+            f"FIELDS has tags {sorted(set(fields) - want_tags)} without a class and lacks "
+            f"{sorted(want_tags - set(fields))}"
+        )
+    for cls, tag in tags.items():
+        if tag in fields:
+            names = [f.name for f in dataclasses.fields(cls)]
+            problems.append(_differ(f"tag {tag} ({cls.__name__})", fields[tag], names))
+    command = [f.name for f in dataclasses.fields(SubmitOrder) if f.name != "order"]
+    params = list(inspect.signature(Order.__init__).parameters)[1:]
+    order = [f"order.{p}" for p in params]
+    if TAG_SUBMIT in fields:
+        problems.append(
+            _differ(f"tag {TAG_SUBMIT} (SubmitOrder)", fields[TAG_SUBMIT], command + order)
+        )
+    if TAG_SUBMIT_PLAIN in fields:
+        kept = [n for n in order if n not in omits]
+        problems.append(
+            _differ(
+                f"tag {TAG_SUBMIT_PLAIN} (SubmitOrder, plain)",
+                fields[TAG_SUBMIT_PLAIN],
+                command + kept,
+            )
+        )
+        problems.append(
+            _differ(
+                f"tag {TAG_SUBMIT_PLAIN} (SubmitOrder, plain)",
+                tuple(omits),
+                [n for n in order if n not in fields[TAG_SUBMIT_PLAIN]],
+                "PLAIN_OMITS",
+            )
+        )
+    found = [p for p in problems if p]
+    if found:
+        raise LayoutMismatch("the journal's record layout is out of date:\n  " + "\n  ".join(found))
+
+
+check_fields(FIELDS, TAGS, PLAIN_OMITS)
+
+
+# --- encoders -----------------------------------------------------------------------------------
+def _make_encoder(names: tuple[str, ...], tag: int) -> Callable[[int, Any], tuple]:
     """``lambda direction, obj: (direction, tag, obj.field1, obj.field2, ...)``, generated
     (as ``dataclasses`` generates ``__init__``): one tuple built from attribute loads, about
     three times faster than going through ``attrgetter`` and unpacking, on every order event."""
-    names = [f.name for f in dataclasses.fields(cls)]
     assert all(n.isidentifier() for n in names), names
     body = ", ".join(f"obj.{n}" for n in names)
     return eval(f"lambda direction, obj: (direction, {tag}, {body})")  # type: ignore[no-any-return]
 
 
-ENCODERS: dict[type, Callable[[int, Any], tuple]] = {
-    cls: _make_encoder(cls, tag) for cls, tag in TAGS.items()
-}
+def _submit_value(name: str) -> str:
+    if name in _ENUM_FIELDS:
+        return f"{_ENUM_FIELDS[name][0]}[o.{name[6:]}]"
+    return f"o.{name[6:]}" if name[:6] == "order." else f"cmd.{name}"
 
 
-_SIDES = {1: 1, -1: -1}  # Side members -> plain ints (a dict lookup costs less than int())
-_TYPES = {t: int(t) for t in OrderType}
-_TIFS = {t: int(t) for t in TimeInForce}
-_NO_LINK = Contingency.NONE
-
-
-def _encode_submit(direction: int, cmd: SubmitOrder) -> tuple:
-    o = cmd.order
-    if (
-        o.stop_ticks is None
-        and o.trail_ticks is None
-        and o.trail_ppm is None
-        and o.expire_ns is None
-        and o.display_lots is None
-        and o.parent_id is None
-        and o.algo_id is None
-        and o.contingency is _NO_LINK
-        and not o.post_only
-        and not o.reduce_only
-        and not o.linked_ids
-        and not o.child_ids
-        and o.ts_init == cmd.ts_init
-        and o.venue == cmd.venue
-    ):
-        # why: the most frequent output record; 12 fields instead of 26 halve its encoding
-        # and packing (the optional fields are all at their defaults: nothing is lost)
-        return (
-            direction,
-            TAG_SUBMIT_PLAIN,
-            cmd.venue,
-            cmd.ts_init,
-            o.client_order_id,
-            o.strategy_id,
-            o.symbol,
-            _SIDES[o.side],
-            _TYPES[o.order_type],
-            o.quantity,
-            o.limit_ticks,
-            _TIFS[o.time_in_force],
-        )
-    return _full_submit(direction, cmd)
-
-
-def _full_submit(direction: int, cmd: SubmitOrder) -> tuple:
-    o = cmd.order
-    # why: the enums as plain ints (the same MessagePack bytes): the packer takes a slow path
-    # for int subclasses, which nearly doubled the cost of the most frequent output record
-    return (
-        direction,
-        TAG_SUBMIT,
-        cmd.venue,
-        cmd.ts_init,
-        o.client_order_id,
-        o.strategy_id,
-        o.symbol,
-        int(o.side),
-        int(o.order_type),
-        o.quantity,
-        o.limit_ticks,
-        o.stop_ticks,
-        o.trail_ticks,
-        o.trail_ppm,
-        int(o.time_in_force),
-        o.expire_ns,
-        o.post_only,
-        o.reduce_only,
-        o.display_lots,
-        o.venue,
-        int(o.contingency),
-        o.linked_ids,
-        o.child_ids,
-        o.parent_id,
-        o.algo_id,
-        o.ts_init,
+def _make_submit_encoders() -> tuple[Callable[[int, Any], tuple], Callable[[int, Any], tuple]]:
+    """``(encode_submit, full_submit)``, generated from ``FIELDS`` and ``PLAIN_OMITS``: the plain
+    form when every omitted field is at its default, else the full form."""
+    names = [*FIELDS[TAG_SUBMIT], *FIELDS[TAG_SUBMIT_PLAIN]]
+    assert all(n.removeprefix("order.").isidentifier() for n in names), names
+    plain = ", ".join(_submit_value(n) for n in FIELDS[TAG_SUBMIT_PLAIN])
+    full = ", ".join(_submit_value(n) for n in FIELDS[TAG_SUBMIT])
+    when = " and ".join(cond for cond, _ in PLAIN_OMITS.values())
+    source = (
+        "def encode_submit(direction, cmd):\n"
+        "    o = cmd.order\n"
+        f"    if {when}:\n"
+        f"        return (direction, {TAG_SUBMIT_PLAIN}, {plain})\n"
+        f"    return (direction, {TAG_SUBMIT}, {full})\n"
+        "def full_submit(direction, cmd):\n"
+        "    o = cmd.order\n"
+        f"    return (direction, {TAG_SUBMIT}, {full})\n"
     )
+    namespace = {"_SIDES": _SIDES, "_TYPES": _TYPES, "_TIFS": _TIFS, "_LINKS": _LINKS}
+    namespace["_NO_LINK"] = _NO_LINK
+    exec(source, namespace)
+    return namespace["encode_submit"], namespace["full_submit"]  # type: ignore[return-value]
 
 
+ENCODERS: dict[type, Callable[[int, Any], tuple]] = {
+    cls: _make_encoder(FIELDS[tag], tag) for cls, tag in TAGS.items()
+}
+# why: the most frequent output record; the plain form's 12 fields instead of 26 halve its
+# encoding and packing
+_encode_submit, _full_submit = _make_submit_encoders()
 ENCODERS[SubmitOrder] = _encode_submit
 
 
 def encode(direction: int, obj: Any) -> tuple:
     """The canonical record of an event or command."""
     return ENCODERS[type(obj)](direction, obj)
+
+
+# --- decoders -----------------------------------------------------------------------------------
+def _make_decoder(cls: type, names: tuple[str, ...], by_name: bool = False) -> Callable[..., Any]:
+    """``lambda p0, p1, ...: cls(field0=p0, field1=p1, ...)``, generated: a record's fields
+    (``record[2:]``) to the object, by name, so the record's order need not be the class's. The
+    trailing fields whose dataclass field has a default may be missing from the record.
+
+    When the record's order is the class's own, the class itself is the decoder (the same
+    object, without a frame in between: replays decode every input); ``by_name`` always
+    generates."""
+    if names == tuple(f.name for f in dataclasses.fields(cls)) and not by_name:
+        return cls
+    defaults = {
+        f.name: f.default for f in dataclasses.fields(cls) if f.default is not dataclasses.MISSING
+    }
+    params = [f"p{i}" for i in range(len(names))]
+    optional = 0
+    while optional < len(names) and names[len(names) - 1 - optional] in defaults:
+        optional += 1
+    for i in range(len(names) - optional, len(names)):
+        params[i] += f"=_D[{names[i]!r}]"
+    args = ", ".join(f"{n}=p{i}" for i, n in enumerate(names))
+    return eval(  # type: ignore[no-any-return]
+        f"lambda {', '.join(params)}: cls({args})", {"cls": cls, "_D": defaults}
+    )
+
+
+def _make_submit_decoder(names: tuple[str, ...]) -> Callable[..., SubmitOrder]:
+    """The decoder of a submit form: ``order.X`` fields go to the ``Order`` (enums rebuilt), the
+    omitted ones of the plain form take the command's value or the ``Order`` default."""
+    cmd_args = [f"{n}=p{i}" for i, n in enumerate(names) if n[:6] != "order."]
+    order_args = []
+    for i, n in enumerate(names):
+        if n[:6] == "order.":
+            value = f"_E[{n!r}](p{i})" if n in _ENUM_FIELDS else f"p{i}"
+            order_args.append(f"{n[6:]}={value}")
+    for n, (_, source) in PLAIN_OMITS.items():
+        if n not in names and source is not None:
+            order_args.append(f"{n[6:]}=p{names.index(source)}")
+    source_text = (
+        f"lambda {', '.join(f'p{i}' for i in range(len(names)))}: "
+        f"SubmitOrder(order=Order({', '.join(order_args)}), {', '.join(cmd_args)})"
+    )
+    namespace = {
+        "SubmitOrder": SubmitOrder,
+        "Order": Order,
+        "_E": {n: enum for n, (_, enum) in _ENUM_FIELDS.items()},
+    }
+    return eval(source_text, namespace)  # type: ignore[no-any-return]
+
+
+DECODERS: dict[int, Callable[..., Any]] = {
+    tag: _make_decoder(cls, FIELDS[tag]) for cls, tag in TAGS.items()
+}
+DECODERS[TAG_SUBMIT] = _make_submit_decoder(FIELDS[TAG_SUBMIT])
+DECODERS[TAG_SUBMIT_PLAIN] = _make_submit_decoder(FIELDS[TAG_SUBMIT_PLAIN])
 
 
 def _tuples(value: Any) -> Any:
@@ -194,35 +435,10 @@ def _tuples(value: Any) -> Any:
 
 def decode(record: tuple | list) -> tuple[int, Any]:
     """Rebuild ``(direction, object)`` from a record (lists from JSON are accepted)."""
-    direction, tag = record[0], record[1]
-    fields = [_tuples(v) for v in record[2:]]
-    if tag == TAG_SUBMIT_PLAIN:
-        venue, ts_init, coid, strategy_id, symbol, side, otype, qty, limit, tif = fields
-        order = Order(
-            coid,
-            strategy_id,
-            symbol,
-            Side(side),
-            OrderType(otype),
-            qty,
-            limit,
-            time_in_force=TimeInForce(tif),
-            venue=venue,
-            ts_init=ts_init,
-        )
-        return direction, SubmitOrder(order, venue, ts_init)
-    if tag == TAG_SUBMIT:
-        venue, ts_init = fields[0], fields[1]
-        spec = dict(zip(ORDER_FIELDS, fields[2:], strict=True))
-        spec["side"] = Side(spec["side"])
-        spec["order_type"] = OrderType(spec["order_type"])
-        spec["time_in_force"] = TimeInForce(spec["time_in_force"])
-        spec["contingency"] = Contingency(spec["contingency"])
-        return direction, SubmitOrder(Order(**spec), venue, ts_init)
-    cls = CLASSES.get(tag)
-    if cls is None:
-        raise ValueError(f"unknown journal record tag {tag}")
-    return direction, cls(*fields)
+    decoder = DECODERS.get(record[1])
+    if decoder is None:
+        raise ValueError(f"unknown journal record tag {record[1]}")
+    return record[0], decoder(*[_tuples(v) for v in record[2:]])
 
 
 def expand(record: tuple) -> tuple:

@@ -92,7 +92,7 @@ def test_examples_cover_every_registered_type():
 
 
 def test_tags_are_unique_and_classes_invert_them():
-    tags = [*TAGS.values(), TAG_SUBMIT]
+    tags = [*TAGS.values(), TAG_SUBMIT, codec.TAG_SUBMIT_PLAIN]
     assert len(tags) == len(set(tags))
     for cls, tag in TAGS.items():
         assert codec.CLASSES[tag] is cls
@@ -169,10 +169,97 @@ def test_submit_whose_command_differs_from_its_order_keeps_the_full_record():
     assert encode(OUT, SubmitOrder(order, "A", T0 + 1))[1] == TAG_SUBMIT
 
 
-def test_encode_record_holds_every_field_in_declared_order():
-    obj = EXAMPLES[ev.OrderFilled]
-    values = tuple(getattr(obj, f.name) for f in dataclasses.fields(obj))  # type: ignore[arg-type]
-    assert encode(IN, obj)[2:] == values
+@pytest.mark.parametrize("cls", list(EXAMPLES), ids=lambda c: c.__name__)
+def test_encode_record_holds_every_field_in_the_order_fields_lists(cls):
+    obj = EXAMPLES[cls]
+    assert encode(IN, obj)[2:] == tuple(getattr(obj, n) for n in codec.FIELDS[TAGS[cls]])
+
+
+# --- the pinned layout (FIELDS) ------------------------------------------------------------------
+def test_fields_list_every_tag_and_match_the_classes():
+    assert set(codec.FIELDS) == {*TAGS.values(), TAG_SUBMIT, codec.TAG_SUBMIT_PLAIN}
+    codec.check_fields(codec.FIELDS, TAGS, codec.PLAIN_OMITS)  # what import does
+
+
+@dataclasses.dataclass(slots=True)
+class QuoteWithAnExtraField:
+    symbol: str
+    bid_ticks: int
+    ask_ticks: int
+    bid_lots: int | None
+    ask_lots: int | None
+    ts_event: int
+    ts_init: int
+    venue: str | None = None
+    mid_ticks: int = 0
+
+
+@dataclasses.dataclass(slots=True)
+class QuoteReordered:
+    """QuoteTick's fields in another order: the record must not notice."""
+
+    ts_init: int
+    ts_event: int
+    venue: str | None
+    symbol: str
+    ask_ticks: int
+    bid_ticks: int
+    ask_lots: int | None
+    bid_lots: int | None
+
+
+def test_a_class_with_a_field_the_list_lacks_fails_loudly():
+    tags = {**TAGS, QuoteWithAnExtraField: 1}
+    del tags[ev.QuoteTick]
+    with pytest.raises(codec.LayoutMismatch, match=r"tag 1 \(QuoteWithAnExtraField\).*mid_ticks"):
+        codec.check_fields(codec.FIELDS, tags, codec.PLAIN_OMITS)
+
+
+def test_a_list_with_a_missing_unknown_or_repeated_name_fails_loudly():
+    fields = dict(codec.FIELDS)
+    fields[22] = (*fields[22][:-1], "ts_recv")
+    fields[33] = (*fields[33], "code")
+    fields[44] = fields[44][:-1]  # time_in_force neither in the plain form nor in PLAIN_OMITS
+    del fields[43]
+    with pytest.raises(codec.LayoutMismatch) as info:
+        codec.check_fields(fields, TAGS, codec.PLAIN_OMITS)
+    message = str(info.value)
+    assert "tag 22 (OrderFilled): FIELDS lacks ['ts_init'] and names unknown ['ts_recv']" in message
+    assert "tag 33 (RiskEvent): FIELDS names a field twice" in message
+    assert "lacks [43]" in message
+    assert "PLAIN_OMITS lacks ['order.time_in_force']" in message
+
+
+def test_an_order_parameter_the_submit_lists_lack_fails_loudly():
+    fields = dict(codec.FIELDS)
+    fields[TAG_SUBMIT] = tuple(n for n in fields[TAG_SUBMIT] if n != "order.algo_id")
+    with pytest.raises(codec.LayoutMismatch, match=r"tag 40 \(SubmitOrder\).*order\.algo_id"):
+        codec.check_fields(fields, TAGS, codec.PLAIN_OMITS)
+
+
+def test_a_reordered_class_keeps_the_record_and_decodes_by_name():
+    quote = EXAMPLES[ev.QuoteTick]
+    names = codec.FIELDS[1]
+    moved = QuoteReordered(**{n: getattr(quote, n) for n in names})
+    record = codec._make_encoder(names, 1)(IN, moved)
+    assert record == encode(IN, quote)
+    assert codec._make_decoder(QuoteReordered, names)(*record[2:]) == moved
+
+
+@pytest.mark.parametrize("cls", list(EXAMPLES), ids=lambda c: c.__name__)
+def test_the_decoder_by_name_matches_the_class_itself(cls):
+    obj = EXAMPLES[cls]
+    record = encode(IN, obj)
+    assert codec._make_decoder(cls, codec.FIELDS[TAGS[cls]], by_name=True)(*record[2:]) == obj
+
+
+def test_a_record_without_its_trailing_defaulted_fields_decodes():
+    # a quote journaled before ``venue`` existed
+    old = (IN, 1, "AAPL", 1, 2, None, 4, T0, T0)
+    want = ev.QuoteTick("AAPL", 1, 2, None, 4, T0, T0)
+    assert decode(old) == (IN, want)
+    by_name = codec._make_decoder(ev.QuoteTick, codec.FIELDS[1], by_name=True)
+    assert by_name(*old[2:]) == want
 
 
 def test_encode_decode_submit_order_round_trips_order_fields():
