@@ -10,8 +10,9 @@ open -> low -> high -> close, in straight lines, so every price between two poin
   at its own price when the path reaches it (maker). Bars carry no sizes: fills are complete.
 - A stop (or trailing stop, MIT) triggers where the path reaches its trigger and fills there as
   a market order (at the open if the bar opens through it); a stop-limit or LIT triggers there
-  and then behaves as a limit for the rest of the path. A trailing stop's reference follows the
-  path's extremes in path order.
+  and then behaves as a limit for the rest of the path. A trailing stop's reference starts at
+  the open of its first bar and follows the path's extremes in path order; each new stop level
+  is reported (``OrderModified``), as with other data (``sim.recorded_triggers``).
 - OPG orders fill at the open of the first bar of the session; CLS at the close of the last bar
   at or before the session close (``RecordedMarket.last_bar_close``).
 """
@@ -22,9 +23,12 @@ import itertools
 from typing import TYPE_CHECKING
 
 from kernel.enums import Liquidity, OrderType
+from sim.recorded_time import open_auction
+from sim.recorded_triggers import follow, mark_triggered, start_trailing
 
 if TYPE_CHECKING:
-    from sim.recorded import RecordedMarket, VOrder
+    from sim.recorded import RecordedMarket
+    from sim.recorded_order import VOrder
 
 _STOPS = (OrderType.STOP, OrderType.STOP_LIMIT, OrderType.TRAILING_STOP)
 _TOUCHES = (OrderType.MIT, OrderType.LIT)
@@ -44,12 +48,12 @@ def on_bar(m: RecordedMarket, open_ns: int, o: int, h: int, low: int, c: int, no
         m.last_bar_close = c  # why: nothing of ours here: the bar only moves the clock
         return
     if m.next_open is not None and open_ns >= m.next_open:
-        m._open_auction(o)
+        open_auction(m, o)
     _activate(m, open_ns, o)
     for vo in list(m.pending):  # market orders: the open
         m.pending.remove(vo)
         if not vo.closed:
-            m._fill(vo, o, vo.leaves, _TAKER)
+            m.fill(vo, o, vo.leaves, _TAKER)
     for vo in _resting(m):  # limits the open is through
         if _through(vo.side, vo.limit, o):  # type: ignore[arg-type]
             _fill_resting(m, vo, o, _TAKER)
@@ -57,7 +61,7 @@ def on_bar(m: RecordedMarket, open_ns: int, o: int, h: int, low: int, c: int, no
     for a, b in itertools.pairwise(points):
         _segment(m, a, b, first=(a == points[0]))
     m.last_bar_close = c
-    m._settle()
+    m.settle()
 
 
 def _activate(m: RecordedMarket, open_ns: int, o: int) -> None:
@@ -70,9 +74,7 @@ def _activate(m: RecordedMarket, open_ns: int, o: int) -> None:
             continue
         if not vo.triggered:
             if vo.otype == OrderType.TRAILING_STOP:
-                vo.trail_ref = o
-                if vo.stop is None:
-                    vo.stop = m._trail_stop(vo, o)
+                start_trailing(m, vo, o)
             m.stops.append(vo)
         elif vo.working_limit is None:
             m.pending.append(vo)
@@ -82,10 +84,10 @@ def _activate(m: RecordedMarket, open_ns: int, o: int) -> None:
 
 def _rest_or_stp(m: RecordedMarket, vo: VOrder) -> None:
     """Rest ``vo`` unless it would cross one of our own resting orders (then cancel it)."""
-    if m._would_self_trade(vo, vo.limit):
-        m._cancel_now(vo)
+    if m.would_self_trade(vo, vo.limit):
+        m.cancel_now(vo)
     else:
-        m._rest(vo)
+        m.rest(vo)
 
 
 def _resting(m: RecordedMarket) -> list[VOrder]:
@@ -100,7 +102,7 @@ def _fill_resting(m: RecordedMarket, vo: VOrder, price: int, liquidity: int) -> 
     if vo.book_order is not None:
         m.book.remove(vo.oid)
         vo.book_order = None
-    m._fill(vo, price, vo.leaves, liquidity)
+    m.fill(vo, price, vo.leaves, liquidity)
 
 
 def _segment(m: RecordedMarket, a: int, b: int, first: bool) -> None:
@@ -115,11 +117,9 @@ def _segment(m: RecordedMarket, a: int, b: int, first: bool) -> None:
             break
         price, vo, kind = event
         if kind == "trigger":
-            m.stops.remove(vo)
-            vo.triggered = True
-            m._emit_triggered(vo)
+            mark_triggered(m, vo)
             if vo.working_limit is None or _through(vo.side, vo.limit, price):  # type: ignore[arg-type]
-                m._fill(vo, price, vo.leaves, _TAKER)
+                m.fill(vo, price, vo.leaves, _TAKER)
             else:
                 _rest_or_stp(m, vo)
         else:
@@ -128,7 +128,7 @@ def _segment(m: RecordedMarket, a: int, b: int, first: bool) -> None:
     # trailing references move with the extreme the segment reached
     for vo in m.stops:
         if vo.otype == OrderType.TRAILING_STOP:
-            m._follow(vo, b)
+            follow(m, vo, b)
 
 
 def _next_event(

@@ -196,7 +196,9 @@ def test_rule3_sell_stop_triggers_on_a_trade_at_the_stop():
         [(1, order(OrderType.STOP, SELL, 2, stop_ticks=95))],
     )
     assert log.kinds() == ["Accepted", "Triggered", "Filled"]
-    assert log.fills() == [(100, 2)]  # a market order now: the bid
+    # a market order now, triggered by a trade through the quote: the worse of the trade and the
+    # bid, min(95, 100) (the 100 bid is stale)
+    assert log.fills() == [(95, 2)]
 
 
 def test_rule3_stop_limit_triggers_then_rests_at_its_limit():
@@ -214,7 +216,8 @@ def test_rule3_trailing_stop_follows_best_bid_and_never_moves_back():
         [(1, order(OrderType.TRAILING_STOP, SELL, 1, trail_ticks=5))],
     )
     # stop 95 at acceptance, 105 once the bid reached 110, not lowered at 106; triggers at 104
-    assert log.kinds() == ["Accepted", "Triggered", "Filled"]
+    assert log.kinds() == ["Accepted", "Modified", "Modified", "Triggered", "Filled"]
+    assert [e.stop_ticks for e in log.events if type(e).__name__ == "OrderModified"] == [95, 105]
     assert log.fills() == [(104, 1)]
 
 
