@@ -47,15 +47,14 @@ class LiveError(Exception):
 
 
 def parse_duration(text: str) -> float:
-    """``30s``, ``5m``, ``2h``, ``1d`` or plain seconds -> seconds."""
-    units = {"ms": 1e-3, "s": 1, "m": 60, "h": 3600, "d": 86400}
-    t = str(text).strip()
-    for suffix in ("ms", "s", "m", "h", "d"):
-        if t.endswith(suffix) and t[: -len(suffix)].replace(".", "", 1).isdigit():
-            return float(t[: -len(suffix)]) * units[suffix]
-    if t.replace(".", "", 1).isdigit():
-        return float(t)
-    raise LiveError(f"--run-for: expected a duration like 30s, 5m or 2h, got {text!r}")
+    """``--run-for``: ``30s``, ``5m``, ``1h30m`` or plain seconds -> seconds (one parser:
+    ``executioncore.durations``)."""
+    from executioncore.durations import DurationError, parse_duration_s
+
+    try:
+        return parse_duration_s(text, "--run-for")
+    except DurationError as exc:
+        raise LiveError(str(exc)) from None
 
 
 def load_orders(

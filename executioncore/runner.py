@@ -35,7 +35,7 @@ from kernel.codec import IN, TAG_RUN
 from kernel.journal import Journal
 from kernel.kernel import Kernel
 from kernel.rng import named_stream
-from kernel.units import MONEY_SCALE, Instrument, UnitError
+from kernel.units import DAY_NS, MONEY_SCALE, Instrument, UnitError
 from sim.broker import SimBroker
 from sim.driver import Driver, Source
 from sim.feeds import Chunk, FeedStats, merge, probe_time_range, read_chunks
@@ -43,7 +43,6 @@ from sim.models import BpsFees, ConstantLatency, Faults
 from sim.session import Session
 
 KIND_PRIORITY = ("quotes", "book", "trades", "bars")
-DAY_NS = 86_400_000_000_000
 
 
 class StrategyFailed(RuntimeError):

@@ -10,7 +10,6 @@ in ``orders``, ``end:`` (run until), ``faults:`` entries ``{kind: outage, venue,
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -84,16 +83,6 @@ EXPECT_NUMBERS = {
     "total_return",
 }
 EXPECT_KEYS = EXPECT_NUMBERS | {"positions", "digest", "trading_state", "risk_events"}
-_DURATION = re.compile(r"^\+\s*(\d+(?:\.\d+)?)\s*(ns|us|ms|s|m|h|d)$")
-_UNIT_NS = {
-    "ns": 1,
-    "us": 10**3,
-    "ms": 10**6,
-    "s": 10**9,
-    "m": 60 * 10**9,
-    "h": 3600 * 10**9,
-    "d": 86400 * 10**9,
-}
 
 
 class ScenarioError(ValueError):
@@ -215,12 +204,17 @@ class _Checker:
             dt = value if value.tzinfo else value.replace(tzinfo=UTC)
             return "abs", _dt_ns(dt)
         if isinstance(value, str):
-            m = _DURATION.match(value.strip())
-            if m:
+            if value.strip().startswith("+"):
                 if not relative:
                     raise self.fail(where, "a relative time (+DURATION) is not allowed here")
-                amount = to_decimal(m.group(1)) * _UNIT_NS[m.group(2)]
-                return "rel", int(amount)
+                from executioncore.durations import DurationError, parse_duration_ns
+
+                try:
+                    return "rel", parse_duration_ns(value.strip(), where)
+                except DurationError:
+                    raise self.fail(
+                        where, f"expected +DURATION like +5s, +2m or +1h30m, got {_show(value)}"
+                    ) from None
             try:
                 dt = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
             except ValueError:

@@ -24,10 +24,9 @@ from collections import deque
 from dataclasses import dataclass, fields
 
 from kernel.enums import OrderType, TradingState
-from kernel.units import MONEY_SCALE, UnitError, to_decimal
+from kernel.units import DAY_NS, MONEY_SCALE, UnitError, to_decimal
 
 PPM = 1_000_000
-DAY_NS = 86_400_000_000_000
 
 R_HALTED = "HALTED"
 R_REDUCING = "REDUCING"

@@ -27,6 +27,8 @@ MONEY_DECIMALS = 9
 _EXACT = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN)
 _ONE = Decimal(1)
 
+DAY_NS = 86_400_000_000_000  # one day in nanoseconds: the one definition
+
 
 def _plain(d: Decimal) -> Decimal:
     # why: normalize() alone turns 100 into 1E+2, which reports would print as "1E+2"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-DAY_NS = 86_400_000_000_000
+from kernel.units import DAY_NS
 
 
 class SessionError(ValueError):

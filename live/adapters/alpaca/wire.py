@@ -17,7 +17,6 @@ from kernel.units import Instrument, UnitError, to_decimal
 from live.adapters.alpaca.errors import MalformedMessage
 
 MINUTE_NS = 60_000_000_000
-DAY_NS = 86_400_000_000_000
 MAX_CLIENT_ORDER_ID = 128
 
 InstrumentOf = Callable[[str], Instrument | None]

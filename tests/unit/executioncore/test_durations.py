@@ -72,3 +72,24 @@ def test_bad_durations_name_where_and_show_an_example(value, words):
     assert str(err.value).startswith("routing.failover_after: ")
     assert err.value.where == "routing.failover_after" and words in err.value.reason
     assert isinstance(err.value, ValueError)
+
+
+def test_scenario_relative_times_take_compound_durations(tmp_path):
+    from executioncore.scenario import ScenarioError, _Checker
+
+    c = _Checker(tmp_path / "s.yaml")
+    assert c.time("+33m30s", "orders[0].at", relative=True) == ("rel", 2010 * 10**9)
+    assert c.time("+1h30m", "orders[0].at", relative=True) == ("rel", 5400 * 10**9)
+    assert c.time("+500ms", "orders[0].at", relative=True) == ("rel", 5 * 10**8)
+    with pytest.raises(ScenarioError, match=r"orders\[0\]\.at: expected \+DURATION"):
+        c.time("+soon", "orders[0].at", relative=True)
+    with pytest.raises(ScenarioError, match="not allowed here"):
+        c.time("+5s", "start")
+
+
+def test_run_for_takes_compound_durations():
+    from executioncore.live_cmd import LiveError, parse_duration
+
+    assert parse_duration("1m30s") == 90 and parse_duration("2") == 2
+    with pytest.raises(LiveError, match="--run-for"):
+        parse_duration("soon")
