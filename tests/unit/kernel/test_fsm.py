@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 
 import pytest
@@ -420,3 +421,84 @@ def test_invalid_transition_message_is_status_arrow_trigger():
     with pytest.raises(InvalidTransition, match=r"^INITIALIZED -> FILLED$"):
         o2.apply(fill(QTY))
     assert o2.filled_lots == 0
+
+
+# --- principles from DESIGN.md's prose, checked through Order.apply (not read from the table) ---
+# Where the order could have traded at the venue: every status after it was sent. A fill from
+# there is never refused ("never lose a fill"); from INITIALIZED, DENIED or REJECTED it cannot
+# have happened, and a FILLED order has nothing left (an overfill, booked by the kernel).
+COULD_HAVE_TRADED = {
+    S.SUBMITTED,
+    S.ACCEPTED,
+    S.TRIGGERED,
+    S.PARTIALLY_FILLED,
+    S.PENDING_CANCEL,
+    S.PENDING_UPDATE,
+    S.CANCELED,
+    S.EXPIRED,
+}
+WORKING = {S.SUBMITTED, S.ACCEPTED, S.TRIGGERED, S.PARTIALLY_FILLED}
+FINAL = {S.DENIED, S.REJECTED, S.FILLED}
+
+
+@pytest.mark.parametrize("status", sorted(S))
+def test_principle_a_fill_is_taken_wherever_the_order_could_have_traded(status):
+    for kind in (K_PARTIALLY_FILLED, K_FILLED):
+        o = _order_in(status)
+        try:
+            o.apply(ev(kind, o))
+            taken = True
+        except (InvalidTransition, Overfill):
+            taken = False
+        assert taken == (status in COULD_HAVE_TRADED), (status.name, KIND_NAMES[kind])
+        if taken and kind == K_FILLED:
+            assert o.status == S.FILLED and o.filled_lots == QTY
+
+
+@pytest.mark.parametrize("status", sorted(FINAL))
+def test_principle_final_statuses_never_move(status):
+    """Late answers (an ack overtaken by the fill, "too late to cancel") may be taken, but a
+    final status never changes and nothing is filled again."""
+    for kind in ALL_KINDS:
+        o = _order_in(status)
+        filled = o.filled_lots
+        with contextlib.suppress(InvalidTransition, Overfill):
+            o.apply(ev(kind, o))
+        assert o.status == status and o.filled_lots == filled, KIND_NAMES[kind]
+
+
+@pytest.mark.parametrize("status", sorted(WORKING))
+def test_principle_a_refused_cancel_or_modify_restores_the_status_before_it(status):
+    for pending, refusal in (
+        (K_PENDING_CANCEL, K_CANCEL_REJECTED),
+        (K_PENDING_UPDATE, K_MODIFY_REJECTED),
+    ):
+        o = _order_in(status)
+        o.apply(ev(pending, o))
+        o.apply(ev(refusal, o))
+        assert o.status == status, (status.name, KIND_NAMES[pending])
+
+
+@pytest.mark.parametrize("status", sorted(WORKING | {S.PENDING_CANCEL, S.PENDING_UPDATE}))
+def test_principle_a_working_order_can_always_end(status):
+    """No trap: a cancel, an expiry or the rest filled closes any order still at the venue."""
+    for kind in (K_CANCELED, K_EXPIRED, K_FILLED):
+        o = _order_in(status)
+        o.apply(ev(kind, o))
+        assert o.status in {S.CANCELED, S.EXPIRED, S.FILLED}
+
+
+@pytest.mark.parametrize("status", sorted(S.__members__.values()))
+def test_principle_an_answer_repeated_after_a_reconnect_changes_nothing(status):
+    """An ack, trigger, cancel or expiry delivered twice: the second one is taken or refused,
+    and either way the order is where the first one left it."""
+    for kind in (K_ACCEPTED, K_TRIGGERED, K_CANCELED, K_EXPIRED):
+        o = _order_in(status)
+        try:
+            o.apply(ev(kind, o))
+        except InvalidTransition:
+            continue
+        after_first = o.status
+        with contextlib.suppress(InvalidTransition):
+            o.apply(ev(kind, o))
+        assert o.status == after_first, (status.name, KIND_NAMES[kind])
