@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from html.parser import HTMLParser
 
 import pytest
@@ -176,13 +175,11 @@ def test_report_same_record_renders_identical_bytes(record):
     assert render_report(record, stats) == render_report(record, stats)
 
 
-def test_report_50k_samples_is_small_fast_and_downsampled():
+def test_report_50k_samples_is_small_and_downsampled():
+    # how fast: benches/test_report_bench.py (timings live in benches, not tests)
     rec = synthetic_record(samples=50_000, fill_every=20)
-    start = time.perf_counter()
     html = render_report(rec, compute_stats(rec))
-    elapsed = time.perf_counter() - start
     assert len(html.encode()) < 2_000_000
-    assert elapsed < 2.0
     equity_svg = section(html, "equity").split("</svg>")[0]
     longest = max(p.count("L") for p in re.findall(r'<path d="([^"]*)"', equity_svg))
     assert 1000 < longest <= 2000
