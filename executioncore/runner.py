@@ -306,7 +306,13 @@ def _brokers(
             for f in scenario.faults
             if f["kind"] == "reject" and f["venue"] in (None, v.name)
         ]
-        spec = {"fees": v.fees, "latency": v.latency, "fill": v.fill, "session": v.session}
+        spec = {
+            "fees": v.fees,
+            "latency": v.latency,
+            "fill": v.fill,
+            "session": v.session,
+            "mode": v.mode,
+        }
         try:
             broker = make_sim_broker(
                 v.name,
@@ -346,7 +352,8 @@ def make_sim_broker(
     outages: list[tuple[int, int]] | None = None,
     reject_probability: float = 0.0,
 ) -> SimBroker:
-    """A simulated venue from a scenario/config venue mapping (fees, latency, fill, session)."""
+    """A simulated venue from a scenario/config venue mapping (fees, latency, fill, session,
+    mode)."""
     lat = spec.get("latency") or {}
     latency = ConstantLatency(
         order_ns=int(Decimal(str(lat.get("order_ms", 0))) * 1_000_000),
@@ -378,6 +385,7 @@ def make_sim_broker(
             s: instruments[s].qty_to_lots(ahead, "fill.queue_ahead") for s in kinds
         },
         session=session,
+        mode=spec.get("mode") or "recorded",
     )
 
 

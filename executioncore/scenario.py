@@ -5,7 +5,8 @@ The schema is CONTRACT.md's "Scenario file", extended with: ``venues:`` (a list,
 venues), ``name`` inside a venue, ``latency.jitter_ms``, ``fill.queue_ahead`` (size assumed ahead
 when the data cannot tell), ``venue:`` on a data entry (which venues see it), ``modify:`` entries
 in ``orders``, ``end:`` (run until), ``faults:`` entries ``{kind: outage, venue, start, end}`` and
-``{kind: reject, venue, probability}``, ``start:`` (data before it is skipped).
+``{kind: reject, venue, probability}``, ``start:`` (data before it is skipped), ``mode:`` in a
+venue (``recorded``, the default, or ``exchange``: ``sim.exchange_market``).
 """
 
 from __future__ import annotations
@@ -40,6 +41,9 @@ TOP_KEYS = {
 }
 INSTRUMENT_KEYS = {"symbol", "tick_size", "lot_size", "currency", "multiplier", "venue"}
 VENUE_KEYS = {"name", "fees", "latency", "fill", "session"}
+# why: ``mode`` is for scenarios only; a live ``type: sim`` broker (VENUE_KEYS) is recorded mode
+SCENARIO_VENUE_KEYS = VENUE_KEYS | {"mode"}
+VENUE_MODES = ("recorded", "exchange")
 FEE_KEYS = {"maker_bps", "taker_bps", "per_unit", "minimum"}
 LATENCY_KEYS = {"order_ms", "response_ms", "jitter_ms"}
 FILL_KEYS = {"queue_position", "queue_ahead"}
@@ -101,6 +105,7 @@ class VenueSpec:
     latency: dict[str, Any] = field(default_factory=dict)
     fill: dict[str, Any] = field(default_factory=dict)
     session: dict[str, Any] | None = None
+    mode: str = "recorded"
 
 
 @dataclass
@@ -270,6 +275,7 @@ def parse_scenario(raw: Any, path: Path) -> Scenario:
     venues = _venues(c, raw)
     venue_names = {v.name for v in venues}
     data = _data(c, raw.get("data"), symbols, venue_names, path.parent)
+    _check_exchange_data(c, venues, data, "venues" in raw)
     risk = c.mapping(raw.get("risk") or {}, "risk")
     try:
         RiskConfig.from_mapping(risk, "risk")
@@ -358,8 +364,11 @@ def _venues(c: _Checker, raw: dict[str, Any]) -> list[VenueSpec]:
         wheres = [f"venues[{i}]" for i in range(len(entries))]
     out: list[VenueSpec] = []
     for entry, where in zip(entries, wheres, strict=True):
-        entry = c.mapping(entry, where, VENUE_KEYS)
+        entry = c.mapping(entry, where, SCENARIO_VENUE_KEYS)
         name = c.text(entry.get("name", "sim"), f"{where}.name")
+        mode = entry.get("mode", "recorded")
+        if mode not in VENUE_MODES:
+            raise c.fail(f"{where}.mode", f"expected recorded or exchange, got {_show(mode)}")
         fees = c.mapping(entry.get("fees") or {}, f"{where}.fees", FEE_KEYS)
         for k, v in fees.items():
             # why: a negative maker fee is a rebate; per-unit fees and minimums cannot be
@@ -384,10 +393,33 @@ def _venues(c: _Checker, raw: dict[str, Any]) -> list[VenueSpec]:
                 Session(str(session["open"]), str(session["close"]), str(session.get("tz", "UTC")))
             except SessionError as exc:
                 raise c.fail(f"{where}.session", str(exc)) from None
+        if mode == "exchange" and session is not None:
+            raise c.fail(f"{where}.session", "exchange mode has no trading session yet")
         if any(v.name == name for v in out):
             raise c.fail(f"{where}.name", f"venue {name!r} is listed twice")
-        out.append(VenueSpec(name, fees, latency, fill, session))
+        out.append(VenueSpec(name, fees, latency, fill, session, mode))
     return out
+
+
+def _check_exchange_data(
+    c: _Checker, venues: list[VenueSpec], data: list[DataEntry], listed: bool
+) -> None:
+    """An exchange-mode venue seeds its book from book or quotes data: each symbol it sees
+    must have one of them (trades or bars alone leave the book empty)."""
+    for i, v in enumerate(venues):
+        if v.mode != "exchange":
+            continue
+        kinds: dict[str, set[str]] = {}
+        for e in data:
+            if e.venues is None or v.name in e.venues:
+                kinds.setdefault(e.spec.symbol, set()).add(e.spec.kind)
+        for sym, seen in kinds.items():
+            if not seen & {"book", "quotes"}:
+                raise c.fail(
+                    f"venues[{i}].mode" if listed else "venue.mode",
+                    f"exchange mode seeds its book from book or quotes data; {sym!r} has only "
+                    f"{' and '.join(sorted(seen))} at venue {v.name!r}",
+                )
 
 
 def _data(

@@ -5,7 +5,8 @@ another, so the kernel sees acknowledgements and fills late, as in life. Both qu
 (a later message never overtakes an earlier one, whatever the jitter) and hold
 ``(due_ns, seq, kind, payload)`` entries in one heap, which the driver drains in time order.
 
-Each symbol the venue trades is a ``RecordedMarket`` (our orders against the recorded data).
+Each symbol the venue trades is a ``RecordedMarket`` (our orders against the recorded data) or,
+in exchange mode, an ``ExchangeMarket`` (our orders in an L3 book seeded from the data).
 Faults come from the venue's seeded stream: a reject probability per order, and outage windows
 in which orders are refused, the venue's market data stops, and the kernel sees the venue
 disconnect (``VenueStatus``) and, at the end, come back reconciled.
@@ -40,7 +41,8 @@ class SimBroker:
 
     Parameters: ``name``; ``instruments`` it trades with the ``kinds`` of data each has
     (quotes, book, trades, bars); ``clock``; ``fees``, ``latency``, ``faults`` models;
-    ``queue_position`` tracking; ``session`` for DAY/OPG/CLS.
+    ``queue_position`` tracking; ``session`` for DAY/OPG/CLS; ``mode``: ``"recorded"`` (the
+    default: ``sim.recorded``) or ``"exchange"`` (``sim.exchange_market``), chosen once here.
     """
 
     def __init__(
@@ -56,7 +58,16 @@ class SimBroker:
         queue_position: bool = False,
         queue_ahead_default: int | dict[str, int] = 0,
         session: Session | None = None,
+        mode: str = "recorded",
     ) -> None:
+        market_cls: Any = RecordedMarket
+        if mode == "exchange":
+            from sim.exchange_market import ExchangeMarket
+
+            market_cls = ExchangeMarket
+        elif mode != "recorded":
+            raise ValueError(f"venue mode must be 'recorded' or 'exchange', got {mode!r}")
+        self.mode = mode
         self.name = name
         self.clock = clock
         self.fees = fees or BpsFees()
@@ -69,9 +80,9 @@ class SimBroker:
         self._last_in = 0
         self._last_out = 0
         self._n = {"o": 0, "t": 0}
-        self.markets: dict[str, RecordedMarket] = {}
+        self.markets: dict[str, Any] = {}  # RecordedMarket or ExchangeMarket: one protocol
         for inst in instruments:
-            self.markets[inst.symbol] = RecordedMarket(
+            self.markets[inst.symbol] = market_cls(
                 inst,
                 name,
                 kinds.get(inst.symbol, "quotes"),

@@ -330,6 +330,24 @@ class MatchingEngine(MatchingCore):
             self._run_due(now_ns, out)
         return out
 
+    def print_trade(self, price_ticks: int, now_ns: int) -> list:
+        """Take a trade printed outside this book (recorded data) as the last price: stops,
+        trailing stops, MIT and LIT orders see it as one of the book's own trades."""
+        out: list = []
+        if now_ns >= self._next_due:
+            self._run_due(now_ns, out)
+        self.last_price = price_ticks
+        if self._triggers.count or self._triggers.trailing:
+            self._on_trades(price_ticks, price_ticks, now_ns, out)
+        self._settle(now_ns, out)
+        return out
+
+    def forget(self, oid: str) -> None:
+        """Drop a closed order's id from the duplicate check: for venue-internal ids that are
+        never sent again (exchange mode's background orders), so memory stays flat."""
+        if self.order(oid) is None:
+            self._seen.discard(oid)
+
     def run_auction(self, now_ns: int, kind: str | None = None) -> list:
         """Uncross the collected auction orders (``"open"``, ``"close"`` or None: all) now."""
         out: list = []
