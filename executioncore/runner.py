@@ -199,6 +199,10 @@ def prepare(scenario: Scenario, seed: int | None = None, out_dir: Path | None = 
     kernel, _ = build_kernel(
         header, journal, clock, scenario.base_dir, venues={b.name: b for b in brokers}
     )
+    from kernel.reconcile import OrderView
+
+    for b in brokers:
+        b.view = OrderView(kernel)  # why: a disconnect is recovered by the shared reconciler
     recorder = RunRecorder()
     recorder.attach(kernel)
     tca = TcaObserver()
@@ -306,6 +310,11 @@ def _brokers(
             for f in scenario.faults
             if f["kind"] == "reject" and f["venue"] in (None, v.name)
         ]
+        disconnects = [
+            (f["start"], f["end"])
+            for f in scenario.faults
+            if f["kind"] == "disconnect" and f["venue"] in (None, v.name)
+        ]
         spec = {
             "fees": v.fees,
             "latency": v.latency,
@@ -326,6 +335,7 @@ def _brokers(
             )
         except UnitError as exc:
             raise ScenarioError(scenario.path, f"venue {v.name}", str(exc)) from None
+        broker.set_disconnects(disconnects)
         sessions[v.name] = broker.session
         brokers.append(broker)
     return brokers, sessions

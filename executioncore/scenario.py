@@ -476,7 +476,7 @@ def _faults(c: _Checker, value: Any, venues: set[str]) -> list[dict[str, Any]]:
         where = f"faults[{i}]"
         entry = c.mapping(entry, where)
         kind = entry.get("kind")
-        if kind == "outage":
+        if kind in ("outage", "disconnect"):
             c.mapping(entry, where, {"kind", "venue", "start", "end"})
             start = c.time(entry.get("start"), f"{where}.start")[1]
             end = c.time(entry.get("end"), f"{where}.end")[1]
@@ -490,7 +490,9 @@ def _faults(c: _Checker, value: Any, venues: set[str]) -> list[dict[str, Any]]:
                 raise c.fail(f"{where}.probability", f"must be between 0 and 1, got {p}")
             item = {"kind": kind, "probability": float(p)}
         else:
-            raise c.fail(f"{where}.kind", f"expected outage or reject, got {_show(kind)}")
+            raise c.fail(
+                f"{where}.kind", f"expected outage, disconnect or reject, got {_show(kind)}"
+            )
         venue = entry.get("venue")
         if venue is not None and venue not in venues:
             raise c.fail(f"{where}.venue", f"unknown venue {venue!r}")

@@ -10,6 +10,13 @@ in exchange mode, an ``ExchangeMarket`` (our orders in an L3 book seeded from th
 Faults come from the venue's seeded stream: a reject probability per order, and outage windows
 in which orders are refused, the venue's market data stops, and the kernel sees the venue
 disconnect (``VenueStatus``) and, at the end, come back reconciled.
+
+Disconnect windows are the live failure: the order connection is lost while the venue trades on.
+Its answers in the window are lost (acknowledgements, fills, cancels), commands sent meanwhile
+are refused at once (``VENUE_DISCONNECTED``, as an adapter refuses what it cannot send), the
+kernel sees ``VenueStatus`` down; at the end the venue reports what it knows (order status,
+the fills of the window) and the shared reconciler (``kernel.reconcile``, the code every live
+adapter uses) decides what the kernel missed, through the host-bound ``OrderView``.
 """
 
 from __future__ import annotations
@@ -21,7 +28,16 @@ from typing import Any
 
 from kernel.clock import Clock
 from kernel.commands import CancelOrder, ModifyOrder, SubmitOrder
-from kernel.events import OrderRejected, VenueStatus
+from kernel.events import (
+    OrderCanceled,
+    OrderCancelRejected,
+    OrderExpired,
+    OrderFilled,
+    OrderModifyRejected,
+    OrderRejected,
+    VenueNotice,
+    VenueStatus,
+)
 from kernel.units import Instrument
 from sim.models import BpsFees, ConstantLatency, Faults
 from sim.recorded import RecordedMarket
@@ -104,6 +120,13 @@ class SimBroker:
         self._outage_marks.sort()
         self.down = False
         self.has_outages = bool(self._outage_marks)
+        self._link_marks: list[tuple[int, bool]] = sorted(
+            [(s, False) for s, _ in self.faults.disconnects]
+            + [(e, True) for _, e in self.faults.disconnects]
+        )
+        self.link_down = False
+        self._lost: list[Any] = []  # answers lost while the order connection was down
+        self.view: Any = None  # the kernel's OrderView, bound by the host (reconciliation)
         # why: without jitter the latencies are constants: no model call per message
         self._fixed: tuple[int, int] | None = getattr(self.latency, "fixed", None)
         self.wake_ns = NEVER
@@ -144,6 +167,9 @@ class SimBroker:
         self._send(ARRIVE_MODIFY, cmd)
 
     def _send(self, kind: int, cmd: Any) -> None:
+        if self.link_down:
+            self._refuse(kind, cmd)
+            return
         fixed = self._fixed
         due = self.clock.now_ns() + (fixed[0] if fixed is not None else self.latency.order_ns())
         if due < self._last_in:
@@ -189,6 +215,10 @@ class SimBroker:
         """A market has reports: send them back through the response latency."""
         reports = market.out
         market.out = []
+        if self.link_down:
+            self._lost.extend(reports)  # why: the connection is down: these answers are lost
+            self._refresh_wake()
+            return
         self._answer(reports, market.now)
         self._refresh_wake()
 
@@ -208,12 +238,21 @@ class SimBroker:
                 heapq.heappush(self.queue, (due, self._seq, DELIVER, ev))  # type: ignore[arg-type]
 
     def wake(self, now: int) -> None:
-        """Expiries, closing auctions and outage boundaries due at ``now``."""
+        """Expiries, closing auctions, outage and disconnect boundaries due at ``now``."""
         marks = self._outage_marks
         while marks and marks[0][0] <= now:
             at, up = marks.pop(0)
             self.down = not up
             self._answer([VenueStatus(self.name, up, up, at, at)], at)
+        links = self._link_marks
+        while links and links[0][0] <= now:
+            at, up = links.pop(0)
+            if up:
+                self.link_down = False
+                self._reconnect(at)
+            else:
+                self.link_down = True
+                self._answer([VenueStatus(self.name, False, False, at, at)], at)
         for market in self.markets.values():
             w = market.next_wakeup()
             if w is not None and w <= now:
@@ -224,6 +263,8 @@ class SimBroker:
         wake = NEVER
         if self._outage_marks:
             wake = self._outage_marks[0][0]
+        if self._link_marks and self._link_marks[0][0] < wake:
+            wake = self._link_marks[0][0]
         for market in self.markets.values():
             if not market.expiries:
                 continue
@@ -263,3 +304,89 @@ class SimBroker:
     def _check(self) -> None:
         for market in self.markets.values():
             market._check()
+
+    # --- disconnects: the live failure, recovered by the shared reconciler --------------------------
+    def set_disconnects(self, windows: list[tuple[int, int]]) -> None:
+        """``[start, end)`` windows in which the order connection is lost (before the run)."""
+        self.faults.disconnects = list(windows)
+        self._link_marks = sorted(
+            [(s, False) for s, _ in windows] + [(e, True) for _, e in windows]
+        )
+        self._refresh_wake()
+
+    def _refuse(self, kind: int, cmd: Any) -> None:
+        """A command while the order connection is down: refused at once (not sent)."""
+        now = self.clock.now_ns()
+        if kind == ARRIVE_SUBMIT:
+            ev: Any = OrderRejected(cmd.order.client_order_id, "VENUE_DISCONNECTED", now, now)
+        elif kind == ARRIVE_CANCEL:
+            ev = OrderCancelRejected(cmd.client_order_id, "VENUE_DISCONNECTED", now, now)
+        else:
+            ev = OrderModifyRejected(cmd.client_order_id, "VENUE_DISCONNECTED", now, now)
+        self._answer([ev], now)
+
+    def _reconnect(self, at: int) -> None:
+        """Back up: report what the venue knows; the shared reconciler decides what the kernel
+        missed (fills first, then acknowledgements and terminal events); then reconciled."""
+        from kernel.reconcile import FillReport, OrderStatusReport, Reconciler
+
+        lost, self._lost = self._lost, []
+        fills = [
+            FillReport(
+                e.venue_order_id,
+                e.trade_id,
+                e.symbol,
+                e.side,
+                e.price_ticks,
+                e.qty_lots,
+                e.ts_event,
+                e.client_order_id,
+                e.commission,
+                e.liquidity,
+            )
+            for e in lost
+            if type(e) is OrderFilled
+        ]
+        ended = {
+            e.client_order_id: e
+            for e in lost
+            if type(e) in (OrderCanceled, OrderExpired, OrderRejected)
+        }
+        view = self.view
+        opens = view.open_orders(self.name) if view is not None else []
+        reports: dict[str, Any] = {}
+        for o in opens:
+            coid = o.client_order_id
+            market = self.markets.get(o.symbol)
+            vo = market.orders.get(coid) if market is not None else None
+            filled = o.filled_lots + sum(
+                f.qty_lots
+                for f in fills
+                if f.client_order_id == coid and f.trade_id not in o.trade_ids
+            )
+            vid = o.venue_order_id or (vo.vid if vo is not None else "") or ""
+            if vo is not None and not vo.closed:
+                reports[coid] = OrderStatusReport(coid, vo.vid, "working", vo.filled, at)
+            elif coid in ended:
+                e = ended[coid]
+                status = {OrderCanceled: "canceled", OrderExpired: "expired"}.get(
+                    type(e), "rejected"
+                )
+                reason = getattr(e, "reason", "")
+                reports[coid] = OrderStatusReport(coid, vid, status, filled, e.ts_event, reason)
+            elif filled >= o.quantity:
+                reports[coid] = OrderStatusReport(coid, vid, "filled", filled, at)
+            else:
+                reports[coid] = None
+        rec = Reconciler(self.name)
+        if view is not None:
+            rec.learn(view.orders(self.name))
+        plan = rec.plan(opens, reports, fills, at)
+        out: list[Any] = [e for e in plan.events if rec.admit(e)]
+        out += [VenueNotice(self.name, code, detail, at, at) for code, detail in plan.notices]
+        out.append(VenueStatus(self.name, True, True, at, at))
+        self._answer(out, at)
+        for coid in plan.resend:
+            order = view.sent_order(coid) if view is not None else None
+            if order is not None:
+                self._send(ARRIVE_SUBMIT, SubmitOrder(order, self.name, at))

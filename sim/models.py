@@ -123,6 +123,9 @@ class Faults:
     reject_probability: float = 0.0
     outages: list[tuple[int, int]] = field(default_factory=list)
     rng: np.random.Generator | None = None
+    # ``[start, end)`` windows in which the order connection is lost: the venue trades on, its
+    # answers are lost, commands are refused; at the end the shared reconciler recovers them
+    disconnects: list[tuple[int, int]] = field(default_factory=list)
 
     def in_outage(self, now_ns: int) -> bool:
         return any(start <= now_ns < end for start, end in self.outages)
