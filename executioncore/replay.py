@@ -14,7 +14,6 @@ Timers fire one at a time at their recorded times.
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,10 +35,10 @@ from kernel.codec import (
     normalize,
 )
 from kernel.commands import CancelOrder, ModifyOrder
-from kernel.events import Bar, BookUpdate, QuoteTick, TimerFired, TradeTick
+from kernel.events import TimerFired
 from kernel.journal import Journal, JournalCorrupt, read_records
 from kernel.kernel import Kernel
-from sim.feeds import Chunk
+from sim.market_events import ChunkEvents
 
 TAG_TIMER = TAGS[TimerFired]
 
@@ -168,104 +167,6 @@ class _Comparer:
         pass
 
 
-class _DataEvents:
-    """Recorded chunks back into the events the sim driver delivered, in the same order."""
-
-    def __init__(self, header: dict[str, Any]) -> None:
-        self.sources = header.get("sources") or []
-        self.outages = header.get("outages") or {}
-        self.venues = header.get("venues") or []
-        self.pending: deque = deque()
-        self.carry: dict[int, tuple[int, list, bool]] = {}
-        # as the driver: data routed to one venue carries that venue's name
-        self.tags = [
-            s["venues"][0] if s.get("venues") and len(s["venues"]) == 1 else None
-            for s in self.sources
-        ]
-
-    def _flows(self, src: dict[str, Any], ts: int) -> bool:
-        names = src["venues"] if src["venues"] is not None else self.venues
-        if not any(self.outages.get(n) for n in names):
-            return True
-        up = [n for n in names if not any(a <= ts < b for a, b in self.outages.get(n, []))]
-        return bool(up) or not names
-
-    def add(self, source: int, n: int, blob: bytes) -> None:
-        src = self.sources[source]
-        chunk = Chunk.decode(src["kind"], src["symbol"], source, blob)
-        assert len(chunk) == n
-        sym, kind, cols, out = src["symbol"], src["kind"], chunk.cols, self.pending
-        ts_list = chunk.ts.tolist()
-        tag = self.tags[source]
-        if self.carry and ts_list:
-            self._release(ts_list[0])
-        if kind == "quotes":
-            bs = [None if v < 0 else v for v in cols["bid_sz"].tolist()]
-            az = [None if v < 0 else v for v in cols["ask_sz"].tolist()]
-            for ts, b, a, x, y in zip(ts_list, cols["bid"].tolist(), cols["ask"].tolist(), bs, az):
-                if self._flows(src, ts):
-                    out.append(QuoteTick(sym, b, a, x, y, ts, ts, tag))
-        elif kind == "trades":
-            for ts, p, s, side in zip(
-                ts_list, cols["px"].tolist(), cols["sz"].tolist(), cols["side"].tolist()
-            ):
-                if self._flows(src, ts):
-                    out.append(TradeTick(sym, p, s, side, None, ts, ts, tag))
-        elif kind == "bars":
-            interval = src["interval_ns"]
-            rows = zip(
-                ts_list, *(cols[c].tolist() for c in ("open", "high", "low", "close", "volume"))
-            )
-            for ts, o, h, lo, c, v in rows:
-                if self._flows(src, ts):
-                    out.append(Bar(sym, o, h, lo, c, v if v >= 0 else 0, interval, ts, ts))
-        else:
-            self._book(source, ts_list, cols)
-
-    def _release(self, ts: int) -> None:
-        """As the driver: a carried book group is complete once later data arrives."""
-        for source, carry in sorted(self.carry.items()):
-            if carry[0] < ts:
-                del self.carry[source]
-                self._emit_book(source, *carry)
-
-    def _book(self, source: int, ts_list: list[int], cols: dict) -> None:
-        carry = self.carry.pop(source, None)
-        rows = zip(
-            ts_list,
-            cols["side"].tolist(),
-            cols["px"].tolist(),
-            cols["sz"].tolist(),
-            cols["snap"].tolist(),
-        )
-        for ts, side, px, sz, snap in rows:
-            if carry is not None and carry[0] != ts:
-                self._emit_book(source, *carry)
-                carry = None
-            if carry is None:
-                carry = (ts, [], False)
-            carry[1].append((side, px, sz))
-            if snap:
-                carry = (ts, carry[1], True)
-        if carry is not None:
-            self.carry[source] = carry
-
-    def _emit_book(self, source: int, ts: int, deltas: list, snap: bool) -> None:
-        src = self.sources[source]
-        if self._flows(src, ts):
-            self.pending.append(
-                BookUpdate(src["symbol"], tuple(deltas), snap, ts, ts, self.tags[source])
-            )
-
-    def flush_carries(self) -> bool:
-        if not self.carry:
-            return False
-        for source, carry in sorted(self.carry.items()):
-            self._emit_book(source, *carry)
-        self.carry.clear()
-        return True
-
-
 def open_journal(path: str | Path) -> SqliteStore:
     """A run folder or a journal file."""
     p = Path(path)
@@ -317,7 +218,7 @@ def _drive(
     comparer = comparer or _Comparer(stream, report)
     comparer.append(header_rec)
     kernel, clock = build_kernel(header, comparer, clock, base_dir)
-    data = _DataEvents(header)
+    data = ChunkEvents.of_header(header)
     md_count = 0
     on_event = kernel.on_event
 

@@ -19,6 +19,7 @@ from kernel.events import Bar, BookUpdate, QuoteTick, TradeTick
 from live.adapters.base import Emit
 from sim.broker import DELIVER, NEVER, SimBroker
 from sim.feeds import Chunk
+from sim.market_events import ChunkEvents
 
 
 class DataClock:
@@ -70,6 +71,7 @@ class SimPaperAdapter:
         self._wake = asyncio.Event()
         self.data_done = False
         self.events_sent = 0
+        self._handlers: dict[tuple[str, str], Any] = {}
 
     # --- venue port -------------------------------------------------------------------------------
     def submit(self, cmd: Any) -> None:
@@ -131,68 +133,38 @@ class SimPaperAdapter:
                 await asyncio.wait_for(self._wake.wait(), timeout)
 
     async def _replay(self) -> None:
-        handlers = {}
-        for i, src in enumerate(self._sources):
-            handlers[i] = self.broker.handler(src.kind, src.symbol)
+        events = ChunkEvents(self._sources)  # why: the same events a backtest delivers
         for chunk in self._chunks:
-            for event, extra in _events(chunk, self._sources[chunk.source]):
-                if hasattr(event, "venue"):
-                    event.venue = self.name
-                delay = self.clock.wall_of(event.ts_event)
-                if delay > 0:
-                    await asyncio.sleep(delay)
-                self.clock.advance_to(event.ts_event)
-                await self._pump(event.ts_event)
-                handler = handlers.get(chunk.source)
-                if handler is not None:
-                    if extra is None:
-                        handler(event)
-                    else:
-                        handler(event, extra)
-                await self._pump(event.ts_event)
-                await self._emit(event)  # type: ignore[misc]
-                self.events_sent += 1
+            events.add_chunk(chunk)
+            await self._deliver(events)
+        events.flush_carries()
+        await self._deliver(events)
         self.data_done = True
 
+    async def _deliver(self, events: ChunkEvents) -> None:
+        pending = events.pending
+        while pending:
+            event = pending.popleft()
+            if hasattr(event, "venue"):
+                event.venue = self.name
+            delay = self.clock.wall_of(event.ts_event)
+            if delay > 0:
+                await asyncio.sleep(delay)
+            self.clock.advance_to(event.ts_event)
+            await self._pump(event.ts_event)
+            kind = _KIND[type(event)]
+            key = (kind, event.symbol)
+            if key not in self._handlers:
+                self._handlers[key] = self.broker.handler(kind, event.symbol)
+            handler = self._handlers[key]
+            if handler is not None:
+                if kind == "bars":
+                    handler(event, event.ts_event - event.interval_ns)  # the bar's open time
+                else:
+                    handler(event)
+            await self._pump(event.ts_event)
+            await self._emit(event)  # type: ignore[misc]
+            self.events_sent += 1
 
-def _events(chunk: Chunk, src: Any) -> Iterator[tuple[Any, Any]]:
-    """A chunk's rows as kernel events (bars come with their open time)."""
-    cols, sym = chunk.cols, src.symbol
-    ts_list = chunk.ts.tolist()
-    if chunk.kind == "quotes":
-        for ts, b, a, x, y in zip(
-            ts_list,
-            cols["bid"].tolist(),
-            cols["ask"].tolist(),
-            cols["bid_sz"].tolist(),
-            cols["ask_sz"].tolist(),
-        ):
-            yield QuoteTick(sym, b, a, None if x < 0 else x, None if y < 0 else y, ts, ts), None
-    elif chunk.kind == "trades":
-        for ts, p, s, side in zip(
-            ts_list, cols["px"].tolist(), cols["sz"].tolist(), cols["side"].tolist()
-        ):
-            yield TradeTick(sym, p, s, side, None, ts, ts), None
-    elif chunk.kind == "bars":
-        rows = zip(ts_list, *(cols[c].tolist() for c in ("open", "high", "low", "close", "volume")))
-        for ts, o, h, lo, c, v in rows:
-            yield Bar(sym, o, h, lo, c, max(v, 0), src.interval_ns, ts, ts), ts - src.interval_ns
-    else:
-        group: list = []
-        snap = False
-        prev = None
-        for ts, side, px, sz, sn in zip(
-            ts_list,
-            cols["side"].tolist(),
-            cols["px"].tolist(),
-            cols["sz"].tolist(),
-            cols["snap"].tolist(),
-        ):
-            if prev is not None and ts != prev:
-                yield BookUpdate(sym, tuple(group), snap, prev, prev), None
-                group, snap = [], False
-            group.append((side, px, sz))
-            snap = snap or bool(sn)
-            prev = ts
-        if group:
-            yield BookUpdate(sym, tuple(group), snap, prev, prev), None  # type: ignore[arg-type]
+
+_KIND = {QuoteTick: "quotes", TradeTick: "trades", Bar: "bars", BookUpdate: "book"}
