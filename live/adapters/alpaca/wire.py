@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from kernel.enums import OrderType, Side, TimeInForce
+from kernel.units import DAY_NS as DAY_NS  # re-exported: one definition (kernel/units.py)
 from kernel.units import Instrument, UnitError, to_decimal
 from live.adapters.alpaca.errors import MalformedMessage
 

@@ -4,6 +4,8 @@ Backed by the simulator's fill rules on a replayed market data file, with seeded
 it in a loop with ``await start_venue(config)``, in a thread with ``VenueThread(config)``, or
 blocking with ``run_venue(config)`` (the ``executioncore venue alpaca`` command). Several
 symbols: ``FakeAlpacaConfig(symbols=[SymbolFeed(symbol, data, tick_size, lot_size), ...])``.
+Several accounts (``accounts=[(key, secret), ...]``) and exchange mode (``mode="exchange"``:
+the accounts' orders trade with each other): see ``live.fakes.alpaca.core``.
 """
 
 from live.fakes.alpaca.config import (
@@ -11,6 +13,7 @@ from live.fakes.alpaca.config import (
     ConfigError,
     FakeAlpacaConfig,
     SymbolFeed,
+    parse_accounts,
     parse_faults,
     parse_positions,
 )
@@ -24,6 +27,7 @@ __all__ = [
     "SymbolFeed",
     "VenueHandle",
     "VenueThread",
+    "parse_accounts",
     "parse_faults",
     "parse_positions",
     "run_venue",

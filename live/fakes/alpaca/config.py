@@ -5,6 +5,11 @@ Built in code (tests) or from the command line (``executioncore venue alpaca --d
 flags on an ``argparse`` parser and ``from_args`` reads them back, ``from_cli(argv)`` does both;
 ``cli_parser()`` is the whole parser (``executioncore venue alpaca --help`` prints it).
 
+Mode: ``mode="recorded"`` (default: every order meets the recorded market) or ``"exchange"``
+(every account's orders meet each other in one L3 book per symbol, the recorded quotes as
+background liquidity; ``live.fakes.alpaca.core``). Accounts: ``key`` / ``secret`` is the first;
+``accounts=[(key, secret), ...]`` (``--account KEY:SECRET``, repeatable) adds more.
+
 One symbol: ``FakeAlpacaConfig(symbol=..., data=..., tick_size=..., lot_size=...)``. Several:
 ``symbols=[SymbolFeed(symbol, data, tick_size, lot_size), ...]`` (one data file per symbol; the
 files are merged by time), or on the command line several ``--data FILE --symbol S`` pairs
@@ -41,6 +46,7 @@ FAULT_KINDS = (
 )
 DATA_KINDS = ("quotes", "trades", "bars")
 START_MODES = ("on-connect", "now")
+MODES = ("recorded", "exchange")
 DEFAULT_STEP_MS = 5.0
 DEFAULT_MAX_WAIT_S = 3.0
 
@@ -90,7 +96,10 @@ class FakeAlpacaConfig:
     so the venue's time keeps increasing. ``start_paused`` waits for ``handle.resume()`` or
     ``handle.advance(n)`` whatever ``start`` says.
 
-    Network: ``host`` (loopback only), ``port`` (0: ephemeral), ``key`` / ``secret``.
+    Network: ``host`` (loopback only), ``port`` (0: ephemeral), ``key`` / ``secret`` (the first
+    account's), ``accounts`` more ``(key, secret)`` pairs, one account each (``key_pairs()``).
+    ``mode``: ``"recorded"`` (each account's orders meet the recorded market, independently) or
+    ``"exchange"`` (one matching engine per symbol for every account's orders).
     Faults: ``faults`` maps a kind of ``FAULT_KINDS`` to a probability; ``seed`` seeds them;
     ``timeout_s`` is how late a ``submit_timeout`` answer comes (``submit_timeout_mode`` "delay"
     or "drop": close the connection unanswered); ``silence_s`` how long a silent socket lasts;
@@ -98,7 +107,7 @@ class FakeAlpacaConfig:
 
     Account: ``cash`` (in ``currency``), ``exchange`` of the assets, ``initial_positions``
     (``{symbol: (qty, avg_entry_price)}``, qty negative for a short: held from before the
-    session, their cost taken from ``cash``).
+    session, their cost taken from ``cash``); every account starts so.
     """
 
     data: Path | None = None
@@ -130,6 +139,8 @@ class FakeAlpacaConfig:
     rest_down_s: float = 2.0
     currency: str = "USD"
     initial_positions: dict[str, tuple[str, str]] = field(default_factory=dict)
+    mode: str = "recorded"
+    accounts: list[tuple[str, str]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.symbols is not None:
@@ -166,6 +177,15 @@ class FakeAlpacaConfig:
             raise ConfigError("max_wait_s and rest_down_s must not be negative")
         if self.start not in START_MODES:
             raise ConfigError(f"start: {self.start!r} must be one of {', '.join(START_MODES)}")
+        if self.mode not in MODES:
+            raise ConfigError(f"mode: {self.mode!r} must be one of {', '.join(MODES)}")
+        self.accounts = [(str(k), str(v)) for k, v in self.accounts]
+        keys = [k for k, _ in self.key_pairs()]
+        if not all(k and v for k, v in self.key_pairs()):
+            raise ConfigError("accounts: every key and secret must be non-empty")
+        dup = sorted({k for k in keys if keys.count(k) > 1})
+        if dup:
+            raise ConfigError(f"accounts: key {', '.join(dup)} given more than once")
         if self.submit_timeout_mode not in ("delay", "drop"):
             raise ConfigError("submit_timeout_mode must be 'delay' or 'drop'")
         if not isinstance(self.currency, str) or not self.currency:
@@ -194,6 +214,10 @@ class FakeAlpacaConfig:
         if self.symbols is not None:
             return list(self.symbols)
         return [SymbolFeed(self.symbol, self.data, self.tick_size, self.lot_size)]
+
+    def key_pairs(self) -> list[tuple[str, str]]:
+        """Every account's ``(key, secret)``: ``key`` / ``secret`` first, then ``accounts``."""
+        return [(self.key, self.secret), *self.accounts]
 
     def instrument(self) -> Instrument:
         """The (first) traded instrument."""
@@ -294,6 +318,15 @@ class FakeAlpacaConfig:
             help="what the data files hold (default quotes)",
         )
         data.add_argument("--interval", default=None, help="bar length for --kind bars, e.g. 1m")
+        parser.add_argument_group("matching").add_argument(
+            "--mode",
+            default="recorded",
+            choices=MODES,
+            help="recorded (default): every order meets the recorded market (each account on "
+            "its own); exchange: one matching engine per symbol where the accounts' orders "
+            "trade with each other at the resting order's price, the recorded quotes as "
+            "background liquidity (self-trade prevention within an account)",
+        )
         replay = parser.add_argument_group("replay")
         replay.add_argument(
             "--start",
@@ -346,6 +379,14 @@ class FakeAlpacaConfig:
             "--secret",
             default="fake-secret-key",
             help="API secret key clients must send (default fake-secret-key)",
+        )
+        net.add_argument(
+            "--account",
+            action="append",
+            default=[],
+            metavar="KEY:SECRET",
+            help="one more account with its own API key pair (repeatable): its own cash, "
+            "positions, orders and trade_updates stream; --key/--secret stays the first account",
         )
         acct = parser.add_argument_group("account")
         acct.add_argument(
@@ -448,6 +489,8 @@ class FakeAlpacaConfig:
             currency=args.currency,
             exchange=args.exchange,
             initial_positions=parse_positions(args.position),
+            mode=args.mode,
+            accounts=parse_accounts(args.account),
         )
         if n == 1:
             f = feeds[0]
@@ -505,6 +548,18 @@ def parse_faults(text: str) -> dict[str, float]:
             out[name.strip()] = float(value)
         except ValueError:
             raise ConfigError(f"faults: {value!r} is not a probability") from None
+    return out
+
+
+def parse_accounts(items: Sequence[str]) -> list[tuple[str, str]]:
+    """``["alice:s1", "bob:s2"]`` -> ``[("alice", "s1"), ("bob", "s2")]`` (the secret may hold
+    a colon; the key may not)."""
+    out = []
+    for item in items:
+        key, sep, secret = item.partition(":")
+        if not (sep and key.strip() and secret.strip()):
+            raise ConfigError(f"account: {item!r} must be KEY:SECRET")
+        out.append((key.strip(), secret.strip()))
     return out
 
 

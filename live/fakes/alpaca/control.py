@@ -5,7 +5,8 @@ probabilities, traffic counts (among them ``silenced_messages``, ``muted_message
 ``rest_down_refused``, ``rest_down_dropped``), replay progress (``replayed`` events,
 ``replay_started``, ``waiting_for_client``, ``replay_passes`` over the data, ``replay_time`` of
 the last event, ``replay_done``). ``GET /_fake/state``: orders, fills, positions and cash (the
-"final positions equal the venue's" check). ``POST /_fake/faults`` with ``{"probabilities": {kind: p}}`` (replaces them)
+"final positions equal the venue's" check) of the first account, and with several accounts
+each one's under ``accounts``. ``POST /_fake/faults`` with ``{"probabilities": {kind: p}}`` (replaces them)
 and/or ``{"force": {kind: n}}`` (the next n rolls hit). ``POST /_fake/advance?n=N`` replays N
 events now; ``POST /_fake/pause`` and ``/_fake/resume`` stop and restart the timed replay.
 """
@@ -18,14 +19,14 @@ from typing import Any
 from aiohttp import web
 
 from live.fakes.alpaca import views
+from live.fakes.alpaca.core import VenueCore
 from live.fakes.alpaca.faults import Faults
 from live.fakes.alpaca.orders import fmt_ns
 from live.fakes.alpaca.replay import Replay
-from live.fakes.alpaca.venue import FakeVenue
 
 
 def venue_stats(
-    faults: Faults, replay: Replay, venue: FakeVenue, counters: dict[str, int]
+    faults: Faults, replay: Replay, core: VenueCore, counters: dict[str, int]
 ) -> dict[str, Any]:
     """What ``GET /_fake/stats`` answers: faults injected per kind, traffic, replay progress."""
     return {
@@ -38,7 +39,7 @@ def venue_stats(
         "replay_time": fmt_ns(replay.last_ts),
         "replay_done": replay.done.is_set(),
         "replay_error": replay.error,
-        "venue": dict(venue.counts),
+        "venue": core.counts(),  # summed over the accounts
         **counters,
     }
 
@@ -46,7 +47,7 @@ def venue_stats(
 def add_control_routes(
     app: web.Application,
     stats: Callable[[], dict[str, Any]],
-    venue: FakeVenue,
+    core: VenueCore,
     replay: Replay,
     faults: Faults,
 ) -> None:
@@ -56,7 +57,7 @@ def add_control_routes(
         return web.json_response(stats())
 
     async def fake_state(request: web.Request) -> web.StreamResponse:
-        return web.json_response({**views.state(venue), "replayed": replay.events})
+        return web.json_response({**views.venue_state(core), "replayed": replay.events})
 
     async def fake_faults(request: web.Request) -> web.StreamResponse:
         try:

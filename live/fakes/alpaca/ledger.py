@@ -1,4 +1,4 @@
-"""The fake venue's account: one netting position per symbol, cash, marks; Alpaca's JSON for them.
+"""One account of the fake venue: a netting position per symbol, cash, marks; their JSON.
 
 Average-cost accounting, exact: a position keeps its signed quantity (lots) and its signed cost
 (sum of entry price ticks x lots, a ``Fraction`` once reductions have happened); a reduction
@@ -34,8 +34,14 @@ class Ledger:
     """Positions, cash and marks of the fake account."""
 
     def __init__(
-        self, instruments: dict[str, Instrument], cash: str, ids: Any, currency: str = "USD"
+        self,
+        instruments: dict[str, Instrument],
+        cash: str,
+        ids: Any,
+        currency: str = "USD",
+        tag: str = "",
     ) -> None:
+        """``tag`` tells one account's ids from another's (``""`` for the first account)."""
         self.instruments = instruments
         self.initial_cash = money_to_units(cash, "cash")
         self.cash = self.initial_cash
@@ -43,8 +49,9 @@ class Ledger:
         self.positions: dict[str, Position] = {s: Position() for s in sorted(instruments)}
         self.opening_value = Fraction(0)  # money: positions held from before, at their cost
         self.marks: dict[str, Fraction] = {}  # ticks
-        self.account_id = ids.name("account")
-        self.account_number = "PA" + ids.name("account-number").replace("-", "")[:10].upper()
+        self.account_id = ids.name("account" + tag)
+        number = ids.name("account-number" + tag)
+        self.account_number = "PA" + number.replace("-", "")[:10].upper()
         self.created_ns = 0
 
     def open_position(self, symbol: str, lots: int, cost: Fraction, cost_money: int) -> None:

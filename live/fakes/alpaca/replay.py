@@ -13,6 +13,9 @@ calls it on the first client); with ``"now"`` it runs at once. ``start_paused`` 
 gap between two rows' timestamps divided by X, each wait at most ``max_wait_s``; the speed pace
 keeps a running deadline so many small waits do not drift. ``pause`` / ``resume`` and
 ``advance(n)`` (n events now, no waiting, before or after the start) let tests step exactly.
+
+Exchange mode: ``print_trade`` publishes an execution of the venue's own matching engine as a
+``t`` message (the core calls it for each execution an account's order took as the taker).
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from typing import Any
 
 from kernel.units import Instrument
 from live.fakes.alpaca.config import FakeAlpacaConfig
-from live.fakes.alpaca.venue import FakeVenue
+from live.fakes.alpaca.core import VenueCore
 from sim.feeds import DataSpec, read_chunks
 
 Publish = Callable[[str, str, dict[str, Any]], None]  # (channel, symbol, message)
@@ -42,7 +45,7 @@ class Replay:
     """The replay task of one venue. ``done`` is set when the data is exhausted (never with
     ``loop`` unless the data is empty); ``started`` when the timed replay began."""
 
-    def __init__(self, config: FakeAlpacaConfig, venue: FakeVenue, publish: Publish) -> None:
+    def __init__(self, config: FakeAlpacaConfig, venue: VenueCore, publish: Publish) -> None:
         self.config = config
         self.venue = venue
         self.publish = publish
@@ -75,6 +78,23 @@ class Replay:
         """A client connected: with ``start="on-connect"`` the first one starts the replay."""
         if self._armed:
             self.resume()
+
+    def print_trade(self, symbol: str, ts: int, price: int, lots: int) -> None:
+        """Publish an execution at the venue (exchange mode) on the data stream's trades."""
+        inst = next(i for i in self.venue.instruments if i.symbol == symbol)
+        self._trade_seq += 1
+        msg = {
+            "T": "t",
+            "S": symbol,
+            "i": self._trade_seq,
+            "x": "V",
+            "p": _num(inst.ticks_to_price(price)),
+            "s": _num(inst.lots_to_qty(lots)),
+            "t": ts,
+            "c": ["@"],
+            "z": "C",
+        }
+        self.publish("trades", symbol, msg)
 
     def pause(self) -> None:
         self._armed = False

@@ -1,7 +1,8 @@
 """The fake Alpaca venue's HTTP server: REST v2, both websockets, test endpoints; start and run.
 
 REST (``APCA-API-KEY-ID`` / ``APCA-API-SECRET-KEY`` headers: missing -> 401, wrong -> 403;
-errors as Alpaca's ``{"code", "message"}``): ``POST/GET/DELETE /v2/orders``,
+a request is served by the account of its key pair, ``live.fakes.alpaca.core``; errors as
+Alpaca's ``{"code", "message"}``): ``POST/GET/DELETE /v2/orders``,
 ``GET /v2/orders:by_client_order_id``, ``GET/PATCH/DELETE /v2/orders/{id}``,
 ``GET/DELETE /v2/positions``, ``GET/DELETE /v2/positions/{symbol}``, ``GET /v2/account``,
 ``GET /v2/account/activities[/FILL]``, ``GET /v2/clock``, ``GET /v2/assets``,
@@ -38,6 +39,7 @@ from aiohttp import WSCloseCode, web
 from live.fakes.alpaca import views
 from live.fakes.alpaca.config import FakeAlpacaConfig
 from live.fakes.alpaca.control import add_control_routes, venue_stats
+from live.fakes.alpaca.core import VenueCore
 from live.fakes.alpaca.faults import Faults
 from live.fakes.alpaca.ledger import clock_json
 from live.fakes.alpaca.replay import Replay
@@ -64,19 +66,24 @@ STAT_KEYS = (
 )
 
 
+# the account a REST request is served by (aiohttp before 3.12 has no RequestKey: a str key)
+_ACCOUNT: Any = web.RequestKey("account", FakeVenue) if hasattr(web, "RequestKey") else "account"
+
+
 def _error(status: int, code: int, message: str, headers: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
     return web.json_response({"code": code, "message": message}, status=status, headers=headers)
 
 
 class VenueHandle:
-    """A running fake venue: its URLs, its parts, and ``stats()`` / ``state()`` / ``close()``."""
+    """A running fake venue: its URLs, its parts, and ``stats()`` / ``state()`` / ``close()``.
+    ``core`` is the venue's shared side, ``accounts`` its accounts (``venue``: the first)."""
 
     def __init__(
         self,
         config: FakeAlpacaConfig,
         runner: web.AppRunner,
         port: int,
-        venue: FakeVenue,
+        core: VenueCore,
         replay: Replay,
         faults: Faults,
         trade_hub: TradeHub,
@@ -88,7 +95,9 @@ class VenueHandle:
         self.base_url = f"http://127.0.0.1:{port}"
         self.stream_url = f"ws://127.0.0.1:{port}/stream"
         self.data_url = f"ws://127.0.0.1:{port}/v2/iex"
-        self.venue = venue
+        self.core = core
+        self.accounts = core.accounts
+        self.venue = core.accounts[0]
         self.replay = replay
         self.faults = faults
         self.trade_hub = trade_hub
@@ -99,11 +108,11 @@ class VenueHandle:
 
     def stats(self) -> dict[str, Any]:
         """Faults injected per kind, traffic counts, replay progress (a copy)."""
-        return venue_stats(self.faults, self.replay, self.venue, self.counters)
+        return venue_stats(self.faults, self.replay, self.core, self.counters)
 
     def state(self) -> dict[str, Any]:
-        """Orders, fills, positions and cash (see ``FakeVenue.state``)."""
-        return {**views.state(self.venue), "replayed": self.replay.events}
+        """Orders, fills, positions and cash (``views.venue_state``: each account's too)."""
+        return {**views.venue_state(self.core), "replayed": self.replay.events}
 
     async def advance(self, n: int) -> int:
         return await self.replay.advance(n)
@@ -128,14 +137,17 @@ class VenueHandle:
 
 def build_app(
     config: FakeAlpacaConfig,
-    venue: FakeVenue,
+    core: VenueCore,
     replay: Replay,
     faults: Faults,
     trade_hub: TradeHub,
     data_hub: DataHub,
     counters: dict[str, int],
 ) -> web.Application:
-    """The aiohttp application of one venue."""
+    """The aiohttp application of one venue (each REST request served by its account)."""
+
+    def account(request: web.Request) -> FakeVenue:
+        return request[_ACCOUNT]  # type: ignore[no-any-return]
 
     down_until = [0.0]  # loop time REST comes back up (rest_down)
 
@@ -162,8 +174,10 @@ def build_app(
         secret = request.headers.get("APCA-API-SECRET-KEY")
         if not key or not secret:
             return _error(401, 40110000, "request is not authorized")
-        if key != config.key or secret != config.secret:
+        acct = core.login(key, secret)
+        if acct is None:
             return _error(403, 40310000, "forbidden")
+        request[_ACCOUNT] = acct
         replay.client_connected()
         if faults.roll("rest_down"):
             down_until[0] = now + config.rest_down_s
@@ -196,7 +210,7 @@ def build_app(
             raise VenueError(400, 40010000, "request body format is invalid") from None
 
     async def submit(request: web.Request) -> web.StreamResponse:
-        order = venue.submit(await body_of(request))
+        order = account(request).submit(await body_of(request))
         if faults.roll("submit_timeout"):
             if config.submit_timeout_mode == "drop":
                 if request.transport is not None:
@@ -217,6 +231,7 @@ def build_app(
         nested = q.get("nested", "false").lower() == "true"
         symbols = set(filter(None, q.get("symbols", "").split(","))) or None
         after, until = _time_param(q.get("after")), _time_param(q.get("until"))
+        venue = account(request)
         picked = []
         for o in venue.orders.values():
             if (status == "open" and not o.is_open) or (status == "closed" and o.is_open):
@@ -236,51 +251,55 @@ def build_app(
         return web.json_response([venue.order_view(o, nested=nested) for o in picked[:limit]])
 
     async def get_order(request: web.Request) -> web.StreamResponse:
+        venue = account(request)
         return web.json_response(venue.order_view(venue.find(request.match_info["order_id"])))
 
     async def by_client_id(request: web.Request) -> web.StreamResponse:
+        venue = account(request)
         oid = venue.by_client.get(request.query.get("client_order_id", ""))
         if oid is None:
             raise not_found()
         return web.json_response(venue.order_view(venue.orders[oid]))
 
     async def replace(request: web.Request) -> web.StreamResponse:
-        order = venue.replace(request.match_info["order_id"], await body_of(request))
+        order = account(request).replace(request.match_info["order_id"], await body_of(request))
         return web.json_response(order)
 
     async def cancel(request: web.Request) -> web.StreamResponse:
-        venue.cancel(request.match_info["order_id"])
+        account(request).cancel(request.match_info["order_id"])
         return web.Response(status=204)
 
     async def cancel_all(request: web.Request) -> web.StreamResponse:
-        return web.json_response(venue.cancel_all(), status=207)
+        return web.json_response(account(request).cancel_all(), status=207)
 
-    def position(symbol: str) -> dict[str, Any] | None:
+    def position(venue: FakeVenue, symbol: str) -> dict[str, Any] | None:
         asset_id = venue.books[symbol].asset_id
         return venue.ledger.position_json(symbol, asset_id, config.exchange)
 
     async def positions(request: web.Request) -> web.StreamResponse:
-        out = [p for p in (position(s) for s in venue.ledger.positions) if p is not None]
+        venue = account(request)
+        out = [p for p in (position(venue, s) for s in venue.ledger.positions) if p is not None]
         return web.json_response(out)
 
     def symbol_of(request: web.Request) -> str:
-        book = venue.book(request.match_info["symbol"])
+        book = account(request).book(request.match_info["symbol"])
         if book is None:
             raise not_found("position does not exist")
         return book.symbol
 
     async def get_position(request: web.Request) -> web.StreamResponse:
-        pos = position(symbol_of(request))
+        pos = position(account(request), symbol_of(request))
         if pos is None:
             raise not_found("position does not exist")
         return web.json_response(pos)
 
     async def close_position(request: web.Request) -> web.StreamResponse:
-        return web.json_response(venue.close_position(symbol_of(request)))
+        return web.json_response(account(request).close_position(symbol_of(request)))
 
     async def close_all(request: web.Request) -> web.StreamResponse:
         """Every open position flattened by a market order (``cancel_orders=true``: open
         orders canceled first); a 207 list of ``{symbol, status, body}``."""
+        venue = account(request)
         if request.query.get("cancel_orders", "false").lower() == "true":
             venue.cancel_all()
         out = []
@@ -293,8 +312,8 @@ def build_app(
                 out.append({"symbol": symbol, "status": exc.status, "body": exc.body()})
         return web.json_response(out, status=207)
 
-    async def account(request: web.Request) -> web.StreamResponse:
-        return web.json_response(venue.ledger.account_json(venue.now))
+    async def get_account(request: web.Request) -> web.StreamResponse:
+        return web.json_response(account(request).ledger.account_json(core.now))
 
     async def activities(request: web.Request) -> web.StreamResponse:
         q = request.query
@@ -306,7 +325,7 @@ def build_app(
         except ValueError:
             raise unprocessable("invalid page_size") from None
         rows = views.activities(
-            venue,
+            account(request),
             _time_param(q.get("after")),
             _time_param(q.get("until")),
             q.get("direction", "desc"),
@@ -316,16 +335,17 @@ def build_app(
         return web.json_response(rows)
 
     async def clock(request: web.Request) -> web.StreamResponse:
-        return web.json_response(clock_json(venue.now))
+        return web.json_response(clock_json(core.now))
 
     async def asset(request: web.Request) -> web.StreamResponse:
-        book = venue.book(request.match_info["symbol"])
+        book = account(request).book(request.match_info["symbol"])
         if book is None:
             raise not_found("asset not found")
         return web.json_response(_asset_json(book, config))
 
     async def assets(request: web.Request) -> web.StreamResponse:
-        return web.json_response([_asset_json(b, config) for b in venue.books.values()])
+        books = account(request).books.values()
+        return web.json_response([_asset_json(b, config) for b in books])
 
     async def trade_stream(request: web.Request) -> web.StreamResponse:
         replay.client_connected()
@@ -348,7 +368,7 @@ def build_app(
     r.add_delete("/v2/positions", close_all)
     r.add_get("/v2/positions/{symbol}", get_position)
     r.add_delete("/v2/positions/{symbol}", close_position)
-    r.add_get("/v2/account", account)
+    r.add_get("/v2/account", get_account)
     r.add_get("/v2/account/activities", activities)
     r.add_get("/v2/account/activities/{activity_type}", activities)
     r.add_get("/v2/clock", clock)
@@ -357,7 +377,7 @@ def build_app(
     r.add_get("/stream", trade_stream)
     r.add_get("/v2/{feed:" + FEEDS + "}", data_stream)
     add_control_routes(
-        app, lambda: venue_stats(faults, replay, venue, counters), venue, replay, faults
+        app, lambda: venue_stats(faults, replay, core, counters), core, replay, faults
     )
     return app
 
@@ -412,18 +432,24 @@ async def start_venue(config: FakeAlpacaConfig) -> VenueHandle:
     faults = Faults(config.seed, config.faults)
     trade_hub = TradeHub(config, faults, counters)
     data_hub = DataHub(config, counters)
-    venue = FakeVenue(config, trade_hub.publish)
-    replay = Replay(config, venue, data_hub.publish)
+    core = VenueCore(config)
+    for i in range(len(config.key_pairs())):
+        FakeVenue(config, trade_hub.publisher(i), core, i)  # why: it joins the core
+    replay = Replay(config, core, data_hub.publish)
+    if core.exchange:
+        core.on_execution = replay.print_trade
     first = replay.first_ts()  # why: a missing or bad data file fails here, before binding
     if first is not None:
-        venue.now = venue.ledger.created_ns = first
-    app = build_app(config, venue, replay, faults, trade_hub, data_hub, counters)
+        core.now = first
+        for acct in core.accounts:
+            acct.ledger.created_ns = first
+    app = build_app(config, core, replay, faults, trade_hub, data_hub, counters)
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
     await runner.setup()
     site = web.TCPSite(runner, config.host, config.port)
     await site.start()
     port = runner.addresses[0][1]
-    handle = VenueHandle(config, runner, port, venue, replay, faults, trade_hub, data_hub, counters)
+    handle = VenueHandle(config, runner, port, core, replay, faults, trade_hub, data_hub, counters)
     handle._task = asyncio.ensure_future(_replay(replay, counters))
     return handle
 
@@ -449,6 +475,11 @@ def describe(handle: VenueHandle) -> list[str]:
         lines.append("  keys            fake-key-id / fake-secret-key (the defaults)")
     else:
         lines.append("  keys            the --key / --secret given")
+    if config.accounts:
+        n = len(config.key_pairs())
+        lines.append(f"  accounts        {n}: --key and each --account, each its own trade stream")
+    if config.mode == "exchange":
+        lines.append("  mode            exchange: the accounts' orders trade with each other")
     for feed in config.feeds():
         source = str(feed.data) if feed.data is not None else "no data (orders rest)"
         lines.append(
@@ -508,6 +539,8 @@ def run_venue(config: FakeAlpacaConfig, out: TextIO | None = None) -> None:
             "data_url": handle.data_url,
             "key": "<configured>",
             "symbols": [f.symbol for f in config.feeds()],
+            "mode": config.mode,
+            "accounts": len(config.key_pairs()),
         }
         print(json.dumps(head), file=stream, flush=True)
         for line in describe(handle):

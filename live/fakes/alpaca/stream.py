@@ -5,12 +5,15 @@ Trade stream, as Alpaca and alpaca-py's ``TradingStream`` speak it: the client s
 "auth", "key", "secret"}`` is accepted too) and gets ``{"stream": "authorization", "data":
 {"status": "authorized" | "unauthorized", "action": "authenticate"}}``; then ``{"action":
 "listen", "data": {"streams": ["trade_updates"]}}`` -> ``{"stream": "listening", "data":
-{"streams": [...]}}``. Frames are binary JSON (Alpaca's paper stream), or MessagePack when the
+{"streams": [...]}}``. Accounts: the key pair a client authenticates with names its account
+(``config.key_pairs()``), and the connection hears only that account's updates
+(``TradeHub.publish(msg, account)``). Frames are binary JSON (Alpaca's paper stream), or MessagePack when the
 upgrade request says ``Content-Type: application/msgpack``.
 
 Data stream, as ``StockDataStream`` speaks it: ``[{"T": "success", "msg": "connected"}]`` on
 connect, ``{"action": "auth", "key", "secret"}`` -> ``[{"T": "success", "msg":
-"authenticated"}]`` (or ``[{"T": "error", "code": 402, "msg": "auth failed"}]``), ``subscribe``
+"authenticated"}]`` (any account's key pair; or ``[{"T": "error", "code": 402, "msg": "auth
+failed"}]``), ``subscribe``
 / ``unsubscribe`` -> ``[{"T": "subscription", ...}]``, then arrays of ``q`` / ``t`` / ``b``.
 alpaca-py asks for MessagePack (and then expects ``t`` as a msgpack Timestamp); without the
 header frames are JSON text with RFC3339 times.
@@ -65,8 +68,21 @@ def _decode(data: str | bytes, use_msgpack: bool) -> Any:
     return json.loads(data)
 
 
+def _logins(config: FakeAlpacaConfig) -> dict[tuple[Any, Any], int]:
+    """``{(key, secret): account index}`` of every account."""
+    return {pair: i for i, pair in enumerate(config.key_pairs())}
+
+
+def _login(logins: dict[tuple[Any, Any], int], key: Any, secret: Any) -> int | None:
+    """The account index of a key pair a client sent (None: unknown or not strings)."""
+    if not (isinstance(key, str) and isinstance(secret, str)):
+        return None
+    return logins.get((key, secret))
+
+
 class _Conn:
     __slots__ = (
+        "account",
         "authed",
         "closing",
         "held",
@@ -83,6 +99,7 @@ class _Conn:
         self.ws = ws
         self.msgpack = use_msgpack
         self.authed = False
+        self.account: int | None = None  # the authenticated account (trade stream)
         self.listening = False
         self.queue: asyncio.Queue[Any] = asyncio.Queue(QUEUE_BOUND)
         self.silent_until: float | None = None
@@ -122,19 +139,25 @@ async def _serve(conn: _Conn, sender: Callable[[_Conn], Any], control: Callable[
 
 
 class TradeHub:
-    """The ``trade_updates`` listeners; ``publish`` is called by the venue for each update."""
+    """The ``trade_updates`` listeners; ``publish(msg, account)`` is called by the venue for each
+    update of an account (``publisher(account)`` is that account's ``publish``)."""
 
     def __init__(self, config: FakeAlpacaConfig, faults: Faults, stats: dict[str, int]) -> None:
         self.config = config
         self.faults = faults
         self.stats = stats
         self.conns: list[_Conn] = []
+        self.logins = _logins(config)
 
-    def publish(self, msg: dict[str, Any]) -> None:
+    def publish(self, msg: dict[str, Any], account: int = 0) -> None:
         self.stats["trade_updates_published"] += 1
         for conn in list(self.conns):
-            if conn.listening and not conn.offer(msg):
+            if conn.listening and conn.account == account and not conn.offer(msg):
                 self.stats["slow_client_closes"] += 1
+
+    def publisher(self, account: int) -> Callable[[dict[str, Any]], None]:
+        """The ``publish`` of one account's updates."""
+        return lambda msg: self.publish(msg, account)
 
     async def handler(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(autoping=True)
@@ -166,7 +189,8 @@ class TradeHub:
             src = data if action == "authenticate" else obj
             key = src.get("key_id", src.get("key"))
             secret = src.get("secret_key", src.get("secret"))
-            conn.authed = key == self.config.key and secret == self.config.secret
+            conn.account = _login(self.logins, key, secret)
+            conn.authed = conn.account is not None
             status = "authorized" if conn.authed else "unauthorized"
             await self._send(
                 conn, {"stream": "authorization", "data": {"status": status, "action": action}}
@@ -253,6 +277,7 @@ class DataHub:
         self.config = config
         self.stats = stats
         self.conns: list[_Conn] = []
+        self.logins = _logins(config)
 
     def publish(self, channel: str, symbol: str, msg: dict[str, Any]) -> None:
         for conn in list(self.conns):
@@ -290,8 +315,7 @@ class DataHub:
                     conn, [{"T": "error", "code": 403, "msg": "already authenticated"}]
                 )
                 return
-            ok = obj.get("key") == self.config.key and obj.get("secret") == self.config.secret
-            if not ok:
+            if _login(self.logins, obj.get("key"), obj.get("secret")) is None:
                 await self._send(conn, [{"T": "error", "code": 402, "msg": "auth failed"}])
                 await conn.ws.close()
                 return

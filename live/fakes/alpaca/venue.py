@@ -10,9 +10,15 @@ follows its rules), order classes (bracket and oto legs are ``held`` until the e
 then released; oco pairs and released bracket legs cancel each other on a fill, cancel, expiry
 or reject), positions and cash. Every change is published as a ``trade_updates`` message.
 
-Several symbols: one ``Book`` (instrument, asset id, ``RecordedMarket``) per symbol, one clock,
-one id sequence, one ``client_order_id`` index and one account across them; an order goes to
-its symbol's book.
+Several symbols: one ``Book`` (instrument, asset id, market) per symbol, one clock, one id
+sequence, one ``client_order_id`` index and one ledger across them; an order goes to its
+symbol's book.
+
+Several accounts: one ``FakeVenue`` per account (its orders, ``client_order_id`` index, fills,
+ledger and ``trade_updates`` publisher), all on one ``live.fakes.alpaca.core.VenueCore`` (ids,
+clock, markets; in exchange mode one ``ExchangeMarket`` per symbol that every account's orders
+go into, the account being the order's owner). ``FakeVenue(config, publish)`` alone is a venue
+of one account with its own core.
 
 Alpaca has no "triggered" event: a stop that triggers just fills. A bracket entry canceled after
 a partial fill cancels its held legs (the position stays unprotected). Commissions are zero.
@@ -21,7 +27,6 @@ a partial fill cancels its held legs (the position stays unprotected). Commissio
 from __future__ import annotations
 
 from collections.abc import Callable
-from fractions import Fraction
 from typing import Any
 
 from kernel.enums import OrderType, Side, TimeInForce
@@ -35,12 +40,10 @@ from kernel.events import (
     OrderModifyRejected,
     OrderRejected,
     OrderTriggered,
-    QuoteTick,
-    TradeTick,
 )
 from kernel.orders import InvalidOrder, Order
-from kernel.units import Instrument
 from live.fakes.alpaca.config import FakeAlpacaConfig
+from live.fakes.alpaca.core import Book, VenueCore, working
 from live.fakes.alpaca.ledger import Ledger
 from live.fakes.alpaca.orders import AOrder, Ids, dec_text, fmt_ns, order_json
 from live.fakes.alpaca.validate import (
@@ -52,8 +55,6 @@ from live.fakes.alpaca.validate import (
     not_found,
     unprocessable,
 )
-from sim.bars import on_bar
-from sim.recorded import RecordedMarket
 
 _KTYPE = {
     "market": OrderType.MARKET,
@@ -72,42 +73,34 @@ _KTIF = {
 }
 
 
-def _no_fee(instrument: Instrument, price_ticks: int, qty_lots: int, maker: bool) -> int:
-    return 0
-
-
-class Book:
-    """One symbol at the venue: its instrument, asset id and matching engine."""
-
-    __slots__ = ("asset_id", "inst", "market", "symbol")
-
-    def __init__(self, inst: Instrument, asset_id: str, market: RecordedMarket) -> None:
-        self.inst = inst
-        self.symbol = inst.symbol
-        self.asset_id = asset_id
-        self.market = market
+__all__ = ["Book", "FakeVenue"]
 
 
 class FakeVenue:
-    """The symbols' orders, fills and account. ``publish(msg)`` receives each trade update.
+    """One account's orders, fills and ledger. ``publish(msg)`` receives its trade updates.
 
     REST side: ``submit(body)``, ``cancel(id)``, ``cancel_all()``, ``replace(id, body)``,
     ``close_position(symbol)``, ``order_view(...)``. Data side: ``on_quote`` / ``on_trade`` /
     ``on_bar`` (each names its symbol). ``books`` holds the symbols in the config's order;
-    ``inst`` / ``symbol`` / ``asset_id`` / ``market`` are the first one's.
-    Single-threaded: call it from the event loop only.
+    ``inst`` / ``symbol`` / ``asset_id`` / ``market`` are the first one's. ``core`` is the
+    venue's shared side, ``index`` the account's place in ``config.key_pairs()`` (its ``key`` /
+    ``secret``; its ``owner`` in the markets). Single-threaded: call it from the event loop only.
     """
 
-    def __init__(self, config: FakeAlpacaConfig, publish: Callable[[dict[str, Any]], None]):
+    def __init__(
+        self,
+        config: FakeAlpacaConfig,
+        publish: Callable[[dict[str, Any]], None],
+        core: VenueCore | None = None,
+        index: int = 0,
+    ):
         self.config = config
-        self.ids = Ids(config.seed)
-        self.books: dict[str, Book] = {}
-        for inst in config.instruments():
-            market = RecordedMarket(
-                inst, "alpaca", config.kind, fee=_no_fee, next_id=self._market_id
-            )
-            market.on_report = self._reported
-            self.books[inst.symbol] = Book(inst, self.ids.name(f"asset:{inst.symbol}"), market)
+        self.core = core if core is not None else VenueCore(config)
+        self.ids: Ids = self.core.ids
+        self.index = index
+        self.key, self.secret = config.key_pairs()[index]
+        self.owner = "alpaca" if index == 0 else f"alpaca-{index}"
+        self.books: dict[str, Book] = self.core.join(self)
         first = next(iter(self.books.values()))
         self.inst, self.symbol = first.inst, first.symbol
         self.asset_id, self.market = first.asset_id, first.market
@@ -117,6 +110,7 @@ class FakeVenue:
             config.cash,
             self.ids,
             config.currency,
+            tag="" if index == 0 else f":{index}",
         )
         for book in self.books.values():
             opening = config.opening_position(book.inst)
@@ -128,9 +122,7 @@ class FakeVenue:
         self.by_key: dict[str, str] = {}
         self.fills: list[dict[str, Any]] = []
         self.counts = {"orders": 0, "fills": 0, "cancels": 0, "replaces": 0, "updates": 0}
-        self.now = 0
         self._seq = 0
-        self._keys = 0
         self._defer: list[Any] | None = None
         self._apply = {
             OrderAccepted: self._on_accepted,
@@ -144,8 +136,14 @@ class FakeVenue:
             OrderCancelRejected: self._on_cancel_rejected,
         }
 
-    def _market_id(self, kind: str) -> str:
-        return self.ids.next("execution" if kind == "t" else "venue")
+    @property
+    def now(self) -> int:
+        """The venue's clock (the data's time), shared by every account."""
+        return self.core.now
+
+    @now.setter
+    def now(self, ts: int) -> None:
+        self.core.now = ts
 
     def book(self, name: str) -> Book | None:
         """The book of a symbol or an asset id (None: not traded here)."""
@@ -154,22 +152,9 @@ class FakeVenue:
     def _book_of(self, ao: AOrder) -> Book:
         return self.books[ao.symbol]
 
-    # --- market data (the venue clock) ---------------------------------------------------------
+    # --- market data (the venue clock, shared: see ``VenueCore``) ---------------------------------
     def advance_to(self, ts: int) -> None:
-        """Move the clock to ``ts`` (never back), expiring what falls due on the way (every
-        book, earliest first; a tie in book order)."""
-        while True:
-            due: int | None = None
-            market: RecordedMarket | None = None
-            for book in self.books.values():
-                d = book.market.next_wakeup()
-                if d is not None and (due is None or d < due):
-                    due, market = d, book.market
-            if due is None or market is None or due > ts:
-                break
-            self.now = max(self.now, due)
-            market.wake(self.now)
-        self.now = max(self.now, ts)
+        self.core.advance_to(ts)
 
     def on_quote(
         self,
@@ -180,27 +165,22 @@ class FakeVenue:
         bid_lots: int | None,
         ask_lots: int | None,
     ) -> None:
-        self.advance_to(ts)
-        self.ledger.mark(symbol, Fraction(bid + ask, 2))
-        self.books[symbol].market.on_quote(QuoteTick(symbol, bid, ask, bid_lots, ask_lots, ts, ts))
+        self.core.on_quote(symbol, ts, bid, ask, bid_lots, ask_lots)
 
     def on_trade(self, symbol: str, ts: int, price: int, lots: int, side: int) -> None:
-        self.advance_to(ts)
-        self.ledger.mark(symbol, price)
-        self.books[symbol].market.on_trade(TradeTick(symbol, price, lots, side, None, ts, ts))
+        self.core.on_trade(symbol, ts, price, lots, side)
 
     def on_bar(self, symbol: str, ts: int, open_ns: int, o: int, h: int, low: int, c: int) -> None:
-        self.advance_to(ts)
-        on_bar(self.books[symbol].market, open_ns, o, h, low, c, ts)
-        self.ledger.mark(symbol, c)
+        self.core.on_bar(symbol, ts, open_ns, o, h, low, c)
 
     # --- views ---------------------------------------------------------------------------------
     def order_view(self, ao: AOrder, nested: bool = True) -> dict[str, Any]:
         """The order's Alpaca JSON (a working trailing stop shows its current stop and hwm)."""
         book = self._book_of(ao)
         hwm = stop = None
-        if ao.type == "trailing_stop" and ao.key is not None and ao.is_open:
-            vo = book.market.orders.get(ao.key)
+        orders = getattr(book.market, "orders", None)  # why: recorded mode's trailing state
+        if ao.type == "trailing_stop" and ao.key is not None and ao.is_open and orders:
+            vo = orders.get(ao.key)
             if vo is not None:
                 hwm, stop = vo.trail_ref, vo.stop
         return order_json(
@@ -252,7 +232,7 @@ class FakeVenue:
         try:
             return Order(
                 key,
-                "alpaca",
+                self.owner,  # why: exchange mode's self-trade prevention is per account
                 ao.symbol,
                 Side.BUY if ao.side == "buy" else Side.SELL,
                 _KTYPE[ao.type],
@@ -323,21 +303,19 @@ class FakeVenue:
 
     def _activate(self, ao: AOrder) -> None:
         """Send an order to the matching engine (its answers come back as reports)."""
-        self._keys += 1
-        key = f"k{self._keys}"
+        key = self.core.new_key(self)
         ao.key = key
         self.by_key[key] = ao.id
         ao.status = "accepted"
         self._book_of(ao).market.arrive(self._kernel_order(ao, key), self.now)
 
     # --- reports from the matching engine ---------------------------------------------------------
-    def _reported(self, market: RecordedMarket) -> None:
-        events, market.out = market.out, []
+    def receive(self, ev: Any) -> None:
+        """A report about one of this account's orders (routed by the core)."""
         if self._defer is not None:
-            self._defer.extend(events)
+            self._defer.append(ev)
             return
-        for ev in events:
-            self._apply[type(ev)](ev)
+        self._apply[type(ev)](ev)
 
     def _of(self, key: str) -> AOrder:
         return self.orders[self.by_key[key]]
@@ -424,7 +402,7 @@ class FakeVenue:
 
     def _cancel(self, ao: AOrder) -> None:
         market = self._book_of(ao).market
-        if ao.key is not None and ao.key in market.orders:
+        if ao.key is not None and working(market, ao.key):
             market.cancel(ao.key, self.now)
         else:  # why: a held leg (or one not yet sent) is canceled at the venue only
             ao.status, ao.canceled_ns, ao.updated_ns = "canceled", self.now, self.now
@@ -458,7 +436,7 @@ class FakeVenue:
         check_replaceable(ao, spec, self.by_client)
         cid = spec.client_order_id or self.ids.next("client")
         reports: list[Any] = []
-        if ao.key is not None and ao.key in market.orders:
+        if ao.key is not None and working(market, ao.key):
             self._defer = reports
             try:
                 market.modify(ao.key, spec.qty, spec.limit, spec.stop, self.now)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from kernel.units import units_to_money
+from live.fakes.alpaca.core import VenueCore
 from live.fakes.alpaca.orders import dec_text, fmt_ns
 from live.fakes.alpaca.venue import FakeVenue
 
@@ -56,8 +57,21 @@ def _activity(fill: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def venue_state(core: VenueCore) -> dict[str, Any]:
+    """``GET /_fake/state``: the first account's ``state`` (and the counts of all); with several
+    accounts also ``accounts``: each one's ``state`` with its ``key`` and ``account_id``."""
+    first = core.accounts[0]
+    out = {**state(first), "counts": core.counts()}
+    if len(core.accounts) > 1:
+        out["accounts"] = [
+            {"key": a.key, "account_id": a.ledger.account_id, **state(a)} for a in core.accounts
+        ]
+    return out
+
+
 def state(venue: FakeVenue) -> dict[str, Any]:
-    """Everything a test compares against: orders, fills, positions (in units), cash."""
+    """Everything a test compares against: orders, fills, positions (in units), cash (one
+    account)."""
     positions = {
         s: dec_text(venue.books[s].inst.lots_to_qty(p.qty))
         for s, p in venue.ledger.positions.items()

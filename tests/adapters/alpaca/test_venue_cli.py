@@ -45,6 +45,14 @@ def test_help_lists_every_option_with_its_help(capsys: pytest.CaptureFixture[str
     assert "usage: executioncore venue alpaca" in out
 
 
+def test_help_lists_mode_and_account(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["venue", "alpaca", "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    for word in ("--mode", "{recorded,exchange}", "--account KEY:SECRET", "prevention"):
+        assert word in out, word
+
+
 def test_venue_without_a_name_is_a_user_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["venue"]) == 2
     assert "alpaca" in capsys.readouterr().err
