@@ -279,3 +279,57 @@ def test_the_packages_have_modules():
     # why: an empty glob would make both checks pass vacuously
     top, _ = import_graph()
     assert all(sum(m.split(".")[0] == p for m in top) >= 3 for p in PACKAGES)
+
+
+# --- nothing unreachable ------------------------------------------------------------------------
+def _all_imports(path: Path, name: str, known: set[str]) -> set[str]:
+    """Every module ``path`` imports, lazily or not (function-level imports count here)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: set[str] = set()
+    is_pkg = path.name == "__init__.py"
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                parts = name.split(".")
+                base = parts if is_pkg else parts[:-1]
+                base = base[: len(base) - (node.level - 1)]
+                mod = ".".join(base + ([node.module] if node.module else []))
+            else:
+                mod = node.module or ""
+            found.add(mod)
+            found.update(f"{mod}.{a.name}" for a in node.names)
+    out = set()
+    for m in found:
+        while m and m not in known:
+            m = m.rpartition(".")[0]
+        if m:
+            out.add(m)
+    return out
+
+
+def test_every_module_is_reached_from_an_entry_point():
+    """Code nothing uses is a defect: every module of the packages is imported (at any depth,
+    lazily or not) from the command line or a bundled strategy."""
+    files: dict[str, Path] = {}
+    for pkg in PACKAGES:
+        for path in (ROOT / pkg).rglob("*.py"):
+            parts = path.relative_to(ROOT).with_suffix("").parts
+            name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+            files[name] = path
+    known = set(files)
+    roots = ["executioncore.__main__", "executioncore.cli"] + [
+        m for m in known if m.startswith("executioncore.strategies")
+    ]
+    seen: set[str] = set()
+    todo = list(roots)
+    while todo:
+        mod = todo.pop()
+        if mod in seen or mod not in files:
+            continue
+        seen.add(mod)
+        parts = mod.split(".")
+        todo.extend(".".join(parts[:i]) for i in range(1, len(parts)))  # parent packages
+        todo.extend(_all_imports(files[mod], mod, known))
+    assert not sorted(known - seen), f"modules nothing reaches: {sorted(known - seen)}"
