@@ -19,13 +19,35 @@ from kernel.units import Instrument, UnitError
 SCRIPT_ID = "script"
 _PRICE_FIELDS = ("limit_price", "stop_price", "trail_price", "trail_percent", "display_qty")
 
+# the keys of an ``orders:`` entry (scenarios, ``--orders`` files)
+ORDER_KEYS = {
+    "at",
+    "id",
+    "symbol",
+    "side",
+    "quantity",
+    "type",
+    "limit_price",
+    "stop_price",
+    "trail_price",
+    "trail_percent",
+    "time_in_force",
+    "expire_at",
+    "post_only",
+    "reduce_only",
+    "display_qty",
+    "oco",
+    "take_profit",
+    "stop_loss",
+    "algo",
+    "venue",
+}
+
 
 def check_orders(
     c, entries: Any, instruments: dict[str, Instrument], venues: set[str]
 ) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
     """Validate ``orders:`` entries; return them normalized (times as ``[kind, ns]``)."""
-    from executioncore.scenario import ORDER_KEYS
-
     out: list[dict[str, Any]] = []
     ids: set[str] = set()
     algo_ids: set[str] = set()  # parent orders: canceled as a whole, never modified

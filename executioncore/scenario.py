@@ -48,28 +48,6 @@ FEE_KEYS = {"maker_bps", "taker_bps", "per_unit", "minimum"}
 LATENCY_KEYS = {"order_ms", "response_ms", "jitter_ms"}
 FILL_KEYS = {"queue_position", "queue_ahead"}
 SESSION_KEYS = {"open", "close", "tz"}
-ORDER_KEYS = {
-    "at",
-    "id",
-    "symbol",
-    "side",
-    "quantity",
-    "type",
-    "limit_price",
-    "stop_price",
-    "trail_price",
-    "trail_percent",
-    "time_in_force",
-    "expire_at",
-    "post_only",
-    "reduce_only",
-    "display_qty",
-    "oco",
-    "take_profit",
-    "stop_loss",
-    "algo",
-    "venue",
-}
 EXPECT_NUMBERS = {
     "realized_pnl",
     "unrealized_pnl",

@@ -214,6 +214,12 @@ class Kernel(OrderCommands):
                 return handler
         return self._order_owners.get(order.strategy_id)
 
+    def algo_engine(self) -> Any:
+        """The kernel's execution-algo engine (``kernel.algos``), registered on first use."""
+        from kernel.algos.engine import AlgoEngine
+
+        return AlgoEngine.of(self)
+
     def add_venue(self, name: str, port: VenuePort) -> None:
         self.venues[name] = port
 

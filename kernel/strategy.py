@@ -314,9 +314,7 @@ class StrategyContext:
     def algos(self) -> AlgoEngine:
         """The kernel's algo engine. Touch it in ``on_start`` so a VWAP's ``historical``
         profile can learn from the volume of the whole run."""
-        from kernel.algos.engine import AlgoEngine
-
-        return AlgoEngine.of(self._k)
+        return self._k.algo_engine()
 
     # --- signals ------------------------------------------------------------------------------
     def target_position(self, symbol: str, target_lots: int) -> Order | None:
