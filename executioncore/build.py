@@ -226,6 +226,12 @@ def build_kernel(
         from executioncore.algo_spec import algo_defaults
 
         algo_defaults(header["execution"]).install(kernel)
+    elif any("algo" in o for o in header.get("orders") or []) or any(
+        getattr(s, "uses_algos", False) for s in strategies
+    ):
+        # why: the host installs the algo engine before the run starts (a VWAP's historical
+        # profile sees the whole run), never depending on when a strategy first touches it
+        kernel.algo_engine()
     return kernel, clock
 
 

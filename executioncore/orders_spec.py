@@ -204,9 +204,7 @@ class ScriptedOrders(Strategy):
         self._algo_ids: set[str] = set()
 
     def on_start(self) -> None:
-        if any("algo" in item for item in self.orders):
-            # why: the engine watches the market from the start (a VWAP's historical profile)
-            _ = self.ctx.algos
+        # the host installed the algo engine when any order has an algo (executioncore.build)
         for ts, i in resolve_times(self.orders, self.start_ns):
             self.ctx.set_timer(ts, str(i))
 

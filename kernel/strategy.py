@@ -39,6 +39,9 @@ class Strategy:
 
     strategy_id: str = "strategy"
     symbols: tuple[str, ...] | None = None
+    # set True when the strategy starts execution algos (``ctx.execute``): the host then
+    # installs the kernel's algo engine before the run (else it is made on first use)
+    uses_algos: bool = False
 
     def __init__(self, strategy_id: str | None = None, **params: Any) -> None:
         if strategy_id is not None:
