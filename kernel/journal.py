@@ -175,6 +175,15 @@ class Journal:
         if len(buf) > self._block_records:
             self.flush()
 
+    def append_packed(self, packed: bytes) -> None:
+        """Append one record already packed (``pack_record``) and cut a block when
+        ``block_records`` are buffered: the kernel's tap for venue events, so a kernel with no
+        host flushing still keeps at most a block in memory."""
+        buf = self._buf
+        buf.append(packed)
+        if len(buf) > self._block_records:
+            self.flush()
+
     def append_blob(self, head: tuple, blob: bytes) -> None:
         """Append a record whose last field is the raw bytes ``blob`` (memory stays bounded:
         the block is written once its blobs pass ``block_bytes``)."""

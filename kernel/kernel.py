@@ -132,9 +132,8 @@ class Kernel(OrderCommands):
         self._roll_day = self.guard.roll_day
         self._watch_loss = self.guard.watch_loss
         self._jrec: Callable[[Any], None] | None = None
+        self._jtap: Callable[[Any], None] | None = None
         self._jpack: Callable[[tuple], Any] = tuple
-        self._jbuf: list[Any] = []
-        self._jblock = 0
         # the data events seen (``stats.md_events``) when an order command was last journaled:
         # a replay that re-delivers data lazily up to that output stands at this count, so the
         # sim driver needs no data-position mark before the next input if no data came since
@@ -233,18 +232,19 @@ class Kernel(OrderCommands):
         """Write to ``journal`` from now on (``None``: journal nothing)."""
         self.journal = journal
         # records go in packed, through the journal's own list append (two C calls on every
-        # order event); blocks are cut at each venue event and by the host (the sim driver per
-        # data chunk, the live runner per commit). A stand-in with ``append`` only (replay's
-        # comparer) takes the record as it is and cuts its own blocks.
+        # order event); venue events go through the journal's ``append_packed``, which cuts a
+        # block when one is full, so memory stays bounded whoever hosts the kernel; the kernel
+        # knows nothing else of the journal (hosts flush too: the live runner per commit). A
+        # stand-in with ``append`` only (replay's comparer) takes the record as it is.
         raw = getattr(journal, "raw_append", None)
         if raw is not None:
             self._jrec, self._jpack = raw, pack_record
-            self._jbuf, self._jblock = journal.buffer, journal.block_records  # type: ignore[union-attr]
+            self._jtap = journal.append_packed  # type: ignore[union-attr]
         else:
             # why: ``tuple`` of a tuple is that tuple: the stand-in gets the record as it is
             self._jrec = journal.append if journal is not None else None
             self._jpack = tuple
-            self._jbuf, self._jblock = [], 1 << 62
+            self._jtap = self._jrec
 
     def start(self) -> None:
         for s in list(self.strategies.values()):
@@ -344,9 +344,7 @@ class Kernel(OrderCommands):
     def on_order_event(self, event: Any) -> None:
         """Apply a venue's order event: OMS, positions, risk, links, then the owner's callback."""
         if self._jrec is not None:
-            self._jrec(self._jpack(self._enc[type(event)](_IN, event)))
-            if len(self._jbuf) > self._jblock:
-                self.journal.flush()  # type: ignore[union-attr]
+            self._jtap(self._jpack(self._enc[type(event)](_IN, event)))  # type: ignore[misc]
         if self.clock.now_ns() >= self._next_day_ns:
             self._roll_day()
         oms = self.oms
