@@ -228,7 +228,7 @@ def _drive(
             return False
         if not data.pending:
             return False
-        ev = data.pending.popleft()
+        _, ev = data.popleft()
         clock.advance_to(ev.ts_init)
         on_event(ev)
         md_count += 1

@@ -144,7 +144,7 @@ class SimPaperAdapter:
     async def _deliver(self, events: ChunkEvents) -> None:
         pending = events.pending
         while pending:
-            event = pending.popleft()
+            _, event = events.popleft()
             if hasattr(event, "venue"):
                 event.venue = self.name
             delay = self.clock.wall_of(event.ts_event)

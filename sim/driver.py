@@ -27,11 +27,12 @@ from dataclasses import dataclass
 
 from kernel.clock import SimClock
 from kernel.codec import IN, TAG_CHUNK, TAG_MDPOS
-from kernel.events import Bar, BookUpdate, OrderEvent, QuoteTick, TradeTick
+from kernel.events import Bar, OrderEvent, QuoteTick
 from kernel.journal import Journal, pack_record
 from kernel.kernel import Kernel
 from sim.broker import DELIVER, NEVER, SimBroker
 from sim.feeds import Chunk
+from sim.market_events import ChunkEvents
 
 _GC_GEN0 = 50_000
 
@@ -91,7 +92,9 @@ class Driver:
         self._venue_tag: list[str | None] = [
             s.venues[0] if s.venues is not None and len(s.venues) == 1 else None for s in sources
         ]
-        self._book_carry: dict[int, tuple[int, list, bool]] = {}
+        # the generic path: chunks become events in one place (sim.market_events), as in
+        # replay and paper trading; the driver filters per venue (outages) itself
+        self._events = ChunkEvents(sources, [b.name for b in brokers])
         # why: outage windows stop a venue's data; checking that per row is only paid when a
         # venue has outages configured
         self._faulty = generic or any(b.has_outages for b in brokers)
@@ -121,7 +124,8 @@ class Driver:
         while chunk is not None:
             self._chunk(chunk)
             chunk = next(it, None)
-        self._flush_book()
+        if self._events.flush_carries():
+            self._deliver_events()
         last = max(self.end_ns, self.clock.now_ns()) if end_ns is None else end_ns
         self._drain(last, wake_inclusive=True)
         self._mark()
@@ -133,17 +137,18 @@ class Driver:
             return
         if self.journal is not None:
             self.journal.append_blob((IN, TAG_CHUNK, chunk.source, n), chunk.encode())
-        if self._book_carry:
-            self._release_book(int(chunk.ts[0]))
+        events = self._events
+        if events.carry:
+            events.release(int(chunk.ts[0]))
+            self._deliver_events()
         kind = chunk.kind
-        if kind == "quotes":
+        if kind == "quotes" and not self._faulty:
             self._quotes(chunk)
-        elif kind == "trades":
-            self._trades(chunk)
         elif kind == "bars":
             self._bars(chunk)
-        else:
-            self._book(chunk)
+        else:  # book data always, quotes and trades on the generic path
+            events.add_chunk(chunk)
+            self._deliver_events()
         self.end_ns = int(chunk.ts[-1])
         if self.progress is not None:
             self.progress(self.md_done, self.end_ns)
@@ -168,9 +173,8 @@ class Driver:
         return [h for _, h in pairs], flows
 
     def _quotes(self, chunk: Chunk) -> None:
-        if self._faulty:
-            self._quotes_with_outages(chunk)
-            return
+        """The specialised quote loops (no outages): checked against the generic path by
+        tests/property/test_driver_differential.py."""
         src = chunk.source
         sym = self.sources[src].symbol
         venues = self._handlers[src]
@@ -234,56 +238,27 @@ class Driver:
             kernel_on(q)
         self.md_done = base + n
 
-    def _quotes_with_outages(self, chunk: Chunk) -> None:
-        src = chunk.source
-        sym = self.sources[src].symbol
-        vtag = self._venue_tag[src]
-        cols = chunk.cols
-        base = self.md_done
-        rows = zip(
-            chunk.ts.tolist(),
-            cols["bid"].tolist(),
-            cols["ask"].tolist(),
-            _sizes(cols["bid_sz"]),
-            _sizes(cols["ask_sz"]),
-        )
-        delivered = 0
-        for ts, bid, ask, bs, az in rows:
-            self._before(ts, base + delivered)
-            venues, flows = self._live(src, ts)
-            if not flows:
-                continue  # the venue is down: its data stops
-            q = QuoteTick(sym, bid, ask, bs, az, ts, ts, vtag)
-            for on in venues:
-                on(q)
-            self._answers(ts, base + delivered)
-            self.kernel.on_quote(q)
-            delivered += 1
-        self.md_done = base + delivered
-
-    def _trades(self, chunk: Chunk) -> None:
-        src = chunk.source
-        sym = self.sources[src].symbol
-        venues = self._handlers[src]
-        cols = chunk.cols
-        base = self.md_done
-        rows = zip(
-            chunk.ts.tolist(), cols["px"].tolist(), cols["sz"].tolist(), cols["side"].tolist()
-        )
-        delivered = 0
-        for ts, px, sz, side in rows:
-            self._before(ts, base + delivered)
-            if self._faulty:
-                venues, flows = self._live(src, ts)
+    def _deliver_events(self) -> None:
+        """The generic path: each pending event to the venues that are up, then the kernel."""
+        events = self._events
+        pending = events.pending
+        faulty = self._faulty
+        kernel_on = self.kernel.on_event
+        while pending:
+            src, e = events.popleft()
+            ts = e.ts_event
+            self._before(ts, self.md_done)
+            if faulty:
+                handlers, flows = self._live(src, ts)
                 if not flows:
-                    continue
-            t = TradeTick(sym, px, sz, side, None, ts, ts, self._venue_tag[src])
-            for on in venues:
-                on(t)
-            self._answers(ts, base + delivered)
-            self.kernel.on_trade(t)
-            delivered += 1
-        self.md_done = base + delivered
+                    continue  # the venue is down: its data stops
+            else:
+                handlers = self._handlers[src]
+            for on in handlers:
+                on(e)
+            self._answers(ts, self.md_done)
+            kernel_on(e)
+            self.md_done += 1
 
     def _bars(self, chunk: Chunk) -> None:
         src = chunk.source
@@ -378,58 +353,6 @@ class Driver:
             kernel_on(bar)
             i += 1
         self.md_done = base + i
-
-    def _book(self, chunk: Chunk) -> None:
-        """Rows with the same timestamp form one ``BookUpdate`` (carried across chunks)."""
-        src = chunk.source
-        cols = chunk.cols
-        rows = zip(
-            chunk.ts.tolist(),
-            cols["side"].tolist(),
-            cols["px"].tolist(),
-            cols["sz"].tolist(),
-            cols["snap"].tolist(),
-        )
-        carry = self._book_carry.pop(src, None)
-        for ts, side, px, sz, snap in rows:
-            if carry is not None and carry[0] != ts:
-                self._emit_book(src, *carry)
-                carry = None
-            if carry is None:
-                carry = (ts, [], False)
-            carry[1].append((side, px, sz))
-            if snap:
-                carry = (ts, carry[1], True)
-        if carry is not None:
-            self._book_carry[src] = carry
-
-    def _flush_book(self) -> None:
-        for src, carry in sorted(self._book_carry.items()):
-            self._emit_book(src, *carry)
-        self._book_carry.clear()
-
-    def _release_book(self, ts: int) -> None:
-        """Book groups carried over from earlier chunks are complete once data stamped after
-        them arrives: deliver them now, not at the end of the data."""
-        for src, carry in sorted(self._book_carry.items()):
-            if carry[0] < ts:
-                del self._book_carry[src]
-                self._emit_book(src, *carry)
-
-    def _emit_book(self, src: int, ts: int, deltas: list, snap: bool) -> None:
-        sym = self.sources[src].symbol
-        self._before(ts, self.md_done)
-        handlers = self._handlers[src]
-        if self._faulty:
-            handlers, flows = self._live(src, ts)
-            if not flows:
-                return
-        u = BookUpdate(sym, tuple(deltas), snap, ts, ts, self._venue_tag[src])
-        for on in handlers:
-            on(u)
-        self._answers(ts, self.md_done)
-        self.kernel.on_book(u)
-        self.md_done += 1
 
     def _before(self, ts: int, md_pos: int) -> None:
         if self._due(ts):

@@ -48,6 +48,7 @@ class ChunkEvents:
         self.outages = outages or {}
         self.venues = venues or []
         self.pending: deque = deque()
+        self.origin: deque[int] = deque()  # the source index of each pending event
         self.carry: dict[int, tuple[int, list, bool]] = {}
         # as the driver: data routed to one venue carries that venue's name
         self.tags = [
@@ -78,6 +79,7 @@ class ChunkEvents:
         source = chunk.source
         src = self.sources[source]
         sym, kind, cols, out = src["symbol"], src["kind"], chunk.cols, self.pending
+        origin = self.origin
         ts_list = chunk.ts.tolist()
         tag = self.tags[source]
         if self.carry and ts_list:
@@ -88,12 +90,14 @@ class ChunkEvents:
             for ts, b, a, x, y in zip(ts_list, cols["bid"].tolist(), cols["ask"].tolist(), bs, az):
                 if self._flows(src, ts):
                     out.append(QuoteTick(sym, b, a, x, y, ts, ts, tag))
+                    origin.append(source)
         elif kind == "trades":
             for ts, p, s, side in zip(
                 ts_list, cols["px"].tolist(), cols["sz"].tolist(), cols["side"].tolist()
             ):
                 if self._flows(src, ts):
                     out.append(TradeTick(sym, p, s, side, None, ts, ts, tag))
+                    origin.append(source)
         elif kind == "bars":
             interval = src["interval_ns"]
             rows = zip(
@@ -102,8 +106,18 @@ class ChunkEvents:
             for ts, o, h, lo, c, v in rows:
                 if self._flows(src, ts):
                     out.append(Bar(sym, o, h, lo, c, v if v >= 0 else 0, interval, ts, ts))
+                    origin.append(source)
         else:
             self._book(source, ts_list, cols)
+
+    def release(self, ts: int) -> None:
+        """Data stamped ``ts`` arrived (from any source): carried groups before it are done."""
+        if self.carry:
+            self._release(ts)
+
+    def popleft(self) -> tuple[int, Any]:
+        """The next pending event with its source index."""
+        return self.origin.popleft(), self.pending.popleft()
 
     def _release(self, ts: int) -> None:
         """As the driver: a carried book group is complete once later data arrives."""
@@ -139,6 +153,7 @@ class ChunkEvents:
             self.pending.append(
                 BookUpdate(src["symbol"], tuple(deltas), snap, ts, ts, self.tags[source])
             )
+            self.origin.append(source)
 
     def flush_carries(self) -> bool:
         if not self.carry:

@@ -21,8 +21,10 @@ def test_a_book_group_straddling_two_chunks_is_one_update():
     assert len(got) == 1 and isinstance(got[0], BookUpdate)
     assert got[0].deltas == ((1, 100, 5), (-1, 101, 4), (1, 99, 3)) and got[0].is_snapshot
     ev.pending.clear()
+    ev.origin.clear()
     assert ev.flush_carries()
-    last = ev.pending.popleft()
+    src, last = ev.popleft()
+    assert src == 0
     assert last.ts_event == T0 + 2 * S and last.deltas == ((1, 100, 6),) and not last.is_snapshot
 
 
