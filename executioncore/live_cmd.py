@@ -451,6 +451,16 @@ def _sim_adapter(b: BrokerConfig, cfg: LiveConfig) -> Any:
     kinds = data_kinds([(s, None) for s in specs], b.name)
     broker = make_sim_broker(b.name, b.raw, instruments, kinds, clock, cfg.seed)
     stats = FeedStats()
-    chunks = merge([read_chunks(s, instruments[s.symbol], i, stats) for i, s in enumerate(specs)])
+    from executioncore.runner import session_bars
+    from kernel.units import DAY_NS
+
+    streams = []
+    for i, s in enumerate(specs):
+        stream = read_chunks(s, instruments[s.symbol], i, stats)
+        if s.kind == "bars" and (s.interval_ns or 0) >= DAY_NS and broker.session is not None:
+            # why: as in a backtest: a daily bar opens at the session open, known at the close
+            stream = session_bars(stream, broker.session)
+        streams.append(stream)
+    chunks = merge(streams)
     sources = [Source(s.kind, s.symbol, s.interval_ns or 0) for s in specs]
     return SimPaperAdapter(b.name, broker, chunks, sources, clock)

@@ -126,7 +126,7 @@ class Run:
             stream = read_chunks(entry.spec, inst, i, self.stats)
             session = self._session_of(entry.venues)
             if entry.spec.kind == "bars" and (entry.spec.interval_ns or 0) >= DAY_NS and session:
-                stream = _session_bars(stream, session)
+                stream = session_bars(stream, session)
             if self.scenario.start is not None or self.scenario.end is not None:
                 stream = _window(stream, self.scenario.start, self.scenario.end)
             streams.append(stream)
@@ -426,7 +426,7 @@ def _session_close(session: Session, close_ts: int) -> int:
     return session.close_on(session.day_of(day * DAY_NS + DAY_NS // 2))
 
 
-def _session_bars(stream: Iterator[Chunk], session: Session) -> Iterator[Chunk]:
+def session_bars(stream: Iterator[Chunk], session: Session) -> Iterator[Chunk]:
     """Daily bars stamped at midnight become the session: open at the open, known at the close."""
     cache: dict[int, tuple[int, int]] = {}
     for chunk in stream:

@@ -159,7 +159,7 @@ class SimPaperAdapter:
             handler = self._handlers[key]
             if handler is not None:
                 if kind == "bars":
-                    handler(event, event.ts_event - event.interval_ns)  # the bar's open time
+                    handler(event, events.last_open)  # the bar's (session's) open time
                 else:
                     handler(event)
             await self._pump(event.ts_event)

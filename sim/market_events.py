@@ -49,6 +49,8 @@ class ChunkEvents:
         self.venues = venues or []
         self.pending: deque = deque()
         self.origin: deque[int] = deque()  # the source index of each pending event
+        self.opens: deque[int] = deque()  # the open time of each pending bar
+        self.last_open = 0  # the open time of the bar ``popleft`` returned last
         self.carry: dict[int, tuple[int, list, bool]] = {}
         # as the driver: data routed to one venue carries that venue's name
         self.tags = [
@@ -103,10 +105,14 @@ class ChunkEvents:
             rows = zip(
                 ts_list, *(cols[c].tolist() for c in ("open", "high", "low", "close", "volume"))
             )
-            for ts, o, h, lo, c, v in rows:
+            # why: session-stamped daily bars open at the session's open, not ts - interval
+            col = cols.get("open_ns")
+            open_list = col.tolist() if col is not None else None
+            for i, (ts, o, h, lo, c, v) in enumerate(rows):
                 if self._flows(src, ts):
                     out.append(Bar(sym, o, h, lo, c, v if v >= 0 else 0, interval, ts, ts))
                     origin.append(source)
+                    self.opens.append(open_list[i] if open_list is not None else ts - interval)
         else:
             self._book(source, ts_list, cols)
 
@@ -116,8 +122,11 @@ class ChunkEvents:
             self._release(ts)
 
     def popleft(self) -> tuple[int, Any]:
-        """The next pending event with its source index."""
-        return self.origin.popleft(), self.pending.popleft()
+        """The next pending event with its source index (a bar's open time: ``last_open``)."""
+        event = self.pending.popleft()
+        if type(event) is Bar:
+            self.last_open = self.opens.popleft()
+        return self.origin.popleft(), event
 
     def _release(self, ts: int) -> None:
         """As the driver: a carried book group is complete once later data arrives."""

@@ -47,3 +47,23 @@ def test_data_no_venue_up_would_show_is_dropped():
     c.source = 0
     ev.add_chunk(c)
     assert [e.ts_event for e in ev.pending] == [T0, T0 + 4 * S]
+
+
+def test_session_stamped_bars_keep_their_open_time():
+    """Daily bars on a session (``open_ns`` set by the runner's session mapping) open at the
+    session's open, for paper trading as in a backtest; other bars open at ts - interval."""
+    import numpy as np
+
+    ev = ChunkEvents([Source("bars", "X", 60 * S)])
+    b = bars((0, 10, 12, 9, 11, 7), (60, 11, 13, 10, 12, 5))
+    b.source = 0
+    b.cols["open_ns"] = np.array([T0 + 30 * S, T0 + 90 * S], dtype=np.int64)
+    ev.add_chunk(b)
+    plain = bars((120, 12, 14, 11, 13, 5))
+    plain.source = 0
+    ev.add_chunk(plain)
+    opens = []
+    while ev.pending:
+        ev.popleft()
+        opens.append(ev.last_open - T0)
+    assert opens == [30 * S, 90 * S, 120 * S]
