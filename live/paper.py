@@ -18,6 +18,7 @@ from typing import Any
 from kernel.events import Bar, BookUpdate, QuoteTick, TradeTick
 from live.adapters.base import Emit
 from sim.broker import DELIVER, NEVER, SimBroker
+from sim.due import MESSAGE, WAKE, next_due
 from sim.feeds import Chunk
 from sim.market_events import ChunkEvents
 
@@ -111,14 +112,16 @@ class SimPaperAdapter:
         broker = self.broker
         while True:
             q = broker.queue
-            if q and q[0][0] <= upto and (q[0][0] <= broker.wake_ns or broker.wake_ns > upto):
+            # the sim's rule (no kernel timers here: the live runner fires them)
+            what = next_due(q[0][0] if q else NEVER, NEVER, broker.wake_ns, upto, True)
+            if what == MESSAGE:
                 entry = broker.pop()
                 self.clock.advance_to(entry[0])
                 if entry[2] == DELIVER:
                     await self._emit(entry[3])  # type: ignore[misc]
                 else:
                     broker.process(entry)
-            elif broker.wake_ns <= upto:
+            elif what == WAKE:
                 broker.wake(broker.wake_ns)
             else:
                 return

@@ -31,6 +31,7 @@ from kernel.events import Bar, OrderEvent, QuoteTick
 from kernel.journal import Journal, pack_record
 from kernel.kernel import Kernel
 from sim.broker import DELIVER, NEVER, SimBroker
+from sim.due import MESSAGE, TIMER, WAKE, next_due
 from sim.feeds import Chunk
 from sim.market_events import ChunkEvents
 
@@ -400,24 +401,19 @@ class Driver:
                 if b.wake_ns < wake_ts:
                     wake_ts = b.wake_ns
                     wake_b = b
-            wake_ok = wake_ts < limit or (wake_inclusive and wake_ts == limit)
-            if (
-                msg_b is not None
-                and msg_ts <= limit
-                and msg_ts <= timer_ts
-                and (msg_ts <= wake_ts or not wake_ok)
-            ):
+            what = next_due(msg_ts, timer_ts, wake_ts, limit, wake_inclusive)
+            if what == MESSAGE and msg_b is not None:
                 entry = msg_b.pop()
                 clock.advance_to(entry[0])
                 event = msg_b.process(entry)
                 if event is not None:
                     self._mark()
                     kernel.on_event(event)
-            elif timer_ts <= limit and (timer_ts <= wake_ts or not wake_ok):
+            elif what == TIMER:
                 clock.advance_to(timer_ts)
                 self._mark()
                 kernel.run_timers()
-            elif wake_ok and wake_b is not None:
+            elif what == WAKE and wake_b is not None:
                 clock.advance_to(wake_ts)
                 wake_b.wake(wake_ts)
             else:

@@ -67,3 +67,16 @@ def test_session_stamped_bars_keep_their_open_time():
         ev.popleft()
         opens.append(ev.last_open - T0)
     assert opens == [30 * S, 90 * S, 120 * S]
+
+
+def test_what_is_due_next_follows_one_rule():
+    from sim.due import MESSAGE, NONE, TIMER, WAKE, next_due
+
+    never = 1 << 62
+    assert next_due(5, 5, 5, 10, False) == MESSAGE  # equal times: the venue's message first
+    assert next_due(never, 5, 5, 10, False) == TIMER  # then the kernel's timer
+    assert next_due(never, never, 5, 10, False) == WAKE
+    assert next_due(never, never, 10, 10, False) == NONE  # a wake-up at the limit waits ...
+    assert next_due(never, never, 10, 10, True) == WAKE  # ... unless it is inclusive
+    assert next_due(7, never, 6, 10, False) == WAKE  # the earlier wake-up first
+    assert next_due(11, 12, never, 10, True) == NONE  # nothing due by the limit
