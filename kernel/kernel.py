@@ -134,10 +134,6 @@ class Kernel(OrderCommands):
         self._jrec: Callable[[Any], None] | None = None
         self._jtap: Callable[[Any], None] | None = None
         self._jpack: Callable[[tuple], Any] = tuple
-        # the data events seen (``stats.md_events``) when an order command was last journaled:
-        # a replay that re-delivers data lazily up to that output stands at this count, so the
-        # sim driver needs no data-position mark before the next input if no data came since
-        self.md_at_last_command = 0
         self.attach_journal(journal)
         self._journal_md = journal_market_data and journal is not None
         self._enc = codec.ENCODERS

@@ -53,7 +53,6 @@ class OrderCommands:
     stats: KernelStats
     guard: Guard
     accounts: Accounts
-    md_at_last_command: int
     _disconnected: set[str]
     _next_day_ns: int
     _jrec: Callable[[Any], None] | None
@@ -129,7 +128,6 @@ class OrderCommands:
         cmd = SubmitOrder(order, venue, now)
         if self._jrec is not None:
             self._jrec(self._jpack(self._enc[SubmitOrder](_OUT, cmd)))
-            self.md_at_last_command = self.stats.md_events
         self.venues[venue].submit(cmd)
 
     def _deny(self, order: Order, reason: str) -> None:
@@ -160,7 +158,6 @@ class OrderCommands:
         cmd = CancelOrder(client_order_id, order.symbol, order.venue or "", now)
         if self._jrec is not None:
             self._jrec(self._jpack(self._enc[CancelOrder](_OUT, cmd)))
-            self.md_at_last_command = self.stats.md_events
         self.venues[cmd.venue].cancel(cmd)
 
     def _cancel_local(self, order: Order) -> None:
@@ -222,7 +219,6 @@ class OrderCommands:
         )
         if self._jrec is not None:
             self._jrec(self._jpack(self._enc[ModifyOrder](_OUT, cmd)))
-            self.md_at_last_command = self.stats.md_events
         self.venues[cmd.venue].modify(cmd)
 
     def cancel_all(self, symbol: str | None = None, strategy_id: str | None = None) -> None:

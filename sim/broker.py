@@ -127,6 +127,7 @@ class SimBroker:
         self.link_down = False
         self._lost: list[Any] = []  # answers lost while the order connection was down
         self.view: Any = None  # the kernel's OrderView, bound by the host (reconciliation)
+        self.on_command: Any = None  # called on every command the kernel sends (the driver)
         # why: without jitter the latencies are constants: no model call per message
         self._fixed: tuple[int, int] | None = getattr(self.latency, "fixed", None)
         self.wake_ns = NEVER
@@ -167,9 +168,14 @@ class SimBroker:
         self._send(ARRIVE_MODIFY, cmd)
 
     def _send(self, kind: int, cmd: Any) -> None:
+        if self.on_command is not None:
+            self.on_command()  # why: the host notes where in the data the kernel's commands came
         if self.link_down:
             self._refuse(kind, cmd)
             return
+        self._queue(kind, cmd)
+
+    def _queue(self, kind: int, cmd: Any) -> None:
         fixed = self._fixed
         due = self.clock.now_ns() + (fixed[0] if fixed is not None else self.latency.order_ns())
         if due < self._last_in:
@@ -389,4 +395,4 @@ class SimBroker:
         for coid in plan.resend:
             order = view.sent_order(coid) if view is not None else None
             if order is not None:
-                self._send(ARRIVE_SUBMIT, SubmitOrder(order, self.name, at))
+                self._queue(ARRIVE_SUBMIT, SubmitOrder(order, self.name, at))

@@ -76,8 +76,13 @@ class Driver:
         self.md_done = 0  # data events delivered to the kernel
         self._md_marked = 0
         self.end_ns = 0
+        # the data events delivered when the kernel last sent a command: a replay that re-delivers
+        # data lazily up to that command stands there, so no data-position mark is needed before
+        # the next input if no data came since (the driver observes commands at its venues)
+        self._cmd_md = 0
         for b in brokers:
             b.use_fifo()
+            b.on_command = self._command_seen
         # per source: the venues that see it, and their entry points for its kind of data
         self._venues_of: list[list[SimBroker]] = []
         self._handlers: list[list] = []
@@ -370,11 +375,14 @@ class Driver:
                 return
 
     # --- everything that is not data --------------------------------------------------------------
+    def _command_seen(self) -> None:
+        self._cmd_md = self.kernel.stats.md_events
+
     def _mark(self) -> None:
         md = self.md_done
         if md != self._md_marked:
             self._md_marked = md
-            if self.journal is not None and md != self.kernel.md_at_last_command:
+            if self.journal is not None and md != self._cmd_md:
                 self.journal.append((IN, TAG_MDPOS, md))
 
     def _drain(self, limit: int, wake_inclusive: bool) -> None:
@@ -457,7 +465,7 @@ class Driver:
                     if event is not None:
                         if self._md_marked != self.md_done:
                             md = self._md_marked = self.md_done
-                            if jrec is not None and md != kernel.md_at_last_command:
+                            if jrec is not None and md != self._cmd_md:
                                 jrec(pack_record((IN, TAG_MDPOS, md)))
                         if isinstance(event, order_event):
                             on_order_event(event)

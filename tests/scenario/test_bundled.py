@@ -144,13 +144,11 @@ def test_data_marks_are_left_out_only_after_an_order_command_and_both_forms_repl
     the latest data event (a replay already stands there). A journal with every mark (as the
     driver wrote them before) holds the same other records and replays too."""
     from kernel.codec import OUT, TAG_MDPOS
-    from kernel.kernel import Kernel
+    from sim.driver import Driver
 
     with monkeypatch.context() as m:
-        # the kernel never reports a command: the driver writes every mark
-        m.setattr(
-            Kernel, "md_at_last_command", property(lambda s: -1, lambda s, v: None), raising=False
-        )
+        # the driver never notes a command: it writes every mark
+        m.setattr(Driver, "_command_seen", lambda self: None)
         every = run("demo", tmp_path / "every-mark")
     assert replay(every.run_dir).ok
     new, old = _records(results["demo"].run_dir), _records(every.run_dir)
