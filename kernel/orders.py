@@ -346,75 +346,98 @@ def validate(order: Order) -> None:
         order.time_in_force = TimeInForce(order.time_in_force)
     except ValueError as exc:
         raise InvalidOrder(f"{oid}: unknown value {exc}", "UNKNOWN_VALUE") from None
-    qty = order.quantity
-    if not isinstance(qty, int) or isinstance(qty, bool):
-        raise InvalidQuantity(f"{oid}: quantity must be int lots, got {qty!r}")
-    if qty <= 0:
-        raise InvalidQuantity(f"{oid}: quantity must be positive, got {qty}")
-    for name in ("limit_ticks", "stop_ticks", "trail_ticks", "trail_ppm", "expire_ns"):
-        value = getattr(order, name)
-        if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
-            raise InvalidPrice(f"{oid}: {name} must be an int, got {value!r}")
-    otype = order.order_type
-    if otype in _NEEDS_LIMIT and order.limit_ticks is None:
-        raise MissingPrice(f"{oid}: a {otype.name} order needs a limit price")
-    if otype not in _NEEDS_LIMIT and order.limit_ticks is not None:
-        raise UnexpectedPrice(f"{oid}: a {otype.name} order takes no limit price")
-    if otype in _NEEDS_STOP and order.stop_ticks is None:
-        raise MissingPrice(f"{oid}: a {otype.name} order needs a stop (trigger) price")
-    if (
-        otype not in _NEEDS_STOP
-        and otype != OrderType.TRAILING_STOP
-        and order.stop_ticks is not None
-    ):
-        raise UnexpectedPrice(f"{oid}: a {otype.name} order takes no stop price")
-    _validate_trailing(order)
-    _validate_options(order)
+    problem = field_problem(
+        oid,
+        order.side,
+        order.order_type,
+        order.quantity,
+        order.limit_ticks,
+        order.stop_ticks,
+        order.trail_ticks,
+        order.trail_ppm,
+        order.time_in_force,
+        order.expire_ns,
+        order.post_only,
+        order.display_lots,
+    )
+    if problem is not None:
+        raise problem
 
 
-def _validate_trailing(order: Order) -> None:
-    oid = order.client_order_id
-    has_ticks = order.trail_ticks is not None
-    has_ppm = order.trail_ppm is not None
-    if order.order_type == OrderType.TRAILING_STOP:
+def _not_int(value: object) -> bool:
+    return not isinstance(value, int) or isinstance(value, bool)
+
+
+def field_problem(
+    oid: str,
+    side: int,
+    otype: int,
+    qty: object,
+    limit: object,
+    stop: object,
+    trail_ticks: object,
+    trail_ppm: object,
+    tif: int,
+    expire_ns: object,
+    post_only: bool,
+    display: object,
+) -> InvalidOrder | None:
+    """The first problem of an order's request fields (the one set of rules: the kernel's
+    ``validate`` raises it, the exchange engine rejects with its reason), or None."""
+    if _not_int(qty):
+        return InvalidQuantity(f"{oid}: quantity must be int lots, got {qty!r}")
+    if qty <= 0:  # type: ignore[operator]
+        return InvalidQuantity(f"{oid}: quantity must be positive, got {qty}")
+    prices = (limit, stop, trail_ticks, trail_ppm, expire_ns)
+    names = ("limit_ticks", "stop_ticks", "trail_ticks", "trail_ppm", "expire_ns")
+    for name, value in zip(names, prices):
+        if value is not None and _not_int(value):
+            return InvalidPrice(f"{oid}: {name} must be an int, got {value!r}")
+    kind = OrderType(otype).name
+    if otype in _NEEDS_LIMIT and limit is None:
+        return MissingPrice(f"{oid}: a {kind} order needs a limit price")
+    if otype not in _NEEDS_LIMIT and limit is not None:
+        return UnexpectedPrice(f"{oid}: a {kind} order takes no limit price")
+    if otype in _NEEDS_STOP and stop is None:
+        return MissingPrice(f"{oid}: a {kind} order needs a stop (trigger) price")
+    if otype not in _NEEDS_STOP and otype != OrderType.TRAILING_STOP and stop is not None:
+        return UnexpectedPrice(f"{oid}: a {kind} order takes no stop price")
+    has_ticks, has_ppm = trail_ticks is not None, trail_ppm is not None
+    if otype == OrderType.TRAILING_STOP:
         if has_ticks == has_ppm:
             error = UnexpectedPrice if has_ticks else MissingPrice
-            raise error(
+            return error(
                 f"{oid}: a TRAILING_STOP order needs exactly one of trail_price and trail_percent"
             )
-        if has_ticks and order.trail_ticks <= 0:  # type: ignore[operator]
-            raise InvalidPrice(f"{oid}: trail_price must be positive")
-        if has_ppm and not 0 < order.trail_ppm < 1_000_000:  # type: ignore[operator]
-            raise InvalidPrice(f"{oid}: trail_percent must be between 0 and 100")
+        if has_ticks and trail_ticks <= 0:  # type: ignore[operator]
+            return InvalidPrice(f"{oid}: trail_price must be positive")
+        if has_ppm and not 0 < trail_ppm < 1_000_000:  # type: ignore[operator]
+            return InvalidPrice(f"{oid}: trail_percent must be between 0 and 100")
     elif has_ticks or has_ppm:
-        raise UnexpectedPrice(f"{oid}: a {order.order_type.name} order takes no trailing offset")
-
-
-def _validate_options(order: Order) -> None:
-    oid = order.client_order_id
-    tif = order.time_in_force
-    if tif == TimeInForce.GTD and order.expire_ns is None:
-        raise MissingExpiry(f"{oid}: a GTD order needs expire_at")
-    if tif != TimeInForce.GTD and order.expire_ns is not None:
-        raise UnexpectedExpiry(f"{oid}: expire_at is only for GTD orders")
-    if order.post_only:
-        if order.order_type != OrderType.LIMIT:
-            raise ConflictingOptions(f"{oid}: post_only needs a LIMIT order")
+        return UnexpectedPrice(f"{oid}: a {kind} order takes no trailing offset")
+    if tif == TimeInForce.GTD and expire_ns is None:
+        return MissingExpiry(f"{oid}: a GTD order needs expire_at")
+    if tif != TimeInForce.GTD and expire_ns is not None:
+        return UnexpectedExpiry(f"{oid}: expire_at is only for GTD orders")
+    tif_name = TimeInForce(tif).name
+    if post_only:
+        if otype != OrderType.LIMIT:
+            return ConflictingOptions(f"{oid}: post_only needs a LIMIT order")
         if tif in (TimeInForce.IOC, TimeInForce.FOK, TimeInForce.OPG, TimeInForce.CLS):
-            raise ConflictingOptions(f"{oid}: post_only cannot be {tif.name}")
-    disp = order.display_lots
-    if disp is not None:
-        if not isinstance(disp, int) or isinstance(disp, bool) or not 0 < disp <= order.quantity:
-            raise InvalidQuantity(f"{oid}: display_qty must be positive and at most the quantity")
-        if order.order_type not in (OrderType.LIMIT, OrderType.STOP_LIMIT, OrderType.LIT):
-            raise ConflictingOptions(f"{oid}: display_qty needs a limit order")
+            return ConflictingOptions(f"{oid}: post_only cannot be {tif_name}")
+    if display is not None:
+        if _not_int(display) or not 0 < display <= qty:  # type: ignore[operator]
+            return InvalidQuantity(f"{oid}: display_qty must be positive and at most the quantity")
+        if otype not in (OrderType.LIMIT, OrderType.STOP_LIMIT, OrderType.LIT):
+            return ConflictingOptions(f"{oid}: display_qty needs a limit order")
         if tif in (TimeInForce.IOC, TimeInForce.FOK):
-            raise ConflictingOptions(f"{oid}: display_qty cannot be {tif.name}")
-    if tif in (TimeInForce.OPG, TimeInForce.CLS) and order.order_type not in (
+            return ConflictingOptions(f"{oid}: display_qty cannot be {tif_name}")
+    if tif in (TimeInForce.OPG, TimeInForce.CLS) and otype not in (
         OrderType.MARKET,
         OrderType.LIMIT,
     ):
-        raise ConflictingOptions(f"{oid}: {tif.name} is for MARKET or LIMIT orders")
+        return ConflictingOptions(f"{oid}: {tif_name} is for MARKET or LIMIT orders")
+    return None
 
 
 def make_order(

@@ -25,32 +25,25 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from kernel.events import OrderAccepted, OrderCanceled, OrderModified, OrderRejected
+from kernel.orders import field_problem
 from sim.exchange_orders import (
     BUY,
-    CLS,
     DAY,
     FOK,
     GTD,
     IOC,
-    LIMIT,
     LIMIT_TYPES,
-    LIT,
-    MARKET,
-    MIT,
     OPG,
     R_CONFLICT,
     R_DUPLICATE,
     R_EXPIRED_ON_ARRIVAL,
     R_INVALID,
-    R_INVALID_QTY,
     R_MARKET_CLOSED,
-    R_MISSING_PRICE,
     R_OCO_DONE,
     R_OPG_AFTER_OPEN,
     R_PARENT_CLOSED,
     R_POST_ONLY,
     R_REDUCE_ONLY,
-    R_UNEXPECTED_PRICE,
     R_UNKNOWN_PARENT,
     SELL,
     STOP,
@@ -72,12 +65,6 @@ from sim.session import utc_midnight_after
 if TYPE_CHECKING:
     from sim.exchange import MatchingEngine
 
-_NEEDS_STOP = frozenset({STOP, STOP_LIMIT, MIT, LIT})
-
-
-def _is_int(v: object) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
-
 
 def invalid(
     side: int,
@@ -92,43 +79,35 @@ def invalid(
     post_only: bool,
     display: int | None,
 ) -> str | None:
-    """The reason an order cannot exist as given (the kernel's own validation rules), or None."""
+    """The reason an order cannot exist as given, or None: the kernel's own rules
+    (``kernel.orders.field_problem``), its reasons in the engine's codes."""
     if side not in (BUY, SELL) or not 1 <= otype <= 7 or not 1 <= tif <= 7:
         return R_INVALID
-    if (
-        not _is_int(qty)
-        or qty <= 0
-        or (display is not None and not (_is_int(display) and 0 < display <= qty))
-    ):
-        return R_INVALID_QTY
-    if any(
-        v is not None and not _is_int(v) for v in (limit, stop, trail_ticks, trail_ppm, expire_ns)
-    ):
-        return R_INVALID
-    if (otype in LIMIT_TYPES) != (limit is not None):
-        return R_MISSING_PRICE if limit is None else R_UNEXPECTED_PRICE
-    if otype in _NEEDS_STOP and stop is None:
-        return R_MISSING_PRICE
-    if otype not in _NEEDS_STOP and otype != TRAILING_STOP and stop is not None:
-        return R_UNEXPECTED_PRICE
-    if otype == TRAILING_STOP:
-        if (trail_ticks is None) == (trail_ppm is None):
-            return R_MISSING_PRICE
-        if (trail_ticks is not None and trail_ticks <= 0) or (
-            trail_ppm is not None and not 0 < trail_ppm < 1_000_000
-        ):
-            return R_INVALID
-    elif trail_ticks is not None or trail_ppm is not None:
-        return R_UNEXPECTED_PRICE
-    if (tif == GTD) != (expire_ns is not None):
-        return R_INVALID if tif == GTD else R_CONFLICT
-    if post_only and (otype != LIMIT or tif in (IOC, FOK, OPG, CLS)):
-        return R_CONFLICT
-    if display is not None and (otype not in LIMIT_TYPES or tif in (IOC, FOK)):
-        return R_CONFLICT
-    if tif in (OPG, CLS) and otype not in (MARKET, LIMIT):
-        return R_CONFLICT
-    return None
+    problem = field_problem(
+        "",
+        side,
+        otype,
+        qty,
+        limit,
+        stop,
+        trail_ticks,
+        trail_ppm,
+        tif,
+        expire_ns,
+        post_only,
+        display,
+    )
+    if problem is None:
+        return None
+    return _ENGINE_REASON.get(problem.reason, problem.reason)
+
+
+# the kernel's reason -> the engine's (where they are named differently)
+_ENGINE_REASON = {
+    "INVALID_PRICE": R_INVALID,
+    "GTD_WITHOUT_EXPIRY": R_INVALID,
+    "EXPIRY_WITHOUT_GTD": R_CONFLICT,
+}
 
 
 def admit(
