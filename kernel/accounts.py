@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from kernel.events import AccountReport
-from kernel.risk import reduces_position
+from kernel.risk import reduces_position, touch_price
 
 if TYPE_CHECKING:
     from kernel.kernel import Kernel
@@ -112,11 +112,9 @@ class Accounts:
         if reduces_position(pf.positions[sym].qty, order.side, order.quantity, same):
             return False
         market = pf.markets[sym]
-        ref = market.last_price()
         px = order.limit_ticks if order.limit_ticks is not None else order.stop_ticks
         if px is None:
-            touch = market.ask if order.side > 0 else market.bid
-            px = touch if touch is not None else ref
+            px = touch_price(market, order.side, market.last_price())
         if px is None:
             return False
         value = abs(px) * order.quantity * pf.positions[sym].ticklot_money

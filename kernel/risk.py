@@ -262,7 +262,7 @@ class RiskGuard:
             reason = check_price_collar(price, ref, cfg.price_collar_pct)
             if reason is not None:
                 return reason
-        value_px = price if price is not None else _touch(market, order.side, ref)
+        value_px = price if price is not None else touch_price(market, order.side, ref)
         if value_px is None:
             if cfg.max_order_value is not None or cfg.max_position_pct is not None:
                 return R_NO_PRICE
@@ -308,7 +308,7 @@ class RiskGuard:
         return check_daily_loss(equity, sod, limit) is not None
 
 
-def _touch(market, side: int, ref: int | None) -> int | None:  # type: ignore[no-untyped-def]
+def touch_price(market, side: int, ref: int | None) -> int | None:  # type: ignore[no-untyped-def]
     """The price a market order would meet: the opposite touch, else the mark."""
     touch = market.ask if side > 0 else market.bid
     return touch if touch is not None else ref

@@ -85,8 +85,9 @@ class MatchingEngine(MatchingCore):
     """
 
     # --- public API -----------------------------------------------------------------------------
-    def submit(self, order: Order, now_ns: int, owner: object = None) -> list:
-        """Accept a kernel ``Order`` (read only); ``owner`` defaults to its strategy id."""
+    def submit(self, order: Order, now_ns: int, owner: object = None, links: bool = True) -> list:
+        """Accept a kernel ``Order`` (read only); ``owner`` defaults to its strategy id.
+        ``links=False`` leaves out its OCO/OTO links (a host that emulates them itself)."""
         o = order
         if o.symbol != self.symbol:
             return [OrderRejected(o.client_order_id, R_WRONG_SYMBOL, now_ns, now_ns)]
@@ -106,9 +107,9 @@ class MatchingEngine(MatchingCore):
             post_only=o.post_only,
             reduce_only=o.reduce_only,
             display_lots=o.display_lots,
-            oco=o.linked_ids,
-            parent_id=o.parent_id,
-            is_parent=bool(o.child_ids),
+            oco=o.linked_ids if links else (),
+            parent_id=o.parent_id if links else None,
+            is_parent=bool(o.child_ids) and links,
         )
 
     def submit_order(

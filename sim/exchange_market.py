@@ -179,25 +179,7 @@ class ExchangeMarket:
             self.out.append(OrderRejected(oid, "NO_SESSION", now, now))
         else:
             # why: no OCO/OTO links: the kernel emulates contingent orders on every venue
-            self._take(
-                self.engine.submit_order(
-                    oid,
-                    order.strategy_id,
-                    int(order.side),
-                    int(order.order_type),
-                    order.quantity,
-                    now,
-                    limit_ticks=order.limit_ticks,
-                    stop_ticks=order.stop_ticks,
-                    trail_ticks=order.trail_ticks,
-                    trail_ppm=order.trail_ppm,
-                    tif=int(tif),
-                    expire_ns=order.expire_ns,
-                    post_only=order.post_only,
-                    reduce_only=order.reduce_only,
-                    display_lots=order.display_lots,
-                )
-            )
+            self._take(self.engine.submit(order, now, links=False))
         self._settle()
 
     def cancel(self, oid: str, now: int) -> None:
