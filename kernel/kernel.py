@@ -49,7 +49,7 @@ from kernel.journal import Journal, pack_record
 from kernel.oms import OrderManager, UnknownOrder
 from kernel.ordering import OrderCommands
 from kernel.orders import InvalidModify, Order, Overfill
-from kernel.ports import KernelStats, UnknownInput, VenuePort, _ignore, _order_event_classes
+from kernel.ports import KernelStats, UnknownInput, VenuePort, ignore_event, order_event_classes
 from kernel.positions import MarketState, Portfolio
 from kernel.risk import RiskConfig, RiskGuard
 from kernel.strategy import Strategy, StrategyContext, overrides
@@ -147,9 +147,9 @@ class Kernel(OrderCommands):
             AccountReport: self.on_account,
             VenueNotice: self.on_notice,
         }
-        for cls in _order_event_classes():
+        for cls in order_event_classes():
             self._dispatch[cls] = self.on_order_event
-        self._order_owners[RISK_ID] = _ignore
+        self._order_owners[RISK_ID] = ignore_event
         self._ids[RISK_ID] = OrderIdGenerator(RISK_ID, id_prefix)
 
     # --- wiring -------------------------------------------------------------------------------

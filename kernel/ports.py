@@ -59,11 +59,11 @@ class KernelStats:
         return {name: getattr(self, name) for name in self.__slots__}
 
 
-def _ignore(_event: Any) -> None:
+def ignore_event(_event: Any) -> None:
     pass
 
 
-def _order_event_classes() -> list[type]:
+def order_event_classes() -> list[type]:
     """Every order event class (a venue's answers and the kernel's own, as replays feed)."""
     out: list[type] = []
     todo = list(OrderEvent.__subclasses__())

@@ -22,7 +22,6 @@ the next reconciliation tries again. Adapters see the kernel only through an ``O
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -199,10 +198,11 @@ class VenueAdapter:
         """The venue's event stream is up (a subclass says)."""
         return True
 
-    async def stopping(self) -> None:
-        """Before the session ends: one last reconciliation, its account report final."""
-        with contextlib.suppress(VenueUnavailable):
-            await self.reconcile(final=True)
+    async def finish(self) -> None:
+        """Before the session ends (the runner calls it): one last reconciliation, its account
+        report final, so nothing the venue did is missed and the summary's cash and positions
+        are the broker's."""
+        await self.reconcile(final=True)
 
 
 def _reason(exc: BaseException) -> str:

@@ -54,7 +54,7 @@ from live.adapters.alpaca.errors import (
 )
 from live.adapters.alpaca.http import AlpacaHttp, TransportError
 from live.adapters.alpaca.stream import StreamClient
-from live.adapters.template import VenueAdapter, VenueUnavailable
+from live.adapters.template import VenueAdapter, VenueUnavailable, wall_ns
 
 
 class AlpacaAdapter(VenueAdapter):
@@ -483,15 +483,6 @@ class AlpacaAdapter(VenueAdapter):
                 await self.trading.reconnect()
             self.trading.last_message = time.monotonic()
 
-    async def finish(self) -> None:
-        """Before the run ends: one last reconciliation (its account report final), so nothing
-        the venue did is missed and the summary's cash and positions are the broker's."""
-        await self.reconcile(final=True)
-
 
 def _what(exc: AlpacaError) -> str:
     return f"HTTP {exc.status}: {exc.message}" if exc.status else exc.message
-
-
-def wall_ns() -> int:
-    return time.time_ns()
