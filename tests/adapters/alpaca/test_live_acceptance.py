@@ -11,48 +11,12 @@ from decimal import Decimal
 import pytest
 import yaml
 from live_harness import KEY, SECRET, USDJPY, start_venue
+from seed_config import SEED, alpaca_only
 
 from executioncore.cli import main
 
 pytestmark = pytest.mark.network
 
-SEED = """\
-# executioncore.yaml
-brokers:
-  primary:
-    type: alpaca
-    api_key: ${ALPACA_API_KEY}
-    api_secret: ${ALPACA_API_SECRET}
-    paper: true
-    base_url: BASE
-    stream_url: STREAM
-
-execution:
-  default_algo: market
-  algos:
-    twap:
-      duration_minutes: 30
-      slice_count: 10
-    vwap:
-      duration_minutes: 60
-    iceberg:
-      visible_qty: 100
-
-orders:
-  default_time_in_force: day
-  max_order_value: 50000
-  max_daily_orders: 100
-
-monitoring:
-  log_all_orders: true
-  alert_on_rejection: true
-  heartbeat_interval: 60
-
-failsafes:
-  max_position_pct: 0.20
-  daily_loss_limit: 0.05
-  emergency_flatten: true
-"""
 
 ORDERS = {
     "orders": [
@@ -107,7 +71,7 @@ def test_the_seed_file_runs_scripted_orders_end_to_end(tmp_path, env, capsys):
     venue = venue_usd()
     try:
         cfg = tmp_path / "executioncore.yaml"
-        cfg.write_text(SEED.replace("BASE", venue.base_url).replace("STREAM", venue.stream_url))
+        cfg.write_text(alpaca_only(venue.base_url, venue.stream_url))
         orders = tmp_path / "orders.yaml"
         orders.write_text(yaml.safe_dump(ORDERS))
         code, summary, err = run_cli(
@@ -202,9 +166,7 @@ def test_positions_held_before_the_session_are_adopted_and_flattened_by_the_kill
 ):
     venue = venue_usd(initial_positions={"USDJPY": ("300", "86.000")})
     try:
-        doc = yaml.safe_load(
-            SEED.replace("BASE", venue.base_url).replace("STREAM", venue.stream_url)
-        )
+        doc = yaml.safe_load(alpaca_only(venue.base_url, venue.stream_url))
         doc["failsafes"]["max_position_pct"] = 0.5
         cfg = tmp_path / "executioncore.yaml"
         cfg.write_text(yaml.safe_dump(doc))
@@ -230,11 +192,7 @@ def test_an_unreachable_broker_exits_3_within_15_s_naming_it(tmp_path, env, caps
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     cfg = tmp_path / "executioncore.yaml"
-    cfg.write_text(
-        SEED.replace("BASE", f"http://127.0.0.1:{port}").replace(
-            "STREAM", f"ws://127.0.0.1:{port}/stream"
-        )
-    )
+    cfg.write_text(alpaca_only(f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}/stream"))
     t0 = time.monotonic()
     code, _, err = run_cli(["live", "--config", str(cfg), "--out", str(tmp_path / "run")], capsys)
     took = time.monotonic() - t0
@@ -244,17 +202,14 @@ def test_an_unreachable_broker_exits_3_within_15_s_naming_it(tmp_path, env, caps
     assert KEY not in err and SECRET not in err and "Traceback" not in err
 
 
-def test_the_seed_file_verbatim_offline_exits_3_not_2(tmp_path, env, capsys):
-    """The whole seed (ibkr and ccxt brokers too): their adapters do not exist yet: exit 3."""
+def test_the_seed_file_verbatim_offline_exits_3_not_2(tmp_path, env, capsys, monkeypatch):
+    """The whole seed, verbatim (ibkr and ccxt brokers too): their adapters do not exist yet:
+    exit 3, before anything is contacted."""
     from executioncore.config import load_config
 
-    text = SEED.replace("    base_url: BASE\n    stream_url: STREAM\n", "")
-    text = text.replace(
-        "\nexecution:",
-        "\n  backup:\n    type: ibkr\n    host: 127.0.0.1\n    port: 7497\n\n"
-        "  crypto:\n    type: ccxt\n    exchange: binance\n    api_key: ${ALPACA_API_KEY}\n"
-        "    api_secret: ${ALPACA_API_SECRET}\n    sandbox: true\n\nexecution:",
-    )
+    monkeypatch.setenv("BINANCE_API_KEY", "bn-key")
+    monkeypatch.setenv("BINANCE_API_SECRET", "bn-secret")
+    text = SEED
     cfg = tmp_path / "executioncore.yaml"
     cfg.write_text(text)
     assert [b.type for b in load_config(cfg).brokers] == ["alpaca", "ibkr", "ccxt"]
@@ -285,9 +240,7 @@ def test_a_raising_strategy_exits_3_naming_its_file_and_line_live(tmp_path, env,
     (tmp_path / "boom_strategy.py").write_text(RAISING)
     venue = venue_usd()
     try:
-        doc = yaml.safe_load(
-            SEED.replace("BASE", venue.base_url).replace("STREAM", venue.stream_url)
-        )
+        doc = yaml.safe_load(alpaca_only(venue.base_url, venue.stream_url))
         doc["brokers"]["primary"]["data_url"] = venue.data_url
         doc["strategy"] = {"class": "boom_strategy:Boom", "params": {"after": 3}}
         doc["instruments"] = [{"symbol": "USDJPY", "tick_size": 0.001, "lot_size": 1}]
@@ -380,7 +333,7 @@ def test_orders_file_entries_take_the_configured_default_tif(tmp_path, env):
     from executioncore.live_cmd import load_orders
 
     cfg_path = tmp_path / "executioncore.yaml"
-    cfg_path.write_text(SEED.replace("BASE", "http://127.0.0.1:9").replace("STREAM", "ws://x"))
+    cfg_path.write_text(alpaca_only("http://127.0.0.1:9", "ws://x"))
     cfg = load_config(cfg_path)
     orders = tmp_path / "orders.yaml"
     orders.write_text(
@@ -409,7 +362,7 @@ def test_a_broker_lost_mid_session_denies_its_orders_and_gives_up_only_when_told
     import threading
 
     venue = venue_usd()
-    doc = yaml.safe_load(SEED.replace("BASE", venue.base_url).replace("STREAM", venue.stream_url))
+    doc = yaml.safe_load(alpaca_only(venue.base_url, venue.stream_url))
     doc["routing"] = {"give_up_after": "2s"}
     cfg = tmp_path / "executioncore.yaml"
     cfg.write_text(yaml.safe_dump(doc))
@@ -450,7 +403,7 @@ def test_two_sessions_against_one_venue_keep_their_orders_apart(tmp_path, env, c
     venue = venue_usd(loop=True)
     try:
         cfg = tmp_path / "executioncore.yaml"
-        cfg.write_text(SEED.replace("BASE", venue.base_url).replace("STREAM", venue.stream_url))
+        cfg.write_text(alpaca_only(venue.base_url, venue.stream_url))
         orders = tmp_path / "orders.yaml"
         orders.write_text(yaml.safe_dump(ORDERS))
         first = live_command(cfg, orders, "2.5s", False, tmp_path / "one", True)

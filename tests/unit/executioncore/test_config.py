@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from seed_config import SEED, alpaca_only
 
 from executioncore.config import ACCOUNT_ONLY_SIM, Secret, load_config
 from executioncore.scenario import ScenarioError
@@ -14,54 +15,6 @@ from executioncore.scenario import ScenarioError
 ROOT = Path(__file__).resolve().parents[3]
 USDJPY = ROOT / "scenarios" / "data" / "truefx_usdjpy-ticks.csv"
 
-# CONTRACT.md "Live configuration", verbatim
-SEED = """\
-# executioncore.yaml
-brokers:
-  primary:
-    type: alpaca
-    api_key: ${ALPACA_API_KEY}
-    api_secret: ${ALPACA_API_SECRET}
-    paper: true
-
-  backup:
-    type: ibkr
-    host: 127.0.0.1
-    port: 7497
-
-  crypto:
-    type: ccxt
-    exchange: binance
-    api_key: ${BINANCE_API_KEY}
-    api_secret: ${BINANCE_API_SECRET}
-    sandbox: true
-
-execution:
-  default_algo: market
-  algos:
-    twap:
-      duration_minutes: 30
-      slice_count: 10
-    vwap:
-      duration_minutes: 60
-    iceberg:
-      visible_qty: 100
-
-orders:
-  default_time_in_force: day
-  max_order_value: 50000
-  max_daily_orders: 100
-
-monitoring:
-  log_all_orders: true
-  alert_on_rejection: true
-  heartbeat_interval: 60
-
-failsafes:
-  max_position_pct: 0.20
-  daily_loss_limit: 0.05
-  emergency_flatten: true
-"""
 
 KEY = "AKIDSECRETKEY123"
 SECRET = "sEcReTvAlUe987"
@@ -168,13 +121,7 @@ def test_seed_file_verbatim_loads(tmp_path, env):
 
 
 def test_seed_file_with_only_alpaca_and_local_urls_loads(tmp_path, env):
-    head, rest = SEED.split("  backup:", 1)
-    tail = rest[rest.index("execution:") :]
-    text = (
-        head.rstrip("\n")
-        + "\n    base_url: http://127.0.0.1:18080\n    stream_url: ws://127.0.0.1:18080/stream\n\n"
-        + tail
-    )
+    text = alpaca_only("http://127.0.0.1:18080", "ws://127.0.0.1:18080/stream")
     assert "ibkr" not in text and "ccxt" not in text and "heartbeat_interval: 60" in text
     cfg = load_config(write(tmp_path, text))
     (broker,) = cfg.brokers
