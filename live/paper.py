@@ -162,9 +162,11 @@ class SimPaperAdapter:
             handler = self._handlers[key]
             if handler is not None:
                 if kind == "bars":
-                    handler(event, events.last_open)  # the bar's (session's) open time
+                    reports = handler(event, events.last_open)  # the bar's (session's) open
                 else:
-                    handler(event)
+                    reports = handler(event)
+                if reports:
+                    self.broker.take(reports, event.ts_event)
             await self._pump(event.ts_event)
             await self._emit(event)  # type: ignore[misc]
             self.events_sent += 1

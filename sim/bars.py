@@ -41,12 +41,14 @@ def bar_path(o: int, h: int, low: int, c: int) -> list[int]:
     return [o, h, low, c] if h - o < o - low else [o, low, h, c]
 
 
-def on_bar(m: RecordedMarket, open_ns: int, o: int, h: int, low: int, c: int, now: int) -> None:
-    """Run one bar through the market ``m`` (the bar closes at ``now``)."""
+def on_bar(
+    m: RecordedMarket, open_ns: int, o: int, h: int, low: int, c: int, now: int
+) -> list | None:
+    """Run one bar through the market ``m`` (the bar closes at ``now``); return its reports."""
     m.now = now
     if m.idle:
         m.last_bar_close = c  # why: nothing of ours here: the bar only moves the clock
-        return
+        return None
     if m.next_open is not None and open_ns >= m.next_open:
         open_auction(m, o)
     _activate(m, open_ns, o)
@@ -61,7 +63,7 @@ def on_bar(m: RecordedMarket, open_ns: int, o: int, h: int, low: int, c: int, no
     for a, b in itertools.pairwise(points):
         _segment(m, a, b, first=(a == points[0]))
     m.last_bar_close = c
-    m.settle()
+    return m.settle()
 
 
 def _activate(m: RecordedMarket, open_ns: int, o: int) -> None:

@@ -112,7 +112,6 @@ class SimBroker:
                 ),
                 session=session,
             )
-            self.markets[inst.symbol].on_report = self._reported
         self._outages = sorted(self.faults.outages)
         self._outage_marks: list[tuple[int, bool]] = []
         for start, end in self._outages:
@@ -200,32 +199,34 @@ class SimBroker:
             if reason is not None:
                 self._answer([OrderRejected(order.client_order_id, reason, due, due)], due)
                 return None
-            market.arrive(order, due)  # type: ignore[union-attr]
+            reports = market.arrive(order, due)  # type: ignore[union-attr]
         elif kind == ARRIVE_CANCEL:
             market = self.markets.get(payload.symbol)
-            if market is not None:
-                market.cancel(payload.client_order_id, due)
+            if market is None:
+                return None
+            reports = market.cancel(payload.client_order_id, due)
         else:
             market = self.markets.get(payload.symbol)
-            if market is not None:
-                market.modify(
-                    payload.client_order_id,
-                    payload.quantity_lots,
-                    payload.limit_ticks,
-                    payload.stop_ticks,
-                    due,
-                )
+            if market is None:
+                return None
+            reports = market.modify(
+                payload.client_order_id,
+                payload.quantity_lots,
+                payload.limit_ticks,
+                payload.stop_ticks,
+                due,
+            )
+        if reports:
+            self.take(reports, due)
         return None
 
-    def _reported(self, market: RecordedMarket) -> None:
-        """A market has reports: send them back through the response latency."""
-        reports = market.out
-        market.out = []
+    def take(self, reports: list, now: int) -> None:
+        """Reports a market returned at ``now``: send them back through the response latency
+        (the driver calls this for the reports of market data it fed to a market)."""
         if self.link_down:
             self._lost.extend(reports)  # why: the connection is down: these answers are lost
-            self._refresh_wake()
-            return
-        self._answer(reports, market.now)
+        else:
+            self._answer(reports, now)
         self._refresh_wake()
 
     def _answer(self, events: list, now: int) -> None:
@@ -262,7 +263,9 @@ class SimBroker:
         for market in self.markets.values():
             w = market.next_wakeup()
             if w is not None and w <= now:
-                market.wake(now)
+                reports = market.wake(now)
+                if reports:
+                    self.take(reports, now)
         self._refresh_wake()
 
     def _refresh_wake(self) -> None:
@@ -281,20 +284,23 @@ class SimBroker:
 
     # --- market data at the venue ------------------------------------------------------------------
     def handler(self, kind: str, symbol: str):  # type: ignore[no-untyped-def]
-        """The entry point for data of ``kind`` on ``symbol`` (None if not traded here)."""
+        """The entry point for data of ``kind`` on ``symbol`` (None if not traded here).
+
+        It returns the reports the data caused (None: none); the caller hands them to
+        ``take`` with the data's time. Bars take ``(bar, open_ns)``."""
         market = self.markets.get(symbol)
         if market is None:
             return None
         if kind == "bars":
             from sim.bars import on_bar
 
-            def bar(b, open_ns: int) -> None:  # type: ignore[no-untyped-def]
+            def bar(b, open_ns: int) -> list | None:  # type: ignore[no-untyped-def]
                 if market.idle:
                     # why: nothing of ours in this market: the bar only moves its clock
                     market.now = b.ts_event
                     market.last_bar_close = b.close_ticks
-                    return
-                on_bar(
+                    return None
+                return on_bar(
                     market,
                     open_ns,
                     b.open_ticks,

@@ -83,7 +83,8 @@ class Driver:
         for b in brokers:
             b.use_fifo()
             b.on_command = self._command_seen
-        # per source: the venues that see it, and their entry points for its kind of data
+        # per source: the venues that see it, and their entry points for its kind of data, each
+        # with the venue's ``take`` for the reports the data caused (markets return them)
         self._venues_of: list[list[SimBroker]] = []
         self._handlers: list[list] = []
         for src in sources:
@@ -93,7 +94,7 @@ class Driver:
                 if src.symbol in b.markets and (src.venues is None or b.name in src.venues)
             ]
             self._venues_of.append(seen)
-            self._handlers.append([b.handler(src.kind, src.symbol) for b in seen])
+            self._handlers.append([(b.handler(src.kind, src.symbol), b.take) for b in seen])
         # why: data routed to one venue is that venue's market: its events say so (routing)
         self._venue_tag: list[str | None] = [
             s.venues[0] if s.venues is not None and len(s.venues) == 1 else None for s in sources
@@ -189,7 +190,8 @@ class Driver:
         asz = _sizes(cols["ask_sz"])
         if len(self.brokers) == 1 and len(venues) == 1:
             rows = zip(chunk.ts.tolist(), cols["bid"].tolist(), cols["ask"].tolist(), bsz, asz)
-            self._quotes_one_venue(rows, sym, venues[0], self._venue_tag[src], len(chunk))
+            on, take = venues[0]
+            self._quotes_one_venue(rows, sym, on, take, self._venue_tag[src], len(chunk))
             return
         kernel_on = self.kernel.on_quote
         clock = self.clock
@@ -209,8 +211,10 @@ class Driver:
                 ts  # why: merged data is in time order; advance_to's check is paid by _due
             )
             q = QuoteTick(sym, bid, ask, bs, az, ts, ts, vtag)
-            for on in venues:
-                on(q)
+            for on, take in venues:
+                r = on(q)
+                if r is not None:
+                    take(r, ts)
             if bq is not None:
                 if bq and bq[0][0] <= ts:
                     self.md_done = base + i
@@ -221,7 +225,7 @@ class Driver:
             kernel_on(q)
         self.md_done = base + len(chunk)
 
-    def _quotes_one_venue(self, rows, sym, on, vtag, n) -> None:  # type: ignore[no-untyped-def]
+    def _quotes_one_venue(self, rows, sym, on, take, vtag, n) -> None:  # type: ignore[no-untyped-def]
         """One venue sees the quotes (the common backtest): its queue, wake-up and the
         kernel's timers are checked inline (the hot loop of a quote backtest)."""
         kernel_on = self.kernel.on_quote
@@ -237,7 +241,9 @@ class Driver:
                 drain(ts, False)
             clock._now_ns = ts  # why: data is in time order (the readers check it, merge keeps it)
             q = QuoteTick(sym, bid, ask, bs, az, ts, ts, vtag)
-            on(q)
+            r = on(q)
+            if r is not None:
+                take(r, ts)
             if bq and bq[0][0] <= ts:
                 self.md_done = base + i
                 drain(ts, False)
@@ -260,8 +266,10 @@ class Driver:
                     continue  # the venue is down: its data stops
             else:
                 handlers = self._handlers[src]
-            for on in handlers:
-                on(e)
+            for on, take in handlers:
+                r = on(e)
+                if r is not None:
+                    take(r, ts)
             self._answers(ts, self.md_done)
             kernel_on(e)
             self.md_done += 1
@@ -295,8 +303,10 @@ class Driver:
                 continue
             bar = Bar(sym, o, h, low, c, v if v >= 0 else 0, interval, ts, ts)
             open_ns = open_list[i] if open_list is not None else ts - interval
-            for on in venues:
-                on(bar, open_ns)
+            for on, take in venues:
+                r = on(bar, open_ns)
+                if r is not None:
+                    take(r, ts)
             self._answers(ts, base + delivered)
             self.kernel.on_bar(bar)
             delivered += 1
@@ -311,7 +321,8 @@ class Driver:
         answers = self._answers
         brokers = self.brokers
         if len(brokers) == 1 and len(venues) == 1:
-            self._bars_one_venue(rows, sym, interval, venues[0], open_list, base)
+            on, take = venues[0]
+            self._bars_one_venue(rows, sym, interval, on, take, open_list, base)
             return
         i = 0
         for ts, o, h, low, c, v in rows:
@@ -322,14 +333,16 @@ class Driver:
             bar = Bar(sym, o, h, low, c, v if v >= 0 else 0, interval, ts, ts)
             if venues:
                 open_ns = open_list[i] if open_list is not None else ts - interval
-                for on in venues:
-                    on(bar, open_ns)
+                for on, take in venues:
+                    r = on(bar, open_ns)
+                    if r is not None:
+                        take(r, ts)
                 answers(ts, base + i)
             kernel_on(bar)
             i += 1
         self.md_done = base + i
 
-    def _bars_one_venue(self, rows, sym, interval, on, open_list, base) -> None:  # type: ignore[no-untyped-def]
+    def _bars_one_venue(self, rows, sym, interval, on, take, open_list, base) -> None:  # type: ignore[no-untyped-def]
         """One venue sees the bars (the common backtest): its queue, wake-up and the kernel's
         timers are checked inline."""
         kernel_on = self.kernel.on_bar
@@ -352,7 +365,9 @@ class Driver:
                 market.now = ts
                 market.last_bar_close = c
             else:
-                on(bar, open_list[i] if open_list is not None else ts - interval)
+                r = on(bar, open_list[i] if open_list is not None else ts - interval)
+                if r is not None:
+                    take(r, ts)
                 if bq and bq[0][0] <= ts:
                     self.md_done = base + i
                     drain(ts, False)

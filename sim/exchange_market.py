@@ -34,12 +34,21 @@ In exchange mode (``venue: {mode: exchange}``) a symbol's market is a ``sim.exch
    resting order of its own strategy is canceled (self-trade prevention, cancel newest); what a
    market, IOC or FOK order cannot take at once is canceled (recorded mode keeps a market
    remainder waiting for later data). Contingent orders stay with the kernel, as on any venue.
-5. Reports: background and tape events are dropped; ours go out as ``RecordedMarket``'s do
-   (``out`` then ``on_report``), with the broker's fee per fill (maker for the resting order,
+5. Reports: background and tape events are dropped; ours are returned by each entry point as
+   ``RecordedMarket``'s are, with the broker's fee per fill (maker for the resting order,
    taker for the incoming one) and reject reasons named as recorded mode names them.
-6. Time: DAY orders expire at 00:00 UTC after acceptance, GTD at their time. Exchange mode has no
-   trading session yet (a session is refused; OPG and CLS orders are rejected ``NO_SESSION``).
-   Bars never reach the book: they only move the market's clock (``idle`` is always true).
+6. Time: GTD orders expire at their time; DAY orders at the session close (no session: at 00:00
+   UTC after acceptance). Bars never reach the book: they only move the market's clock (``idle``
+   is always true).
+7. Sessions (a venue ``session``; the engine's rules, ``sim.exchange_auction``): outside
+   ``[open, close)`` the market is closed and every participant's orders, the background's too,
+   are collected for the opening auction instead of trading (IOC, FOK and post-only are rejected
+   ``MARKET_CLOSED``; OPG orders are accepted only then, after the open they are rejected
+   ``OPG_AFTER_OPEN``); recorded trades print nothing while it is closed. At the open one
+   auction uncrosses, at one price, what was collected with what rests in the book (the
+   background as the data last showed it, kept over the close); at the close the CLS orders
+   uncross with the book, then DAY orders expire. What an OPG or CLS order does not get in its
+   auction expires. Without a session OPG and CLS orders are rejected ``NO_SESSION``.
 
 Cost: each recorded level change is one engine call (O(1) for a level away from our orders, a
 sweep of the orders it crosses otherwise); a quote is O(levels known) for the stale-level scan.
@@ -59,7 +68,7 @@ from kernel.events import (
 from kernel.orders import Order
 from kernel.units import Instrument
 from sim.exchange import MatchingEngine
-from sim.exchange_orders import IOC, LIMIT
+from sim.exchange_orders import IOC, LIMIT, W_AUCTION
 
 MARKET_OWNER = "__market__"  # background orders: the recorded market
 TAPE_OWNER = "__tape__"  # recorded trades printed against the book
@@ -88,7 +97,8 @@ class ExchangeMarket:
 
     The same entry points as ``sim.recorded.RecordedMarket`` for ``SimBroker`` and the driver:
     ``arrive``/``cancel``/``modify``, ``on_quote``/``on_trade``/``on_book``, ``next_wakeup``/
-    ``wake`` and ``expiries``, ``out`` and ``on_report``, ``now``, ``idle``, ``_check``. The
+    ``wake`` and ``expiries`` (each returns its reports, None: none), ``now``, ``idle``,
+    ``_check``. The
     construction arguments are ``RecordedMarket``'s; ``next_id``, ``queue_position`` and
     ``queue_ahead_default`` are not used (ids are the engine's, queues are real).
 
@@ -99,6 +109,7 @@ class ExchangeMarket:
 
     __slots__ = (
         "_n",
+        "_started",
         "background",
         "engine",
         "fee",
@@ -107,10 +118,10 @@ class ExchangeMarket:
         "kind",
         "last_bar_close",
         "now",
-        "on_report",
         "ours",
         "out",
         "recorded",
+        "session",
         "symbol",
         "venue",
     )
@@ -129,23 +140,22 @@ class ExchangeMarket:
         queue_ahead_default: int = 0,
         session: object | None = None,
     ) -> None:
-        if session is not None:
-            raise ValueError("exchange mode has no trading session yet (use mode: recorded)")
         self.inst = instrument
         self.symbol = instrument.symbol
         self.venue = venue
         self.kind = kind
         self.fee = fee
-        self.engine = MatchingEngine(self.symbol, stp="cancel_newest", venue=venue)
+        self.engine = MatchingEngine(self.symbol, stp="cancel_newest", venue=venue, session=session)
+        self.session = session
         self.out: list = []
         self.now = 0
-        self.on_report: Callable[[ExchangeMarket], None] | None = None
         self.last_bar_close: int | None = None
         self.recorded: dict[Key, int] = {}
         self.background: dict[Key, list[str]] = {}
         self.ours: set[str] = set()  # every client order id the kernel sent (membership only)
         self.has_book = kind == "book"
         self._n = 0
+        self._started = False
 
     # --- reports ------------------------------------------------------------------------------
     def _take(self, events: list) -> None:
@@ -164,41 +174,49 @@ class ExchangeMarket:
                 ev.reason = _REASONS.get(ev.reason, ev.reason)
             out.append(ev)
 
-    def _settle(self) -> None:
-        if self.out and self.on_report is not None:
-            self.on_report(self)
+    def _settle(self) -> list | None:
+        if not self._started:
+            # why: the engine learns the session's state at its first call: until then it has
+            # no time and reports a session event due at 0
+            self._started = True
+            self._take(self.engine.advance_time(self.now))
+        out = self.out
+        if out:
+            self.out = []
+            return out
+        return None
 
     # --- commands -----------------------------------------------------------------------------
-    def arrive(self, order: Order, now: int) -> None:
+    def arrive(self, order: Order, now: int) -> list | None:
         """An order of ours reached the venue: the engine accepts and works it."""
         self.now = now
         oid = order.client_order_id
         self.ours.add(oid)
         tif = order.time_in_force
-        if tif is _OPG or tif is _CLS:
+        if (tif is _OPG or tif is _CLS) and self.session is None:
             self.out.append(OrderRejected(oid, "NO_SESSION", now, now))
         else:
             # why: no OCO/OTO links: the kernel emulates contingent orders on every venue
             self._take(self.engine.submit(order, now, links=False))
-        self._settle()
+        return self._settle()
 
-    def cancel(self, oid: str, now: int) -> None:
+    def cancel(self, oid: str, now: int) -> list | None:
         self.now = now
         self.ours.add(oid)
         self._take(self.engine.cancel(oid, now))
-        self._settle()
+        return self._settle()
 
     def modify(
         self, oid: str, qty: int | None, limit: int | None, stop: int | None, now: int
-    ) -> None:
+    ) -> list | None:
         """Quantity down keeps queue priority; a price change or an increase loses it."""
         self.now = now
         self.ours.add(oid)
         self._take(self.engine.modify(oid, qty, limit, stop, now))
-        self._settle()
+        return self._settle()
 
     # --- market data ----------------------------------------------------------------------------
-    def on_book(self, u) -> None:  # type: ignore[no-untyped-def]
+    def on_book(self, u) -> list | None:  # type: ignore[no-untyped-def]
         """A recorded L2 update (``BookUpdate``): background follows each level (rules 1, 2)."""
         self.now = u.ts_event
         self.has_book = True
@@ -208,9 +226,9 @@ class ExchangeMarket:
         for side, px, size in u.deltas:
             levels[(side, px)] = size
         self._apply(levels)
-        self._settle()
+        return self._settle()
 
-    def on_quote(self, q) -> None:  # type: ignore[no-untyped-def]
+    def on_quote(self, q) -> list | None:  # type: ignore[no-untyped-def]
         """A recorded quote (``QuoteTick``): the touch levels and their sizes (rules 1, 2)."""
         self.now = q.ts_event
         bid = q.bid_ticks
@@ -227,9 +245,9 @@ class ExchangeMarket:
         levels[(1, bid)] = UNSIZED if q.bid_lots is None else q.bid_lots
         levels[(-1, ask)] = UNSIZED if q.ask_lots is None else q.ask_lots
         self._apply(levels)
-        self._settle()
+        return self._settle()
 
-    def on_trade(self, t) -> None:  # type: ignore[no-untyped-def]
+    def on_trade(self, t) -> list | None:  # type: ignore[no-untyped-def]
         """A recorded trade (``TradeTick``): it prints against the book (rule 3)."""
         now = self.now = t.ts_event
         px = t.price_ticks
@@ -239,22 +257,35 @@ class ExchangeMarket:
             if best is not None and (best <= px if side < 0 else best >= px):
                 self._print(side, px, t.size_lots)
         self._take(eng.print_trade(px, now))
-        self._settle()
+        return self._settle()
 
     # --- time -------------------------------------------------------------------------------------
     @property
     def expiries(self) -> bool:
         """Whether anything is scheduled (the broker asks before ``next_wakeup``)."""
-        return self.engine.next_due_ns() is not None
+        return self._started and self.engine.next_due_ns() is not None
 
     def next_wakeup(self) -> int | None:
-        return self.engine.next_due_ns()
+        return self.engine.next_due_ns() if self._started else None
 
-    def wake(self, now: int) -> None:
-        """Expire what is due (DAY, GTD)."""
+    def wake(self, now: int) -> list | None:
+        """Expire what is due (DAY, GTD); open and close the session (its auctions)."""
         self.now = now
         self._take(self.engine.advance_time(now))
-        self._settle()
+        return self._settle()
+
+    def top(self) -> tuple[int | None, int, int | None, int]:
+        """The book's touch as every participant sees it: ``(bid, bid_lots, ask, ask_lots)``
+        (visible size; a side that is empty: None and 0; an unsized quote's level: 0 lots)."""
+        bids, asks = self.engine.depth(1)
+        bid, bid_lots = bids[0] if bids else (None, 0)
+        ask, ask_lots = asks[0] if asks else (None, 0)
+        return (
+            bid,
+            0 if bid_lots >= UNSIZED else bid_lots,
+            ask,
+            0 if ask_lots >= UNSIZED else ask_lots,
+        )
 
     # --- background ---------------------------------------------------------------------------
     def _apply(self, levels: dict[Key, int]) -> None:
@@ -376,6 +407,8 @@ class ExchangeMarket:
                     assert rec.owner == MARKET_OWNER and (rec.side, rec.price) == key, rec
                     listed.add(oid)
         resting = {oid for oid, r in eng.book.orders.items() if r.owner == MARKET_OWNER}
-        assert resting == listed, resting ^ listed
+        assert resting <= listed, resting - listed
+        for oid in listed - resting:  # why: while the market is closed, for the opening auction
+            assert eng.order(oid).where == W_AUCTION, oid  # type: ignore[union-attr]
         assert not any(r.owner == TAPE_OWNER for r in eng.book.orders.values())
         assert all(size >= 0 for size in self.recorded.values())

@@ -97,8 +97,9 @@ class RecordedMarket:
     """One symbol at one simulated venue: our orders, the recorded market, the fill rules.
 
     Reports (kernel order events, ``ts_event`` = venue time, commission set) accumulate in
-    ``out``; at the end of each entry point ``on_report(self)`` hands them to the broker, which
-    sends them back through its latency queue. ``idle`` (nothing resting, pending or waiting)
+    ``out``; each entry point (``arrive``, ``cancel``, ``modify``, ``on_quote``, ``on_trade``,
+    ``on_book``, ``wake``; ``sim.bars.on_bar``) returns the reports it caused (None: none), and
+    the caller (the broker, or the driver for data) sends them back through the latency queue. ``idle`` (nothing resting, pending or waiting)
     lets market data take a fast path that only remembers the touch. ``kind`` (quotes, book,
     trades, bars) picks ``touch``, what "the touch" is (``sim.recorded_touch``).
     """
@@ -123,7 +124,6 @@ class RecordedMarket:
         "next_id",
         "next_open",
         "now",
-        "on_report",
         "opg",
         "orders",
         "out",
@@ -188,10 +188,9 @@ class RecordedMarket:
         self.next_open: int | None = None
         self.last_bar_close: int | None = None
         self.idle = True
-        self.on_report: Callable[[RecordedMarket], None] | None = None
 
-    def settle(self) -> None:
-        """End of an entry point: recompute ``idle`` and hand over the reports."""
+    def settle(self) -> list | None:
+        """End of an entry point: recompute ``idle``; return the reports (None: none)."""
         self.idle = not (
             self.book.orders
             or self.pending
@@ -201,8 +200,11 @@ class RecordedMarket:
             or self.bar_wait
             or self.next_open is not None
         )
-        if self.out and self.on_report is not None:
-            self.on_report(self)
+        out = self.out
+        if out:
+            self.out = []
+            return out
+        return None
 
     # --- venue-internal: used by sim.bars and the sim.recorded_* modules -------------------------
     def emit(self, ev) -> None:  # type: ignore[no-untyped-def]
@@ -263,10 +265,10 @@ class RecordedMarket:
                 lst.remove(vo)
 
     # --- commands -----------------------------------------------------------------------------
-    def arrive(self, order: Order, now: int) -> None:
+    def arrive(self, order: Order, now: int) -> list | None:
         """An order reached the venue (rule 1, 3 and 5 at arrival)."""
         self._arrive(order, now)
-        self.settle()
+        return self.settle()
 
     def _arrive(self, order: Order, now: int) -> None:
         self.now = now
@@ -314,21 +316,21 @@ class RecordedMarket:
             return False
         return limit is None or (touch <= limit if side > 0 else touch >= limit)
 
-    def cancel(self, oid: str, now: int) -> None:
+    def cancel(self, oid: str, now: int) -> list | None:
         self.now = now
         vo = self.orders.get(oid)
         if vo is None:
             self.out.append(OrderCancelRejected(oid, "UNKNOWN_OR_CLOSED_ORDER", now, now))
         else:
             self.cancel_now(vo)
-        self.settle()
+        return self.settle()
 
     def modify(
         self, oid: str, qty: int | None, limit: int | None, stop: int | None, now: int
-    ) -> None:
+    ) -> list | None:
         """Quantity down keeps queue priority; a price change or an increase loses it."""
         self._modify(oid, qty, limit, stop, now)
-        self.settle()
+        return self.settle()
 
     def _modify(
         self, oid: str, qty: int | None, limit: int | None, stop: int | None, now: int
@@ -426,7 +428,7 @@ class RecordedMarket:
         self.book.add(bo)
 
     # --- market data ----------------------------------------------------------------------------
-    def on_quote(self, q) -> None:  # type: ignore[no-untyped-def]
+    def on_quote(self, q) -> list | None:  # type: ignore[no-untyped-def]
         """A recorded quote (``QuoteTick``): remember the touch; fill what it reaches (rule 2)."""
         now = q.ts_event
         self.now = now
@@ -451,9 +453,9 @@ class RecordedMarket:
             check_all(self, bid, ask, None)
         if self.queue_position and book.orders:
             recorded_queue.on_quote(self)
-        self.settle()
+        return self.settle()
 
-    def on_trade(self, t) -> None:  # type: ignore[no-untyped-def]
+    def on_trade(self, t) -> list | None:  # type: ignore[no-untyped-def]
         """A recorded trade (``TradeTick``): the last price; fills through or at limits."""
         now = t.ts_event
         px = t.price_ticks
@@ -474,7 +476,7 @@ class RecordedMarket:
             self._sweep(book.asks, px, size, trade=True)
         if self.stops:
             check_all(self, None, None, px)
-        self.settle()
+        return self.settle()
 
     def _serve_pending(self) -> None:
         take = self.touch.take
@@ -524,7 +526,7 @@ class RecordedMarket:
         self.fill(vo, price, lots, _MAKER)
 
     # --- L2 book (book data) -------------------------------------------------------------------------
-    def on_book(self, u) -> None:  # type: ignore[no-untyped-def]
+    def on_book(self, u) -> list | None:  # type: ignore[no-untyped-def]
         """A recorded L2 update (``BookUpdate``): rebuild the book; fill what it reaches."""
         now = u.ts_event
         self.now = now
@@ -547,7 +549,7 @@ class RecordedMarket:
             check_all(self, bid, ask, None)
         if self.queue_position:
             recorded_queue.on_l2(self, l2)
-        self.settle()
+        return self.settle()
 
     def _sweep_l2(self, side_book, l2: L2) -> None:  # type: ignore[no-untyped-def]
         """Our resting orders take the book's size at prices at or through their limit."""
@@ -567,10 +569,10 @@ class RecordedMarket:
     def next_wakeup(self) -> int | None:
         return recorded_time.next_wakeup(self)
 
-    def wake(self, now: int) -> None:
+    def wake(self, now: int) -> list | None:
         """Expire what is due; run the closing auction for CLS orders."""
         recorded_time.wake(self, now)
-        self.settle()
+        return self.settle()
 
     def _check(self) -> None:
         self.book._check()

@@ -133,3 +133,33 @@ def run(
     broker._check()
     kernel.oms._check()
     return log, kernel, broker
+
+
+class Collected:
+    """A market (``RecordedMarket``/``ExchangeMarket``) whose entry points' returned reports
+    accumulate in ``out``, for tests that read the reports after several calls."""
+
+    ENTRIES = frozenset({"arrive", "cancel", "modify", "on_quote", "on_trade", "on_book", "wake"})
+
+    def __init__(self, market) -> None:  # type: ignore[no-untyped-def]
+        object.__setattr__(self, "market", market)
+        object.__setattr__(self, "out", [])
+
+    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+        attr = getattr(self.market, name)
+        if name not in self.ENTRIES:
+            return attr
+
+        def call(*args, **kw):  # type: ignore[no-untyped-def]
+            reports = attr(*args, **kw)
+            if reports:
+                self.out.extend(reports)
+            return reports
+
+        return call
+
+    def __setattr__(self, name: str, value) -> None:  # type: ignore[no-untyped-def]
+        if name == "out":
+            object.__setattr__(self, name, value)
+        else:
+            setattr(self.market, name, value)

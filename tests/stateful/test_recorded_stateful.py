@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+from sim_helpers import Collected
 
 from kernel.enums import Liquidity, OrderType, Side, TimeInForce
 from kernel.events import OrderFilled, QuoteTick, TradeTick
@@ -24,13 +25,15 @@ class RecordedMachine(RuleBasedStateMachine):
     def __init__(self):
         super().__init__()
         ids = iter(range(1, 10**9))
-        self.m = RecordedMarket(
-            Instrument("X", "0.01", "1"),
-            "v",
-            "quotes",
-            fee=lambda *a: 0,
-            next_id=lambda k: f"{k}{next(ids)}",
-            queue_position=True,
+        self.m = Collected(
+            RecordedMarket(
+                Instrument("X", "0.01", "1"),
+                "v",
+                "quotes",
+                fee=lambda *a: 0,
+                next_id=lambda k: f"{k}{next(ids)}",
+                queue_position=True,
+            )
         )
         self.now = 1
         self.n = 0

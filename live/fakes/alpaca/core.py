@@ -23,7 +23,9 @@ account; every report a market gives goes to the account owning its key (``FakeV
 Market data goes through the core (``on_quote`` / ``on_trade`` / ``on_bar``): the clock moves
 (expiring what falls due, earliest first across every market), every account's marks move, then
 the symbol's market(s) see the data. In exchange mode each execution an account's order took as
-the taker is printed on the data stream's trades (``on_execution(symbol, ts, price, lots)``);
+the taker is printed on the data stream's trades (``on_execution(symbol, ts, price, lots)``),
+and the quotes stream shows the engine's touch (``on_top(symbol, ts, top)`` whenever the best
+prices or their sizes change: the recorded market's and every account's orders alike);
 fills of resting orders by the recorded market moving through them are not printed (the
 recorded data is the market's own record of that). A symbol without data is marked (positions'
 ``current_price``, equity) at its last execution.
@@ -89,6 +91,10 @@ class VenueCore:
         self.markets: list[Market] = []  # every market, accounts in order, books in order
         self.by_symbol: dict[str, list[Market]] = {i.symbol: [] for i in self.instruments}
         self.on_execution: Callable[[str, int, int, int], None] | None = None
+        self.on_top: Callable[[str, int, tuple[int | None, int, int | None, int]], None] | None = (
+            None
+        )
+        self._tops: dict[str, tuple[int | None, int, int | None, int]] = {}
         self._keys = 0
         self._logins: dict[str, FakeVenue] = {}
         self._shared = self._books() if self.exchange else None
@@ -120,7 +126,6 @@ class VenueCore:
         for inst in self.instruments:
             cls = ExchangeMarket if self.exchange else RecordedMarket
             market = cls(inst, "alpaca", self.config.kind, fee=_no_fee, next_id=self._market_id)
-            market.on_report = self._reported
             self.markets.append(market)
             self.by_symbol[inst.symbol].append(market)
             books[inst.symbol] = Book(inst, self.ids.name(f"asset:{inst.symbol}"), market)
@@ -136,8 +141,13 @@ class VenueCore:
         self.owners[key] = account
         return key
 
-    def _reported(self, market: Any) -> None:
-        events, market.out = market.out, []
+    def deliver(self, events: list | None, market: Any = None) -> None:
+        """Route the reports a market returned to the accounts whose orders they concern; in
+        exchange mode publish ``market``'s touch if it changed."""
+        if market is not None and self.exchange:
+            self._top(market)
+        if not events:
+            return
         for ev in events:
             if self.exchange and type(ev) is OrderFilled:
                 ev.trade_id = self.ids.name(f"execution:{ev.trade_id}")  # why: Alpaca's are uuids
@@ -164,8 +174,16 @@ class VenueCore:
             if due is None or market is None or due > ts:
                 break
             self.now = max(self.now, due)
-            market.wake(self.now)
+            self.deliver(market.wake(self.now), market)
         self.now = max(self.now, ts)
+
+    def _top(self, market: Any) -> None:
+        top = market.top()
+        symbol = market.symbol
+        if self._tops.get(symbol) != top:
+            self._tops[symbol] = top
+            if self.on_top is not None:
+                self.on_top(symbol, self.now, top)
 
     def _mark(self, symbol: str, ticks: int | Fraction) -> None:
         for account in self.accounts:
@@ -183,16 +201,16 @@ class VenueCore:
         self.advance_to(ts)
         self._mark(symbol, Fraction(bid + ask, 2))
         for m in self.by_symbol[symbol]:
-            m.on_quote(QuoteTick(symbol, bid, ask, bid_lots, ask_lots, ts, ts))
+            self.deliver(m.on_quote(QuoteTick(symbol, bid, ask, bid_lots, ask_lots, ts, ts)), m)
 
     def on_trade(self, symbol: str, ts: int, price: int, lots: int, side: int) -> None:
         self.advance_to(ts)
         self._mark(symbol, price)
         for m in self.by_symbol[symbol]:
-            m.on_trade(TradeTick(symbol, price, lots, side, None, ts, ts))
+            self.deliver(m.on_trade(TradeTick(symbol, price, lots, side, None, ts, ts)), m)
 
     def on_bar(self, symbol: str, ts: int, open_ns: int, o: int, h: int, low: int, c: int) -> None:
         self.advance_to(ts)
         for m in self.by_symbol[symbol]:
-            on_bar(m, open_ns, o, h, low, c, ts)  # type: ignore[arg-type]
+            self.deliver(on_bar(m, open_ns, o, h, low, c, ts))  # type: ignore[arg-type]
         self._mark(symbol, c)

@@ -41,6 +41,27 @@ def _num(value: Decimal) -> int | float:
     return int(value) if value == value.to_integral_value() else float(value)
 
 
+def _quote_msg(
+    inst: Instrument, ts: int, bid: int | None, bid_lots: int, ask: int | None, ask_lots: int
+) -> dict[str, Any]:
+    """An Alpaca quote message (an empty side: price 0)."""
+    px = inst.ticks_to_price
+    qty = inst.lots_to_qty
+    return {
+        "T": "q",
+        "S": inst.symbol,
+        "bx": "V",
+        "bp": 0 if bid is None else _num(px(bid)),
+        "bs": _num(qty(bid_lots)),
+        "ax": "V",
+        "ap": 0 if ask is None else _num(px(ask)),
+        "as": _num(qty(ask_lots)),
+        "t": ts,
+        "c": ["R"],
+        "z": "C",
+    }
+
+
 class Replay:
     """The replay task of one venue. ``done`` is set when the data is exhausted (never with
     ``loop`` unless the data is empty); ``started`` when the timed replay began."""
@@ -78,6 +99,15 @@ class Replay:
         """A client connected: with ``start="on-connect"`` the first one starts the replay."""
         if self._armed:
             self.resume()
+
+    def print_quote(
+        self, symbol: str, ts: int, top: tuple[int | None, int, int | None, int]
+    ) -> None:
+        """Publish the book's touch (exchange mode: every participant's orders with the
+        recorded market's) on the data stream's quotes."""
+        inst = next(i for i in self.venue.instruments if i.symbol == symbol)
+        bid, bid_lots, ask, ask_lots = top
+        self.publish("quotes", symbol, _quote_msg(inst, ts, bid, bid_lots, ask, ask_lots))
 
     def print_trade(self, symbol: str, ts: int, price: int, lots: int) -> None:
         """Publish an execution at the venue (exchange mode) on the data stream's trades."""
@@ -256,20 +286,8 @@ class Replay:
             bl = None if bsz < 0 else bsz
             al = None if asz < 0 else asz
             self.venue.on_quote(sym, ts, bid, ask, bl, al)
-            msg = {
-                "T": "q",
-                "S": sym,
-                "bx": "V",
-                "bp": _num(px(bid)),
-                "bs": _num(qty(bl or 0)),
-                "ax": "V",
-                "ap": _num(px(ask)),
-                "as": _num(qty(al or 0)),
-                "t": ts,
-                "c": ["R"],
-                "z": "C",
-            }
-            self.publish("quotes", sym, msg)
+            if not self.venue.exchange:  # why: exchange mode publishes the engine's touch
+                self.publish("quotes", sym, _quote_msg(inst, ts, bid, bl or 0, ask, al or 0))
         elif kind == "trades":
             ts, price, size, side = row
             ts += shift

@@ -438,6 +438,7 @@ async def start_venue(config: FakeAlpacaConfig) -> VenueHandle:
     replay = Replay(config, core, data_hub.publish)
     if core.exchange:
         core.on_execution = replay.print_trade
+        core.on_top = replay.print_quote
     first = replay.first_ts()  # why: a missing or bad data file fails here, before binding
     if first is not None:
         core.now = first

@@ -307,7 +307,8 @@ class FakeVenue:
         ao.key = key
         self.by_key[key] = ao.id
         ao.status = "accepted"
-        self._book_of(ao).market.arrive(self._kernel_order(ao, key), self.now)
+        market = self._book_of(ao).market
+        self.core.deliver(market.arrive(self._kernel_order(ao, key), self.now), market)
 
     # --- reports from the matching engine ---------------------------------------------------------
     def receive(self, ev: Any) -> None:
@@ -403,7 +404,7 @@ class FakeVenue:
     def _cancel(self, ao: AOrder) -> None:
         market = self._book_of(ao).market
         if ao.key is not None and working(market, ao.key):
-            market.cancel(ao.key, self.now)
+            self.core.deliver(market.cancel(ao.key, self.now), market)
         else:  # why: a held leg (or one not yet sent) is canceled at the venue only
             ao.status, ao.canceled_ns, ao.updated_ns = "canceled", self.now, self.now
             self._emit("canceled", ao)
@@ -439,7 +440,9 @@ class FakeVenue:
         if ao.key is not None and working(market, ao.key):
             self._defer = reports
             try:
-                market.modify(ao.key, spec.qty, spec.limit, spec.stop, self.now)
+                self.core.deliver(
+                    market.modify(ao.key, spec.qty, spec.limit, spec.stop, self.now), market
+                )
             finally:
                 self._defer = None
             refused = [ev for ev in reports if isinstance(ev, OrderModifyRejected)]

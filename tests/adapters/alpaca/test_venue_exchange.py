@@ -123,9 +123,11 @@ async def _drain(ws: Any, quiet: float = 0.4) -> list[dict[str, Any]]:
             return out
 
 
-def _trade(venue: VenueThread, actions: Any) -> tuple[list[dict[str, Any]], list[Any], list[Any]]:
+def _trade(
+    venue: VenueThread, actions: Any, channels: tuple[str, ...] = ("trades",)
+) -> tuple[list[dict[str, Any]], list[Any], list[Any]]:
     """A listens raw, B through alpaca-py's ``TradingStream``, a data client subscribes to
-    XYZ's trades; run ``actions()`` (blocking REST calls) and collect what each one hears:
+    XYZ's ``channels`` (trades); run ``actions()`` (blocking REST calls) and collect what each one hears:
     (A's messages, B's ``TradeUpdate`` models, the data stream's messages)."""
 
     async def main() -> tuple[list[dict[str, Any]], list[Any], list[Any]]:
@@ -135,7 +137,7 @@ def _trade(venue: VenueThread, actions: Any) -> tuple[list[dict[str, Any]], list
         await md.recv()
         await md.send(json.dumps({"action": "auth", "key": B_KEY, "secret": B_SECRET}))
         assert json.loads(await md.recv())[0]["msg"] == "authenticated"
-        await md.send(json.dumps({"action": "subscribe", "trades": ["XYZ"]}))
+        await md.send(json.dumps({"action": "subscribe", **{c: ["XYZ"] for c in channels}}))
         await md.recv()
         got_b: list[Any] = []
         stream = TradingStream(B_KEY, B_SECRET, paper=True, url_override=venue.stream_url)
@@ -417,3 +419,22 @@ def test_config_accounts_and_mode() -> None:
         FakeAlpacaConfig(mode="lit")
     with pytest.raises(SystemExit):
         FakeAlpacaConfig.from_cli(["--mode", "lit"])
+
+
+def test_quotes_show_the_engine_book_with_every_accounts_orders(make_venue) -> None:  # type: ignore[no-untyped-def]
+    venue = make_venue()
+
+    def actions() -> None:
+        a_limit(venue, "buy", 30, "100.01")  # inside the recorded spread: the new best bid
+        sell = MarketOrderRequest(
+            symbol="XYZ", qty=10, side=OrderSide.SELL, time_in_force=TimeInForce.DAY
+        )
+        sdk(venue).submit_order(sell)  # B takes 10 of A's bid
+        time.sleep(0.2)
+
+    _a, _b, data = _trade(venue, actions, channels=("trades", "quotes"))
+    quotes = [(m["bp"], m["bs"], m["ap"], m["as"]) for m in data if m["T"] == "q"]
+    assert quotes == [(100.01, 30, 100.02, 700), (100.01, 20, 100.02, 700)]
+    assert [(m["p"], m["s"]) for m in data if m["T"] == "t"] == [(100.01, 10)]
+    venue.advance(1)  # the next recorded quote: the background is unchanged, A still best
+    assert rest(venue, "GET", "/v2/orders?status=open")[0]["filled_qty"] == "10"

@@ -8,7 +8,7 @@ import random
 from pathlib import Path
 
 import pytest
-from sim_helpers import T0, Log, S, book, quotes, trades
+from sim_helpers import T0, Collected, Log, S, book, quotes, trades
 
 from executioncore.cli import main
 from executioncore.scenario import ScenarioError, parse_scenario
@@ -36,9 +36,7 @@ BUY, SELL = Side.BUY, Side.SELL
 
 # --- the market alone ------------------------------------------------------------------------------
 def make(kind: str = "book") -> ExchangeMarket:
-    m = ExchangeMarket(INST, "sim", kind, fee=FEES.commission)
-    m.on_report = lambda _m: None  # the reports stay in ``m.out``
-    return m
+    return Collected(ExchangeMarket(INST, "sim", kind, fee=FEES.commission))  # type: ignore[return-value]
 
 
 def order(oid: str, side: Side, qty: int, limit: int | None = None, who: str = "a", **kw) -> Order:
@@ -297,10 +295,7 @@ def test_random_data_and_orders_keep_every_invariant(seed):
     assert m.out and all(e.client_order_id.startswith("o") for e in m.out)
 
 
-def test_exchange_mode_takes_no_session_and_unknown_modes_are_refused():
-    sess = Session("09:30", "16:00", "America/New_York")
-    with pytest.raises(ValueError, match="session"):
-        SimBroker("sim", [INST], {"X": "book"}, SimClock(0), session=sess, mode="exchange")
+def test_exchange_mode_unknown_modes_are_refused():
     with pytest.raises(ValueError, match="mode"):
         SimBroker("sim", [INST], {"X": "book"}, SimClock(0), mode="lit")
     broker = SimBroker("sim", [INST], {"X": "book"}, SimClock(0), mode="exchange")
@@ -319,12 +314,20 @@ def run_x(
     kind: str | None = None,
     latency: ConstantLatency | None = None,
     end: float | None = None,
+    session: Session | None = None,
 ) -> tuple[dict[str, Log], Kernel, SimBroker]:
     """``sim_helpers.run`` with a venue ``mode`` and one ``Log`` strategy per entry of
     ``scripts`` (strategy id -> its timed actions)."""
     clock = SimClock(T0 - S)
     broker = SimBroker(
-        "sim", [INST], {"X": kind or data[0].kind}, clock, fees=FEES, latency=latency, mode=mode
+        "sim",
+        [INST],
+        {"X": kind or data[0].kind},
+        clock,
+        fees=FEES,
+        latency=latency,
+        mode=mode,
+        session=session,
     )
     journal = Journal(MemorySink())
     kernel = Kernel(clock, [INST], {"sim": broker}, journal, journal_market_data=False)
@@ -519,3 +522,83 @@ def test_exchange_mode_on_bars_only_exits_2_naming_the_key(tmp_path, capsys):
     )
     assert main(["run", str(path), "--out", str(tmp_path / "run")]) == 2
     assert "venue.mode" in capsys.readouterr().err
+
+
+# --- sessions: the engine's auctions with the recorded background (rule 7) ---------------------
+# T0 is 22:13:20 UTC: this session opens 40 s after it and closes 160 s after it
+SESSION = Session("22:14", "22:16", "UTC")
+OPEN_NS, CLOSE_NS = T0 + 40 * S, T0 + 160 * S
+
+
+def test_opg_order_trades_in_the_opening_auction_against_the_background():
+    data = [book((0, 1, 99, 5, 1), (0, -1, 103, 5, 1), (50, 1, 98, 1, 0))]
+    opg = TimeInForce.OPG
+    logs, k, broker = run_x(
+        data,
+        {"a": [(1, lambda c: c.limit("X", BUY, 2, 104, time_in_force=opg))]},
+        session=SESSION,
+    )
+    assert logs["a"].kinds() == ["Accepted", "Filled"]
+    ((price, qty, liq, _),) = _fills(logs["a"])
+    assert (price, qty, liq) == (103, 2, T)  # the background was collected first: it is the maker
+    assert logs["a"].events[-1].ts_event == OPEN_NS
+    assert k.portfolio.positions["X"].qty == 2
+    eng = broker.markets["X"].engine
+    assert eng.depth(2) == ([(99, 5), (98, 1)], [(103, 3)])  # the background, less what we took
+
+
+def test_closed_market_rejects_ioc_and_opg_after_the_open():
+    data = [book((0, 1, 99, 5, 1), (0, -1, 103, 5, 1), (50, 1, 98, 1, 0))]
+    ioc, opg = TimeInForce.IOC, TimeInForce.OPG
+    logs, _k, _b = run_x(
+        data,
+        {
+            "a": [
+                (1, lambda c: c.limit("X", BUY, 1, 103, time_in_force=ioc)),
+                (45, lambda c: c.limit("X", BUY, 1, 103, time_in_force=opg)),
+            ]
+        },
+        session=SESSION,
+    )
+    assert [(type(e).__name__, getattr(e, "reason", None)) for e in logs["a"].events] == [
+        ("OrderRejected", "MARKET_CLOSED"),
+        ("OrderRejected", "OPG_AFTER_OPEN"),
+    ]
+
+
+def test_limit_sent_while_closed_waits_for_the_open_and_then_rests():
+    data = [book((0, 1, 99, 5, 1), (0, -1, 103, 5, 1), (30, -1, 100, 1, 0), (50, -1, 100, 2, 0))]
+    logs, _k, broker = run_x(
+        data, {"a": [(1, lambda c: c.limit("X", BUY, 2, 100))]}, session=SESSION
+    )
+    # closed at t=30: the recorded ask at 100 and our bid at 100 are both collected (nothing
+    # trades); the opening auction at t=40 crosses them at 100, the rest of our bid rests in the
+    # book; the ask growing by 1 at t=50 trades with it there (rule 2: ours is the maker)
+    assert logs["a"].kinds() == ["Accepted", "Filled", "Filled"]
+    assert [(p, q, liq) for p, q, liq, _ in _fills(logs["a"])] == [(100, 1, M), (100, 1, M)]
+    assert [e.ts_event for e in logs["a"].events[1:]] == [OPEN_NS, T0 + 50 * S]
+    assert broker.markets["X"].engine.order("a-1") is None
+
+
+def test_cls_order_trades_in_the_closing_auction_and_day_orders_expire_after_it():
+    data = [book((0, 1, 99, 5, 1), (0, -1, 103, 5, 1), (60, 1, 99, 6, 0), (170, 1, 98, 1, 0))]
+    cls, day = TimeInForce.CLS, TimeInForce.DAY
+    logs, _k, broker = run_x(
+        data,
+        {
+            "a": [
+                (70, lambda c: c.limit("X", SELL, 2, 99, time_in_force=cls)),
+                (71, lambda c: c.limit("X", BUY, 1, 97, time_in_force=day)),
+            ]
+        },
+        session=SESSION,
+    )
+    events = [(type(e).__name__, e.client_order_id, e.ts_event) for e in logs["a"].events]
+    assert ("OrderFilled", "a-1", CLOSE_NS) in events
+    assert ("OrderExpired", "a-2", CLOSE_NS) in events
+    assert events.index(("OrderFilled", "a-1", CLOSE_NS)) < events.index(
+        ("OrderExpired", "a-2", CLOSE_NS)
+    )
+    fill = next(e for e in logs["a"].events if type(e).__name__ == "OrderFilled")
+    assert (fill.price_ticks, fill.qty_lots) == (99, 2)
+    assert broker.markets["X"].engine.order("a-2") is None

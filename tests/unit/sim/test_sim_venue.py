@@ -4,7 +4,7 @@ several venues in one kernel, and the determinism of a whole run."""
 from __future__ import annotations
 
 import numpy as np
-from sim_helpers import T0, Log, S, quotes, run, trades
+from sim_helpers import T0, Collected, Log, S, quotes, run, trades
 
 from kernel.clock import SimClock
 from kernel.enums import OrderStatus, OrderType, Side, TimeInForce, TradingState
@@ -71,12 +71,14 @@ def test_venue_reduce_only_is_refused_flat_and_capped_at_the_position():
     from sim.recorded import RecordedMarket
 
     n = iter(range(1, 100))
-    m = RecordedMarket(
-        Instrument("X", "0.01", "1"),
-        "v",
-        "quotes",
-        fee=lambda *a: 0,
-        next_id=lambda k: f"{k}{next(n)}",
+    m = Collected(
+        RecordedMarket(
+            Instrument("X", "0.01", "1"),
+            "v",
+            "quotes",
+            fee=lambda *a: 0,
+            next_id=lambda k: f"{k}{next(n)}",
+        )
     )
     m.on_quote(QuoteTick("X", 100, 101, None, None, 1, 1))
     m.arrive(Order("a", "s", "X", SELL, OrderType.MARKET, 1, reduce_only=True), 2)
