@@ -2,14 +2,22 @@
 
 Definitions (every ratio is ``None``, never NaN or inf, when it is undefined):
 
-- returns are simple returns between consecutive equity samples, ``e[i] / e[i-1] - 1``, taken only
-  where ``e[i-1] > 0``; the recorder samples on a time grid and at every fill, so the spacing is
-  uneven and the annualisation uses the mean spacing: ``periods_per_year = SECONDS_PER_YEAR /
-  ((t_last - t_first) / (n - 1))`` with a 365-day year (markets such as FX run every day).
+- Sharpe and Sortino are computed over *daily* returns: the equity at each UTC midnight (the
+  last sample at or before it; the run's first sample opens the first day, its last sample closes
+  the last one, so the first and last days may be partial), ``r = e[d] / e[d-1] - 1`` where
+  ``e[d-1] > 0``, annualised with ``sqrt(365)`` (markets such as crypto and FX trade every day;
+  a weekday-only market's weekends add zero returns, which scales mean and deviation alike).
+  Below ``MIN_RETURN_PERIODS`` daily returns (a run shorter than about three weeks) they are
+  ``None`` (``n/a`` in the report): annualising minutes or hours of P&L gives numbers in the
+  hundreds that mean nothing.
 - Sharpe = ``mean(r) / stdev(r) * sqrt(periods_per_year)`` (sample standard deviation, risk-free
   0); Sortino = ``mean(r) / dd * sqrt(periods_per_year)`` with the downside deviation ``dd =
-  sqrt(sum(min(r, 0)^2) / N)`` over all N periods (target 0). Both need at least 3 samples, a
-  positive time span and a deviation above ``DEVIATION_EPS``.
+  sqrt(sum(min(r, 0)^2) / N)`` over all N periods (target 0). ``sharpe_ratio`` and
+  ``sortino_ratio`` take any evenly spaced series (``periods_per_year`` from its mean spacing)
+  and need at least 3 samples, a positive time span and a deviation above ``DEVIATION_EPS``.
+- Max drawdown is the recorder's (``RunRecord.max_drawdown``: every sample, before thinning),
+  rounded to ``DRAWDOWN_DECIMALS`` like the summary's, so the two are one number; a hand-built
+  record without it gets the drawdown of its samples.
 - P&L per fill is the fill's ``realized`` (before commissions), so the hit rate, average win and
   loss and the profit factor count fills that closed something, not round trips; the profit
   factor (gross profit / gross loss) is the same either way.
@@ -31,6 +39,9 @@ if TYPE_CHECKING:
 SECONDS_PER_YEAR = 365 * 24 * 3600
 DEVIATION_EPS = 1e-12  # why: compounding constant returns leaves ~1e-17 noise, not a risk
 NS = 1_000_000_000
+DAY_NS = 86_400 * NS
+MIN_RETURN_PERIODS = 20  # daily returns needed for Sharpe / Sortino
+DRAWDOWN_DECIMALS = 6  # as the summary's max_drawdown
 
 Samples = Sequence[tuple[int, float]]
 
@@ -79,6 +90,33 @@ def sortino_ratio(equity: Samples) -> float | None:
     if not dd > DEVIATION_EPS:
         return None
     return _finite(statistics.fmean(returns) / dd * math.sqrt(ppy))
+
+
+def daily_equity(equity: Samples) -> list[tuple[int, float]]:
+    """Return the equity at each UTC midnight from the day of the first sample to the midnight
+    after the last (the last sample at or before each; the first sample before the first)."""
+    if not equity:
+        return []
+    day = equity[0][0] // DAY_NS * DAY_NS
+    out, value, i = [(day, equity[0][1])], equity[0][1], 0
+    end = equity[-1][0]
+    while day < end:
+        day += DAY_NS
+        while i < len(equity) and equity[i][0] <= day:
+            value = equity[i][1]
+            i += 1
+        out.append((day, value))
+    return out
+
+
+def daily_ratios(equity: Samples) -> tuple[float | None, float | None, int]:
+    """Return (Sharpe, Sortino, number of daily returns) of the sampled equity; both ratios are
+    ``None`` below ``MIN_RETURN_PERIODS`` returns."""
+    days = daily_equity(equity)
+    n = len(simple_returns(days))
+    if n < MIN_RETURN_PERIODS:
+        return None, None, n
+    return sharpe_ratio(days), sortino_ratio(days), n
 
 
 def drawdown_series(equity: Samples) -> list[tuple[int, float]]:
@@ -184,11 +222,16 @@ def compute_stats(record: RunRecord) -> dict[str, Any]:
     equity = record.equity
     equity_end = equity[-1][1] if equity else record.summary.get("equity")
     wins, losses = realized_outcomes(record.fills)
+    sharpe, sortino, periods = daily_ratios(equity)
+    mdd = record.max_drawdown
+    mdd = max_drawdown(equity) if mdd is None else round(mdd, DRAWDOWN_DECIMALS)
     stats: dict[str, Any] = {
         "total_return": total_return(equity_end, record.starting_cash),
-        "sharpe": sharpe_ratio(equity),
-        "sortino": sortino_ratio(equity),
-        "max_drawdown": max_drawdown(equity),
+        "sharpe": sharpe,
+        "sortino": sortino,
+        "return_period": "1d",
+        "return_periods": periods,
+        "max_drawdown": mdd,
         "turnover": turnover(record.fills, record.starting_cash),
         "hit_rate": hit_rate(wins, losses),
         "commissions": math.fsum(float(f.get("commission") or 0.0) for f in record.fills),

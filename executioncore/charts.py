@@ -2,9 +2,13 @@
 
 Charts are plain strings built in Python: no JavaScript, no fonts or images fetched, no XML
 namespace URL (inline SVG in HTML5 needs none). A chart scales with the page through its
-``viewBox``. Series are downsampled to ``MAX_POINTS`` by keeping each bucket's minimum and maximum,
-so spikes and the deepest drawdown survive; coordinates are rounded to 0.1 of a view unit to keep
-the file small.
+``viewBox``. Lines are thinned to ``max_points`` by keeping each bucket's first, last, minimum and
+maximum (step series: every change of value while they fit), fill markers beyond ``max_markers``
+are merged per time slice (``executioncore.thinning``); coordinates are rounded to 0.1 of a view
+unit to keep the file small. Markers carry a ``<title>`` tooltip (prices with the instrument's
+tick decimals); risk events are vertical lines, halted periods shaded bands. Drawing order:
+bands, grid, areas, reference lines, markers, lines (so the price line stays visible over dense
+fills), event lines, legend.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from html import escape
+
+from executioncore.thinning import Marker, aggregate_markers, bucket_extremes, step_changes
 
 MAX_POINTS = 2000
 MAX_MARKERS = 2000
@@ -37,18 +43,43 @@ class Series:
     name: str
     color: str
     points: Sequence[tuple[int, float]]
-    step: bool = False  # draw as a step function (positions)
+    step: bool = False  # draw as a step function (positions): thinned keeping every change
     area: bool = False  # fill between the line and zero (drawdown)
+    signed_area: bool = False  # fill above zero green, below zero red (positions)
 
 
 @dataclass
 class Markers:
-    """Triangles at ``(ts_ns, price)``: pointing up (buys) or down (sells)."""
+    """Triangles at ``(ts_ns, price)``: pointing up (buys) or down (sells). ``qty`` (one per
+    point) weights merged markers; ``decimals`` formats prices in tooltips (the tick's)."""
 
     name: str
     color: str
     points: Sequence[tuple[int, float]]
     up: bool = True
+    qty: Sequence[float] | None = None
+    decimals: int | None = None
+
+
+@dataclass
+class Event:
+    """A vertical line at ``ts`` (a risk event); ``code`` is its kind (``HALT``, ``KILL_SWITCH``:
+    the legend and ``data-risk-event``), ``label`` its tooltip."""
+
+    ts: int
+    code: str
+    label: str
+    color: str
+
+
+@dataclass
+class Band:
+    """A shaded period ``[t0, t1]`` (trading halted), tooltip ``label``."""
+
+    t0: int
+    t1: int
+    label: str
+    color: str
 
 
 @dataclass
@@ -73,7 +104,9 @@ class Chart:
     include_zero: bool = False
     percent: bool = False
     max_points: int = MAX_POINTS  # per series
-    max_markers: int = MAX_MARKERS  # per marker set; the legend says when some were left out
+    max_markers: int = MAX_MARKERS  # per marker set; beyond it markers are merged per slice
+    events: list[Event] = field(default_factory=list)
+    bands: list[Band] = field(default_factory=list)
 
 
 def esc(value: object) -> str:
@@ -92,20 +125,8 @@ def iso_utc(ts_ns: int, seconds: bool = True) -> str:
 
 
 def downsample(points: Sequence[tuple[int, float]], max_points: int) -> Sequence:
-    """Keep at most ``max_points`` points: the min and max of each of ``max_points // 2`` buckets."""
-    n = len(points)
-    if n <= max_points:
-        return points
-    buckets = max(1, max_points // 2)
-    out = []
-    for b in range(buckets):
-        chunk = points[b * n // buckets : (b + 1) * n // buckets]
-        if not chunk:
-            continue
-        values = [p[1] for p in chunk]  # why: min/max/index on a float list run in C
-        lo, hi = values.index(min(values)), values.index(max(values))
-        out.extend(chunk[i] for i in sorted({lo, hi}))
-    return out
+    """Keep at most ``max_points`` points: each bucket's first, last, min and max."""
+    return bucket_extremes(points, max_points)
 
 
 def thin(points: Sequence, max_points: int) -> Sequence:
@@ -178,10 +199,10 @@ def render_chart(chart: Chart) -> str:
     t0, t1 = chart.x_range or _x_range(chart)
     if t1 <= t0:
         t0, t1 = t0 - NS, t1 + NS
-    # why: min/max downsampling keeps each series' extremes, so the range needs only what is drawn
-    lines = [downsample(s.points, chart.max_points) for s in chart.series]
-    marks = [thin(m.points, chart.max_markers) for m in chart.markers]
-    y0, y1 = _y_range(chart, lines + marks)
+    # why: thinning keeps each series' extremes, so the range needs only what is drawn
+    lines = [_thinned(s, chart.max_points) for s in chart.series]
+    marks = [aggregate_markers(_fills(m), chart.max_markers, (t0, t1)) for m in chart.markers]
+    y0, y1 = _y_range(chart, lines + [[(mk.ts, mk.price) for mk in ms] for ms in marks])
     pw, ph = WIDTH - LEFT - RIGHT, h - TOP - BOTTOM
 
     def sx(t: int) -> float:
@@ -195,18 +216,30 @@ def render_chart(chart: Chart) -> str:
         f'<svg class="chart" viewBox="0 0 {WIDTH} {h}" role="img" '
         f'aria-label="{esc(chart.title)}" font-family="{FONT}">',
         f'<rect x="{LEFT}" y="{TOP}" width="{pw}" height="{ph}" fill="#fff" stroke="#cbd5e1"/>',
+        *(_band(b, (t0, t1), sx, ph) for b in chart.bands),
         _axes(chart, (t0, t1), (y0, y1), sx, sy),
     ]
-    parts += [_series_path(s, pts, sx, sy) for s, pts in zip(chart.series, lines)]
+    parts += [_area_path(s, pts, sx, sy) for s, pts in zip(chart.series, lines)]
     for line in chart.hlines:
         y = sy(line.value)
         parts.append(
             f'<line x1="{LEFT}" x2="{LEFT + pw}" y1="{y}" y2="{y}" stroke="{line.color}" '
             'stroke-dasharray="5 4" stroke-width="1.2"/>'
         )
-    parts += [_marker_path(m, pts, sx, sy) for m, pts in zip(chart.markers, marks)]
-    parts += [_legend(chart), "</svg>"]
+    parts += [_marker_group(m, ms, sx, sy) for m, ms in zip(chart.markers, marks)]
+    parts += [_series_path(s, pts, sx, sy) for s, pts in zip(chart.series, lines)]
+    parts += [_event(e, (t0, t1), sx, h) for e in chart.events]
+    parts += [_legend(chart, marks), "</svg>"]
     return "".join(parts)
+
+
+def _thinned(s: Series, max_points: int) -> Sequence[tuple[int, float]]:
+    return step_changes(s.points, max_points) if s.step else bucket_extremes(s.points, max_points)
+
+
+def _fills(m: Markers) -> list[tuple[int, float, float]]:
+    qty = m.qty if m.qty is not None and len(m.qty) == len(m.points) else [1.0] * len(m.points)
+    return [(t, p, q) for (t, p), q in zip(m.points, qty)]
 
 
 def _x_range(chart: Chart) -> tuple[int, int]:
@@ -239,20 +272,44 @@ def _axes(chart: Chart, xr: tuple[int, int], yr: tuple[float, float], sx, sy) ->
     )
 
 
+def _line_d(pts: Sequence[tuple[int, float]], step: bool, sx, sy) -> str:
+    head = f"M{sx(pts[0][0])} {sy(pts[0][1])}"
+    if step:
+        return head + "".join(f"H{sx(t)}V{sy(v)}" for t, v in pts[1:])
+    return head + "".join(f"L{sx(t)} {sy(v)}" for t, v in pts[1:])
+
+
+def _closed_area(
+    pts: Sequence[tuple[int, float]], step: bool, color: str, sx, sy, opacity: float = 0.18
+) -> str:
+    zero = sy(0.0)
+    d = _line_d(pts, step, sx, sy) + f"L{sx(pts[-1][0])} {zero}L{sx(pts[0][0])} {zero}Z"
+    return f'<path d="{d}" fill="{color}" fill-opacity="{opacity}"/>'
+
+
+def _area_path(s: Series, pts: Sequence[tuple[int, float]], sx, sy) -> str:
+    if not pts:
+        return ""
+    if s.signed_area:
+        up = [(t, max(v, 0.0)) for t, v in pts]
+        down = [(t, min(v, 0.0)) for t, v in pts]
+        return _closed_area(up, s.step, "#16a34a", sx, sy, 0.45) + _closed_area(
+            down, s.step, "#dc2626", sx, sy, 0.45
+        )
+    return _closed_area(pts, s.step, s.color, sx, sy) if s.area else ""
+
+
 def _series_path(s: Series, pts: Sequence[tuple[int, float]], sx, sy) -> str:
     if not pts:
         return ""
-    x0, y0 = sx(pts[0][0]), sy(pts[0][1])
-    if s.step:
-        body = "".join(f"H{sx(t)}V{sy(v)}" for t, v in pts[1:])
+    if s.step and s.signed_area:
+        # why: the coloured areas already show each flip; vertical strokes at every flip of a
+        # busy strategy would paint the chart solid, so only the levels are stroked
+        xs = [sx(t) for t, _ in pts] + [sx(pts[-1][0])]
+        d = "".join(f"M{xs[i]} {sy(v)}H{xs[i + 1]}" for i, (_, v) in enumerate(pts))
     else:
-        body = "".join(f"L{sx(t)} {sy(v)}" for t, v in pts[1:])
-    d = f"M{x0} {y0}{body}"
-    out = ""
-    if s.area:
-        zero, x1 = sy(0.0), sx(pts[-1][0])
-        out = f'<path d="{d}L{x1} {zero}L{x0} {zero}Z" fill="{s.color}" fill-opacity="0.18"/>'
-    return out + f'<path d="{d}" fill="none" stroke="{s.color}" stroke-width="1.4"/>'
+        d = _line_d(pts, s.step, sx, sy)
+    return f'<path d="{d}" fill="none" stroke="{s.color}" stroke-width="1.4"/>'
 
 
 def _triangle(up: bool) -> str:
@@ -260,25 +317,81 @@ def _triangle(up: bool) -> str:
     return "l-5 9h10z" if up else "l-5 -9h10z"
 
 
-def _marker_path(m: Markers, pts: Sequence[tuple[int, float]], sx, sy) -> str:
-    if not pts:
+def fmt_price(v: float, decimals: int | None) -> str:
+    """Format a price with ``decimals`` places (the tick's), else up to 8 significant digits."""
+    return f"{v:,.8g}" if decimals is None else f"{v:,.{decimals}f}"
+
+
+def _marker_tip(m: Markers, mk: Marker) -> str:
+    if mk.count == 1:
+        return f"{m.name} {mk.qty:,.8g} @ {fmt_price(mk.price, m.decimals)} · {iso_utc(mk.ts)}"
+    avg = fmt_price(mk.price, m.decimals)
+    if m.decimals is not None:
+        # why: an average of tick prices may need two places more than the tick, not more zeros
+        avg = fmt_price(mk.price, m.decimals + 2)
+        avg = avg[:-2].rstrip(".") if avg.endswith("00") else avg
+    return (
+        f"{mk.count:,} {m.name} fills · qty {mk.qty:,.8g} · avg {avg} · "
+        f"{iso_utc(mk.first_ns)} → {iso_utc(mk.last_ns)}"
+    )
+
+
+def _marker_group(m: Markers, marks: list[Marker], sx, sy) -> str:
+    if not marks:
         return ""
     shape = _triangle(m.up)
-    d = "".join(f"M{sx(t)} {sy(p)}{shape}" for t, p in pts)
-    return f'<path d="{d}" fill="{m.color}" fill-opacity="0.85" stroke="#fff" stroke-width="0.6"/>'
+    items = "".join(
+        f'<path data-count="{mk.count}" d="M{sx(mk.ts)} {sy(mk.price)}{shape}">'
+        f"<title>{esc(_marker_tip(m, mk))}</title></path>"
+        for mk in marks
+    )
+    return (
+        f'<g data-markers="{esc(m.name)}" data-fills="{len(m.points)}" fill="{m.color}" '
+        f'fill-opacity="0.8" stroke="#fff" stroke-width="0.6">{items}</g>'
+    )
 
 
-def _legend(chart: Chart) -> str:
+def _band(b: Band, xr: tuple[int, int], sx, ph: int) -> str:
+    lo, hi = max(b.t0, xr[0]), min(b.t1, xr[1])
+    if hi <= lo:
+        return ""
+    x0, x1 = sx(lo), sx(hi)
+    return (
+        f'<rect data-risk-band="{esc(b.label)}" x="{x0}" y="{TOP}" width="{round(x1 - x0, 1)}" '
+        f'height="{ph}" fill="{b.color}" fill-opacity="0.10"><title>{esc(b.label)}</title></rect>'
+    )
+
+
+def _event(e: Event, xr: tuple[int, int], sx, h: int) -> str:
+    if not xr[0] <= e.ts <= xr[1]:
+        return ""
+    x = sx(e.ts)
+    return (
+        f'<g data-risk-event="{esc(e.code)}" stroke="{e.color}" fill="{e.color}">'
+        f"<title>{esc(e.label)}</title>"
+        f'<line x1="{x}" x2="{x}" y1="{TOP}" y2="{h - BOTTOM}" stroke-dasharray="3 3" '
+        f'stroke-width="1.2"/><path d="M{x} {TOP}l-4 -6h8z" stroke="none"/></g>'
+    )
+
+
+def _legend(chart: Chart, marks: list[list[Marker]]) -> str:
     out = [f'<text x="{LEFT}" y="18" font-size="13" font-weight="600" fill="#0f172a">'
            f"{esc(chart.title)}</text>"]  # fmt: skip
     x = LEFT + 8 * len(chart.title) + 28
     items = [(s.name, _swatch_line(s.color)) for s in chart.series]
-    for m in chart.markers:
-        n, shown = len(m.points), len(thin(m.points, chart.max_markers))
-        count = f"{n:,}" if shown == n else f"{shown:,} of {n:,} shown"
+    for m, ms in zip(chart.markers, marks):
+        n = len(m.points)
+        count = f"{n:,}" if len(ms) == n else f"{n:,}, merged"
         swatch = f'<path d="M8 {9 if m.up else 19}{_triangle(m.up)}" fill="{m.color}"/>'
         items.append((f"{m.name} ({count})", swatch))
     items += [(hl.name, _swatch_line(hl.color, dash=True)) for hl in chart.hlines]
+    kinds: dict[str, tuple[str, int]] = {}
+    for e in chart.events:
+        color, n = kinds.get(e.code, (e.color, 0))
+        kinds[e.code] = (color, n + 1)
+    for code, (color, n) in kinds.items():
+        swatch = f'<line x1="8" x2="8" y1="6" y2="20" stroke="{color}" stroke-dasharray="3 2"/>'
+        items.append((f"{code.lower().replace('_', ' ')} ({n})", swatch))
     for name, swatch in items:
         out.append(
             f'<g transform="translate({x} 0)">{swatch}<text x="22" y="18">{esc(name)}</text></g>'

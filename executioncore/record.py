@@ -2,9 +2,21 @@
 
 ``RunRecorder`` watches a kernel without acting (it sends nothing and schedules nothing, so the
 journal and its digest are the same with or without it). It samples equity, positions and marks
-on a time grid and at every fill; when the samples pass ``max_points`` it drops every other one
-and doubles the grid step, so memory stays bounded however long the run. Max drawdown is measured
-on those samples (the grid and every fill).
+
+- on a fixed UTC clock: the first market-data event at or after each multiple of ``step_ns``
+  (it schedules no timer, so a stretch with no data at all has no samples: nothing moved);
+- at every fill (after the fill is booked).
+
+Memory stays bounded however long the run. When the clock samples pass ``max_points`` the step
+doubles and only the first clock sample of each new step is kept, so the clock samples stay
+evenly spread over the whole run (thinning every other sample regardless of time, as before,
+left the early part of a long run hours apart). When the fill samples pass ``max_points`` they
+are thinned to each bucket's first, last, lowest and highest equity (``thinning``). The running
+equity peak and the peak and trough of the maximum drawdown are never thinned away.
+
+Max drawdown is measured on every sample taken (clock and fills), before any thinning; it is the
+summary's ``max_drawdown`` and the report's, and because its peak and trough are kept, the
+drawdown chart reaches exactly that value.
 
 Values in ``RunRecord`` are plain floats and strings: it is the edge, made for reports and JSON.
 """
@@ -12,19 +24,30 @@ Values in ``RunRecord`` are plain floats and strings: it is the edge, made for r
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
+from executioncore.thinning import bucket_indices
+from kernel.enums import OrderType
 from kernel.kernel import Kernel
 from kernel.strategy import Strategy
 from kernel.units import MONEY_SCALE
 
 RECORDER_ID = "_recorder"
+CLOCK, FILL = 0, 1  # why a sample was taken
 
 
 @dataclass
 class RunRecord:
     """Everything a report shows about one run (floats in the account currency / instrument
-    units; times are int ns UTC)."""
+    units; times are int ns UTC).
+
+    ``equity`` and ``positions[sym]`` hold one row per sample; ``prices[sym]`` one per sample
+    from the first mark of ``sym`` on. ``max_drawdown`` is the recorder's exact value (None for
+    a hand-built record); ``step_ns`` the final clock step; ``tick_sizes`` each instrument's
+    tick as a decimal string; ``user_ids`` maps a client order id to the user's own id
+    (scenario ``orders:`` entries; bracket legs and algo children as ``id › role``).
+    """
 
     scenario: str = ""
     seed: int = 0
@@ -38,6 +61,10 @@ class RunRecord:
     risk_events: list[dict[str, Any]] = field(default_factory=list)
     tca: list[dict[str, Any]] = field(default_factory=list)
     summary: dict[str, Any] = field(default_factory=dict)
+    max_drawdown: float | None = None
+    step_ns: int = 0
+    tick_sizes: dict[str, str] = field(default_factory=dict)
+    user_ids: dict[str, str] = field(default_factory=dict)
 
 
 class RunRecorder(Strategy):
@@ -51,10 +78,14 @@ class RunRecorder(Strategy):
         self.step_ns = step_ns
         self.next_ns = 0
         self.kernel: Kernel | None = None
-        self.record = RunRecord()
-        self.peak = None
+        self.record = RunRecord(step_ns=step_ns)
+        self.peak: float | None = None
         self.max_drawdown = 0.0
         self._fills_cap = 200_000
+        self._kinds: list[int] = []  # CLOCK or FILL, one per sample
+        self._counts = [0, 0]  # samples per kind
+        self._peak_at: tuple[int, float] | None = None  # the running peak's sample
+        self._dd_at: tuple[tuple[int, float], tuple[int, float]] | None = None  # peak, trough
         # live: one time axis, the wall clock the kernel ran on (``ts_init``); the venue's own
         # timestamp of a fill is kept apart as ``venue_ts``
         self.live_times = False
@@ -67,15 +98,17 @@ class RunRecorder(Strategy):
         self.record.starting_cash = (
             kernel.portfolio.start_cash[kernel.portfolio.currency] / MONEY_SCALE
         )
-        for sym in kernel.instruments:
+        for sym, inst in kernel.instruments.items():
             self.record.positions[sym] = []
             self.record.prices[sym] = []
+            self.record.tick_sizes[sym] = str(Decimal(str(inst.tick_size)))
 
     # --- sampling -------------------------------------------------------------------------------
     def _tick(self, ts: int) -> None:
         if ts >= self.next_ns:
-            self.sample(ts)
-            self.next_ns = ts + self.step_ns
+            self.sample(ts, CLOCK)
+            step = self.step_ns
+            self.next_ns = (ts // step + 1) * step
 
     def on_quote(self, quote) -> None:  # type: ignore[no-untyped-def]
         if quote.ts_init >= self.next_ns:
@@ -95,9 +128,10 @@ class RunRecorder(Strategy):
 
     def on_stop(self) -> None:
         if self.kernel is not None:
-            self.sample(self.kernel.clock.now_ns())
+            self.sample(self.kernel.clock.now_ns(), CLOCK)
+            self.record.user_ids = user_order_ids(self.kernel)
 
-    def sample(self, ts: int) -> None:
+    def sample(self, ts: int, kind: int = CLOCK) -> None:
         """Record equity, positions and marks at ``ts`` (and the drawdown so far)."""
         k = self.kernel
         assert k is not None
@@ -105,25 +139,63 @@ class RunRecorder(Strategy):
         equity = pf.equity() / MONEY_SCALE
         rec = self.record
         rec.equity.append((ts, equity))
+        self._kinds.append(kind)
+        self._counts[kind] += 1
         if self.peak is None or equity > self.peak:
             self.peak = equity
+            self._peak_at = (ts, equity)
         if self.peak and self.peak > 0:
-            self.max_drawdown = max(self.max_drawdown, (self.peak - equity) / self.peak)
+            dd = (self.peak - equity) / self.peak
+            if dd > self.max_drawdown:
+                self.max_drawdown = dd
+                self._dd_at = (self._peak_at, (ts, equity))  # type: ignore[assignment]
+        rec.max_drawdown = self.max_drawdown
         for sym, inst in k.instruments.items():
             rec.positions[sym].append((ts, inst.lots_to_float(pf.positions[sym].qty)))
             mark2 = pf.markets[sym].mark2
+            prices = rec.prices[sym]
             if mark2 is not None:
-                rec.prices[sym].append((ts, float(inst.tick_size * mark2) / 2))
-        if len(rec.equity) > self.max_points:
-            self._decimate()
+                prices.append((ts, float(inst.tick_size * mark2) / 2))
+            elif prices:  # why: a mark that went away (an emptied book) holds its last value
+                prices.append((ts, prices[-1][1]))
+        if self._counts[CLOCK] > self.max_points or self._counts[FILL] > self.max_points:
+            self._thin()
 
-    def _decimate(self) -> None:
+    def _thin(self) -> None:
         rec = self.record
-        rec.equity = rec.equity[::2]
-        for sym in rec.positions:
-            rec.positions[sym] = rec.positions[sym][::2]
-            rec.prices[sym] = rec.prices[sym][::2]
-        self.step_ns *= 2
+        equity, kinds = rec.equity, self._kinds
+        pinned = {self._peak_at, *(self._dd_at or ())}
+        thin_clock = self._counts[CLOCK] > self.max_points
+        if thin_clock:
+            self.step_ns *= 2
+        step = self.step_ns
+        fill_keep: set[int] | None = None
+        if self._counts[FILL] > self.max_points:
+            at = [i for i, kd in enumerate(kinds) if kd == FILL]
+            picked = bucket_indices([equity[i][1] for i in at], max(1, self.max_points // 8))
+            fill_keep = {at[j] for j in picked}
+        keep, cell, last_clock = [], None, None
+        for i, (sample, kd) in enumerate(zip(equity, kinds)):
+            if kd == CLOCK:
+                c = sample[0] // step
+                if not thin_clock or c != cell or sample in pinned:
+                    keep.append(i)
+                    cell, last_clock = c, sample[0]
+            elif fill_keep is None or i in fill_keep or sample in pinned:
+                keep.append(i)
+        n = len(equity)
+        rec.equity = [equity[i] for i in keep]
+        self._kinds = [kinds[i] for i in keep]
+        self._counts = [self._kinds.count(CLOCK), self._kinds.count(FILL)]
+        for sym, series in rec.positions.items():
+            rec.positions[sym] = [series[i] for i in keep]
+        for sym, series in rec.prices.items():
+            # why: a price series starts at the symbol's first mark, so it is the samples' tail
+            offset = n - len(series)
+            rec.prices[sym] = [series[i - offset] for i in keep if i >= offset]
+        if last_clock is not None:
+            self.next_ns = max(self.next_ns, (last_clock // step + 1) * step)
+        rec.step_ns = step
 
     def _on_fill(self, order, event, realized: int) -> None:  # type: ignore[no-untyped-def]
         k = self.kernel
@@ -148,4 +220,29 @@ class RunRecorder(Strategy):
             )
             if self.live_times:
                 self.record.fills[-1]["venue_ts"] = event.ts_event
-        self.sample(event.ts_init)
+        self.sample(event.ts_init, FILL)
+
+
+def user_order_ids(kernel: Kernel) -> dict[str, str]:
+    """Map client order ids to the ids users gave their scripted orders (``orders:`` entries):
+    the order itself, and ``id › take profit`` / ``id › stop loss`` / ``id › child`` for its
+    bracket legs and algo children."""
+    from executioncore.orders_spec import ScriptedOrders
+
+    direct: dict[str, str] = {}
+    for strategy in kernel.strategies.values():
+        if isinstance(strategy, ScriptedOrders):
+            direct.update((coid, uid) for uid, coid in strategy.ids.items())
+    if not direct:
+        return {}
+    out = dict(direct)
+    for order in kernel.oms.orders.values():
+        coid = order.client_order_id
+        if coid in out:
+            continue
+        if order.parent_id in direct:
+            role = "take profit" if order.order_type == OrderType.LIMIT else "stop loss"
+            out[coid] = f"{direct[order.parent_id]} › {role}"
+        elif order.algo_id in direct:
+            out[coid] = f"{direct[order.algo_id]} › child"
+    return out

@@ -3,51 +3,62 @@
 Sections: header (scenario, seed, currency, digest, expectations), headline statistics, equity
 and drawdown, per symbol the price with our fills and the position, orders, fills, risk events,
 and per-order TCA when the run had algo orders. Every string from the record is HTML-escaped;
-times are ISO-8601 UTC; tables stop at ``MAX_ROWS`` rows and say how many they left out. The
-output depends only on the record and the statistics (no wall clock), so equal runs give equal
-reports.
+times are ISO-8601 UTC; tables and cell formats are ``report_tables``. The output depends only
+on the record and the statistics (no wall clock), so equal runs give equal reports.
+
+Headline cards put net P&L after fees (equity minus starting cash) beside realized P&L (before
+fees) and commissions. Risk halts, reduce-only periods and kill switches (``risk_events``) are
+drawn on the equity, drawdown and price charts: a dashed line where the state changed, a shaded
+band while trading was halted. Stable markers for tests and tools: ``data-card`` /
+``data-value`` on cards, ``data-key`` on statistics rows, ``data-note`` on notes,
+``data-markers`` / ``data-risk-event`` / ``data-risk-band`` inside the charts.
 """
 
 from __future__ import annotations
 
-import json
 import math
 from collections import defaultdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from executioncore import __version__
-from executioncore.analytics import drawdown_series
-from executioncore.charts import Chart, HLine, Markers, Series, esc, iso_utc, render_chart
+from executioncore.analytics import MIN_RETURN_PERIODS, drawdown_series
+from executioncore.charts import (
+    Band,
+    Chart,
+    Event,
+    HLine,
+    Markers,
+    Series,
+    esc,
+    iso_utc,
+    render_chart,
+)
+from executioncore.report_tables import (
+    FILL_KEYS,
+    MAX_ROWS,
+    NONE,
+    ORDER_KEYS,
+    RISK_KEYS,
+    TCA_KEYS,
+    fmt_value,
+    kv_table,
+    table,
+    tick_decimals,
+    with_user_ids,
+)
 
 if TYPE_CHECKING:
     from executioncore.record import RunRecord
 
-MAX_ROWS = 500
-NONE = '<p class="note">None.</p>'
+__all__ = ["MAX_ROWS", "render_report", "write_report"]
 MAX_TCA_CHARTS = 20
 MAX_SYMBOL_CHARTS = 40
+MAX_FILL_MARKERS = 50  # per side on a symbol's chart: more are merged, so the price line shows
 POINT_BUDGET = 40_000  # why: total drawn points across symbol charts keeps big runs well < 2 MB
 BLUE, RED, GREEN, SLATE = "#2563eb", "#dc2626", "#16a34a", "#334155"
-PURPLE, AMBER, GREY = "#7c3aed", "#d97706", "#64748b"
-# preferred column orders; keys a record has beyond these follow in first-seen order
-# fmt: off
-ORDER_KEYS = ["id", "strategy", "symbol", "side", "type", "qty", "limit", "stop", "tif", "status",
-              "filled", "avg_price", "reason"]
-FILL_KEYS = ["ts", "order_id", "strategy", "symbol", "side", "qty", "price", "liquidity",
-             "commission", "realized", "trade_id", "algo"]
-RISK_KEYS = ["ts", "code", "detail"]
-TCA_KEYS = ["parent_id", "algo", "symbol", "side", "qty", "filled", "arrival_price", "avg_price",
-            "shortfall_bps", "shortfall_money", "market_vwap", "market_twap",
-            "slippage_vs_vwap_bps", "slippage_vs_twap_bps", "participation", "fill_ratio",
-            "children", "time_to_complete_s"]
-MONEY_KEYS = {"commission", "realized", "shortfall_money", "realized_pnl", "unrealized_pnl",
-              "commissions", "cash", "equity", "avg_win", "avg_loss"}
-SIGNED_KEYS = {"realized", "realized_pnl", "unrealized_pnl", "avg_win", "avg_loss"}
-PERCENT_KEYS = {"participation", "fill_ratio", "total_return", "max_drawdown", "hit_rate",
-                "exposure"}
-# fmt: on
-TIME_KEYS = {"ts", "ts_event", "ts_init", "at", "expire_at"}
+PURPLE, AMBER, GREY, DARK_RED = "#7c3aed", "#d97706", "#64748b", "#7f1d1d"
+STEP_AREA = {"step": True, "signed_area": True}  # positions: a step line over long/short areas
 
 CSS = """
 :root{--fg:#0f172a;--muted:#64748b;--line:#e2e8f0;--bg:#f8fafc;--card:#fff}
@@ -64,10 +75,12 @@ nav{margin:14px 0 0;display:flex;flex-wrap:wrap;gap:6px 14px}nav a{color:#1d4ed8
 .badge{display:inline-block;padding:1px 9px;border-radius:10px;font-weight:600;font-size:12.5px}
 .ok{background:#dcfce7;color:#166534}.bad{background:#fee2e2;color:#991b1b}
 .none{background:#e2e8f0;color:#334155}
-.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(160px,1fr));gap:12px;margin:10px 0}
+.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(230px,1fr));gap:12px;margin:10px 0}
 .card{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:10px 14px}
 .card .k{color:var(--muted);font-size:12px;text-transform:uppercase;letter-spacing:.04em}
 .card .v{font-size:20px;font-weight:600;font-variant-numeric:tabular-nums}
+.card .s{color:var(--muted);font-size:11.5px}
+
 .grid3{display:grid;grid-template-columns:repeat(auto-fit,minmax(280px,1fr));gap:16px}
 .scroll{overflow-x:auto;background:var(--card);border:1px solid var(--line);border-radius:8px}
 .long{max-height:560px;overflow-y:auto}
@@ -86,14 +99,17 @@ footer{margin-top:40px;color:var(--muted);font-size:12px}
 
 def render_report(record: RunRecord, stats: dict[str, Any]) -> str:
     """Render the run report of ``record`` (with ``compute_stats`` output) as one HTML string."""
+    ticks = record.tick_sizes
+    orders = with_user_ids(record.orders, record.user_ids, "id")
+    fills = with_user_ids(record.fills, record.user_ids, "order_id")
     sections = [
         _header(record),
         _headline(record, stats),
         _equity_section(record),
         _symbol_sections(record),
-        _section("orders", "Orders", _table(record.orders, ORDER_KEYS)),
-        _section("fills", "Fills", _table(record.fills, FILL_KEYS)),
-        _section("risk", "Risk events", _table(record.risk_events, RISK_KEYS)),
+        _section("orders", "Orders", table(orders, ORDER_KEYS, ticks)),
+        _section("fills", "Fills", table(fills, FILL_KEYS, ticks)),
+        _section("risk", "Risk events", table(record.risk_events, RISK_KEYS)),
         _tca_section(record) if record.tca else "",
     ]
     title = esc(f"ExecutionCore report — {record.scenario} (seed {record.seed})")
@@ -115,89 +131,19 @@ def write_report(record: RunRecord, stats: dict[str, Any], path: str | Path) -> 
     return out
 
 
-# --- formatting ---------------------------------------------------------------------------------
-def fmt_number(v: float) -> str:
-    """Format a number compactly: thousands separators, up to 8 significant digits."""
-    if isinstance(v, int) or (v.is_integer() and abs(v) < 1e15):
-        return f"{int(v):,}"
-    return f"{v:,.8g}" if abs(v) >= 1e-4 else f"{v:.3g}"
-
-
-def fmt_value(key: str, v: Any, decimals: int | None = None) -> tuple[str, str]:
-    """Return (escaped text, css class) for the cell ``key`` holding ``v`` (a plain number gets
-    ``decimals`` places when given, so a column of prices lines up)."""
-    if v is None:
-        return "—", ""
-    if isinstance(v, bool):
-        return ("yes" if v else "no"), ""
-    if isinstance(v, int | float) and not math.isfinite(v):
-        return "—", ""
-    if isinstance(v, int) and (key in TIME_KEYS or key.endswith(("_ns", "_ts"))):
-        return iso_utc(v), "mono"
-    if isinstance(v, int | float):
-        if key in MONEY_KEYS:
-            tone = (" pos" if v > 0 else " neg" if v < 0 else "") if key in SIGNED_KEYS else ""
-            return f"{v:,.2f}", "n" + tone
-        if key in PERCENT_KEYS:
-            return f"{v * 100:,.2f}%", "n"
-        if key == "turnover":
-            return f"{v:,.2f}×", "n"
-        if key.endswith("_bps"):
-            return f"{v:,.2f}", "n"
-        if key.endswith("_s"):
-            return f"{v:,.1f} s", "n"
-        return (fmt_number(v) if decimals is None else f"{v:,.{decimals}f}"), "n"
-    if isinstance(v, dict | list | tuple):
-        return esc(json.dumps(v, sort_keys=True, default=str)), "mono"
-    return esc(v), ""
-
-
-def _column_decimals(rows: list[dict[str, Any]], key: str) -> int | None:
-    # why: repr is the shortest exact decimal; its fraction length is what the value needs
-    places = []
-    for row in rows:
-        v = row.get(key)
-        if isinstance(v, float) and math.isfinite(v):
-            text = repr(v)
-            if "e" in text:
-                return None
-            places.append(0 if text.endswith(".0") else len(text.partition(".")[2]))
-    return min(max(places), 8) if places else None
-
-
-def _td(text: str, cls: str) -> str:
-    return f'<td class="{cls}">{text}</td>' if cls else f"<td>{text}</td>"
-
-
 def _section(anchor: str, title: str, body: str) -> str:
     return f'<section id="{anchor}"><h2>{title}</h2>{body}</section>'
 
 
-def _table(rows: list[dict[str, Any]], preferred: list[str]) -> str:
-    if not rows:
-        return NONE
-    shown = rows[:MAX_ROWS]
-    seen: dict[str, None] = {}
-    for row in shown:
-        seen.update(dict.fromkeys(row))
-    keys = [k for k in preferred if k in seen] + [k for k in seen if k not in preferred]
-    head = "".join(f"<th>{esc(k)}</th>" for k in keys)
-    places = {k: _column_decimals(shown, k) for k in keys}
-    body = []
-    for row in shown:
-        cells = (fmt_value(k, row.get(k), places[k]) for k in keys)
-        body.append("<tr>" + "".join(_td(t, c) for t, c in cells) + "</tr>")
-    note = f'<p class="note">{len(rows):,} row{"s" if len(rows) != 1 else ""}</p>'
-    if len(rows) > MAX_ROWS:
-        left = len(rows) - MAX_ROWS
-        note = f'<p class="note">Showing the first {MAX_ROWS:,} of {len(rows):,} rows ({left:,} not shown).</p>'
-    return f'{note}<div class="scroll long"><table><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table></div>'
+def _note(key: str, text: str) -> str:
+    return f'<p class="note" data-note="{key}">{text}</p>'
 
 
 # --- sections -----------------------------------------------------------------------------------
 def _header(record: RunRecord) -> str:
     s = record.summary
     exp = s.get("expectations")
+    failures: list[Any]
     if not isinstance(exp, dict):
         badge, failures = '<span class="badge none">no expectations</span>', []
     elif exp.get("passed"):
@@ -235,34 +181,55 @@ def _header(record: RunRecord) -> str:
     )
 
 
-def _kv_table(pairs: list[tuple[str, str, Any]]) -> str:
-    rows = []
-    for label, key, value in pairs:
-        text, cls = fmt_value(key, value)
-        rows.append(f'<tr><td>{esc(label)}</td><td class="{cls or "n"}">{text}</td></tr>')
-    return f'<div class="scroll"><table><tbody>{"".join(rows)}</tbody></table></div>'
+def net_pnl(record: RunRecord) -> float | None:
+    """Return P&L after fees: equity minus starting cash (else realized + unrealized - fees)."""
+    s = record.summary
+    equity, start = s.get("equity"), s.get("starting_cash", record.starting_cash)
+    if isinstance(equity, int | float) and isinstance(start, int | float) and start:
+        return float(equity) - float(start)
+    parts = [s.get(k) for k in ("realized_pnl", "unrealized_pnl", "commissions")]
+    if all(isinstance(v, int | float) for v in parts):
+        return float(parts[0]) + float(parts[1]) - float(parts[2])  # type: ignore[arg-type]
+    return None
+
+
+def _card(key: str, label: str, value: Any, sub: str = "") -> str:
+    text = _ratio(value) if key in ("sharpe",) else fmt_value(key, value)[0]
+    raw = value if isinstance(value, int | float) and math.isfinite(value) else ""
+    cls = ""
+    if key in ("net_pnl", "realized_pnl") and isinstance(value, int | float) and value:
+        cls = " pos" if value > 0 else " neg"
+    return (
+        f'<div class="card" data-card="{key}" data-value="{raw}"><div class="k">{esc(label)}</div>'
+        f'<div class="v{cls}">{text}</div>'
+        + (f'<div class="s">{sub}</div>' if sub else "")
+        + "</div>"
+    )
 
 
 def _headline(record: RunRecord, stats: dict[str, Any]) -> str:
     s = record.summary
     mdd = s.get("max_drawdown", stats.get("max_drawdown"))
     equity = s.get("equity", record.equity[-1][1] if record.equity else None)
-    cards = [
-        (f"Equity ({record.currency})", fmt_value("equity", equity)[0]),
-        ("Total return", fmt_value("total_return", stats.get("total_return"))[0]),
-        ("Realized P&L", fmt_value("realized_pnl", s.get("realized_pnl"))[0]),
-        ("Max drawdown", fmt_value("max_drawdown", mdd)[0]),
-        ("Sharpe", _ratio(stats.get("sharpe"))),
-        ("Fills", fmt_value("fills", s.get("fills", stats.get("fills")))[0]),
-    ]
-    card_html = "".join(
-        f'<div class="card"><div class="k">{esc(k)}</div><div class="v">{v}</div></div>'
-        for k, v in cards
+    commissions = s.get("commissions", stats.get("commissions"))
+    net = net_pnl(record)
+    cards = "".join(
+        [
+            _card("equity", f"Equity ({record.currency})", equity),
+            _card("net_pnl", "Net P&L after fees", net, "equity − starting cash"),
+            _card("total_return", "Total return", stats.get("total_return")),
+            _card("realized_pnl", "Realized P&L", s.get("realized_pnl"), "before fees"),
+            _card("commissions", "Commissions", commissions, "fees paid"),
+            _card("max_drawdown", "Max drawdown", mdd),
+            _card("sharpe", "Sharpe (daily)", stats.get("sharpe"), "annualised"),
+            _card("fills", "Fills", s.get("fills", stats.get("fills"))),
+        ]
     )
     pnl = [
-        ("Realized P&L", "realized_pnl", s.get("realized_pnl")),
+        ("Realized P&L (before fees)", "realized_pnl", s.get("realized_pnl")),
         ("Unrealized P&L", "unrealized_pnl", s.get("unrealized_pnl")),
-        ("Commissions", "commissions", s.get("commissions", stats.get("commissions"))),
+        ("Commissions", "commissions", commissions),
+        ("Net P&L after fees", "net_pnl", net),
         ("Cash", "cash", s.get("cash")),
         ("Equity", "equity", equity),
         ("Total return", "total_return", stats.get("total_return")),
@@ -296,18 +263,29 @@ def _headline(record: RunRecord, stats: dict[str, Any]) -> str:
     }
     pos_rows = [(sym, "qty", q) for sym, q in sorted(positions.items())]
     body = (
-        f'<div class="cards">{card_html}</div><div class="grid3">'
-        f"<div><h3>P&amp;L ({esc(record.currency)})</h3>{_kv_table(pnl)}</div>"
-        f"<div><h3>Risk</h3>{_kv_table(risk)}</div>"
-        f"<div><h3>Activity</h3>{_kv_table(activity)}"
-        f"<h3>Positions</h3>{_kv_table(pos_rows) if pos_rows else NONE}</div></div>"
+        f'<div class="cards">{cards}</div><div class="grid3">'
+        f"<div><h3>P&amp;L ({esc(record.currency)})</h3>{kv_table(pnl)}</div>"
+        f"<div><h3>Risk</h3>{kv_table(risk)}{_ratio_note(stats)}</div>"
+        f"<div><h3>Activity</h3>{kv_table(activity)}"
+        f"<h3>Positions</h3>{kv_table(pos_rows) if pos_rows else NONE}</div></div>"
     )
     return _section("stats", "Headline statistics", body)
 
 
+def _ratio_note(stats: dict[str, Any]) -> str:
+    n = stats.get("return_periods")
+    have = f" This run has {n:,} daily return{'s' if n != 1 else ''}." if isinstance(n, int) else ""
+    return _note(
+        "ratios",
+        "Sharpe and Sortino: daily returns (equity at each UTC midnight), risk-free rate 0, "
+        f"annualised ×√365; n/a with fewer than {MIN_RETURN_PERIODS} daily returns, where an "
+        f"annualised figure would be noise.{have}",
+    )
+
+
 def _ratio(v: Any) -> Any:
     # why: a ratio is a plain number shown with 2 decimals, not a significant-digit float
-    return f"{v:.2f}" if isinstance(v, float) else v
+    return f"{v:.2f}" if isinstance(v, float) else "n/a" if v is None else v
 
 
 def _run_range(record: RunRecord) -> tuple[int, int] | None:
@@ -316,25 +294,89 @@ def _run_range(record: RunRecord) -> tuple[int, int] | None:
     return (min(ts), max(ts)) if ts else None
 
 
+# why: state changes are what a reader looks for on a chart; notices (e.g. DAILY_LOSS_LIMIT)
+# are the reason the state changed, shown in the line's tooltip and in the risk events table
+STATE_MARKS = {"STATE_HALTED": ("HALT", RED), "STATE_REDUCING": ("REDUCING", AMBER)}
+
+
+def risk_marks(record: RunRecord, end_ns: int | None) -> tuple[list[Event], list[Band]]:
+    """Return the lines (halts, reduce-only, kill switches) and the shaded periods (halted or
+    reducing until the next state change) of the run's risk events."""
+    events: list[Event] = []
+    bands: list[Band] = []
+    open_since: tuple[int, str, str] | None = None
+    seen: set[tuple[int, str]] = set()
+    for ev in sorted(
+        (e for e in record.risk_events if isinstance(e.get("ts"), int)), key=lambda e: e["ts"]
+    ):
+        ts, code, detail = ev["ts"], str(ev.get("code", "")), str(ev.get("detail") or "")
+        kind, color = STATE_MARKS.get(code, ("", ""))
+        if "KILL" in code.upper() or (kind and "KILL" in detail.upper()):
+            kind, color = "KILL_SWITCH", DARK_RED
+        if kind and (ts, kind) not in seen:
+            seen.add((ts, kind))
+            events.append(Event(ts, kind, f"{iso_utc(ts)} {code}: {detail}", color))
+        if code.startswith("STATE_"):
+            if open_since is not None:
+                t0, name, c = open_since
+                bands.append(Band(t0, ts, f"{name} {iso_utc(t0)} → {iso_utc(ts)}", c))
+                open_since = None
+            if code in STATE_MARKS:
+                open_since = (ts, code[6:].lower(), STATE_MARKS[code][1])
+    if open_since is not None and end_ns is not None and end_ns > open_since[0]:
+        t0, name, c = open_since
+        bands.append(Band(t0, end_ns, f"{name} {iso_utc(t0)} → end of run", c))
+    return events, bands
+
+
+def _duration(ns: int) -> str:
+    s = ns / 1e9
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if s >= size:
+            return f"{s / size:,.3g} {unit}"
+    return f"{s:,.3g} s"
+
+
 def _equity_section(record: RunRecord) -> str:
     if not record.equity:
         return _section(
             "equity", "Equity and drawdown", '<p class="note">No equity samples recorded.</p>'
         )
     xr = _run_range(record)
+    events, bands = risk_marks(record, xr[1] if xr else None)
     eq = Chart(
-        "Equity", 300, [Series(f"equity ({record.currency})", BLUE, record.equity)], x_range=xr
+        "Equity",
+        300,
+        # why: equity only moves at events and every fill is a sample, so it holds its value
+        # between samples; a sloped line would invent a move across a stretch with no data
+        [Series(f"equity ({record.currency})", BLUE, record.equity, step=True)],
+        x_range=xr,
+        events=events,
+        bands=bands,
     )
     dd = [(t, -d) for t, d in drawdown_series(record.equity)]
+    deepest = min(v for _, v in dd)
     ddc = Chart(
         "Drawdown",
         170,
-        [Series("drawdown from peak", RED, dd, area=True)],
+        [Series("drawdown from peak", RED, dd, step=True, area=True)],
+        [],
+        [HLine(f"max {-deepest:.2%}", GREY, deepest)] if deepest < 0 else [],
         x_range=xr,
         include_zero=True,
         percent=True,
+        events=events,
+        bands=bands,
     )
-    return _section("equity", "Equity and drawdown", render_chart(eq) + render_chart(ddc))
+    how = f"{len(record.equity):,} samples"
+    if record.step_ns:
+        how = (
+            f"Sampled on a fixed UTC clock every {_duration(record.step_ns)} (the first market "
+            f"event after each tick of it) and at every fill: {len(record.equity):,} samples"
+        )
+    halted = " Shaded: trading halted (red) or reduce-only (amber)." if bands else ""
+    note = _note("sampling", f"{how}.{halted}")
+    return _section("equity", "Equity and drawdown", render_chart(eq) + render_chart(ddc) + note)
 
 
 def _symbol_sections(record: RunRecord) -> str:
@@ -349,26 +391,25 @@ def _symbol_sections(record: RunRecord) -> str:
     charted = symbols[:MAX_SYMBOL_CHARTS]
     budget = max(200, min(2000, POINT_BUDGET // (2 * len(charted))))
     xr, out = _run_range(record), []
+    events, bands = risk_marks(record, xr[1] if xr else None)
     for sym in charted:
         name, fills = esc(sym), fills_by_symbol.get(sym, [])
-        buys = [(f["ts"], f["price"]) for f in fills if f.get("side") == "buy"]
-        sells = [(f["ts"], f["price"]) for f in fills if f.get("side") != "buy"]
+        decimals = tick_decimals(record.tick_sizes.get(sym))
         price = Chart(
             f"{sym} · price and fills",
             280,
             [Series("mid / price", SLATE, record.prices.get(sym, []))],
-            [
-                Markers("buy", GREEN, buys, up=True),
-                Markers("sell", RED, sells, up=False),
-            ],
+            [_side_markers(fills, True, decimals), _side_markers(fills, False, decimals)],
             x_range=xr,
             max_points=budget,
-            max_markers=budget,
+            max_markers=min(budget, MAX_FILL_MARKERS),
+            events=events,
+            bands=bands,
         )
         pos = Chart(
             f"{sym} · position",
             160,
-            [Series("net position", PURPLE, record.positions.get(sym, []), step=True)],
+            [Series("net position", PURPLE, record.positions.get(sym, []), **STEP_AREA)],
             x_range=xr,
             include_zero=True,
             max_points=budget,
@@ -381,7 +422,25 @@ def _symbol_sections(record: RunRecord) -> str:
     if len(symbols) > len(charted):
         rest = ", ".join(esc(sym) for sym in symbols[len(charted) :])
         out.append(f'<p class="note">Not charted ({len(symbols) - len(charted):,}): {rest}</p>')
-    return _section("symbols", "Symbols", "".join(out))
+    note = _note(
+        "markers",
+        f"Fill markers: up to {MAX_FILL_MARKERS} per side are drawn one per fill; beyond that, "
+        "fills close in time are merged into one marker at their average price (hover a marker "
+        "for its fills). Position: green long, red short.",
+    )
+    return _section("symbols", "Symbols", "".join(out) + note)
+
+
+def _side_markers(fills: list[dict], buy: bool, decimals: int | None) -> Markers:
+    mine = [f for f in fills if (f.get("side") == "buy") == buy]
+    return Markers(
+        "buy" if buy else "sell",
+        GREEN if buy else RED,
+        [(f["ts"], f["price"]) for f in mine],
+        up=buy,
+        qty=[float(f.get("qty") or 0.0) for f in mine],
+        decimals=decimals,
+    )
 
 
 def _tca_section(record: RunRecord) -> str:
@@ -399,7 +458,7 @@ def _tca_section(record: RunRecord) -> str:
         else ""
     )
     body = (
-        _table(record.tca, TCA_KEYS)
+        table(with_user_ids(record.tca, record.user_ids, "parent_id"), TCA_KEYS, record.tick_sizes)
         + "<h3>Child fills over the market price</h3>"
         + "".join(charts)
         + more
@@ -431,6 +490,8 @@ def _tca_chart(record: RunRecord, row: dict[str, Any], fills: list[dict]) -> str
         GREEN if side_buy else RED,
         [(f["ts"], f["price"]) for f in fills],
         up=side_buy,
+        qty=[float(f.get("qty") or 0.0) for f in fills],
+        decimals=tick_decimals(record.tick_sizes.get(sym)),
     )
     chart = Chart(
         title,

@@ -49,6 +49,14 @@ def _tone(v: Any) -> str:
     return "+" if v > 0 else "-" if v < 0 else ""
 
 
+def _net(s: dict[str, Any]) -> float | None:
+    # why: realized P&L excludes fees; equity minus starting cash is what the run made
+    equity, start = s.get("equity"), s.get("starting_cash")
+    if isinstance(equity, int | float) and isinstance(start, int | float) and start:
+        return float(equity) - float(start)
+    return None
+
+
 def _num(label: str, text: str, tone: str = "") -> Row:
     return Row(label, text, True, tone)
 
@@ -77,6 +85,7 @@ def _groups(s: dict[str, Any], g: dict[str, Any]) -> list[tuple[str, list[Row]]]
         _num("realized P&L", fmt_money(s.get("realized_pnl")), _tone(s.get("realized_pnl"))),
         _num("unrealized P&L", fmt_money(s.get("unrealized_pnl")), _tone(s.get("unrealized_pnl"))),
         _num("commissions", fmt_money(first("commissions"))),
+        _num("net P&L after fees", fmt_money(_net(s)), _tone(_net(s))),
         _num("cash", fmt_money(s.get("cash"))),
         _num("equity", fmt_money(s.get("equity"))),
         _num("total return", fmt_percent(g.get("total_return")), _tone(g.get("total_return"))),

@@ -172,7 +172,8 @@ def test_compute_stats_tiny_record_matches_hand_numbers():
     assert stats["profit_factor"] is None
     assert stats["exposure"] == pytest.approx(0.25)
     assert stats["risk_events"] == 1
-    assert stats["sharpe"] == pytest.approx(math.sqrt(75) / 30 * math.sqrt(365))
+    # 3 daily returns: below MIN_RETURN_PERIODS, so the ratios are not annualised noise
+    assert stats["sharpe"] is None and stats["return_periods"] == 3
 
 
 @pytest.mark.parametrize(

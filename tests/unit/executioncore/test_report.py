@@ -181,7 +181,9 @@ def test_report_50k_samples_is_small_and_downsampled():
     html = render_report(rec, compute_stats(rec))
     assert len(html.encode()) < 2_000_000
     equity_svg = section(html, "equity").split("</svg>")[0]
-    longest = max(p.count("L") for p in re.findall(r'<path d="([^"]*)"', equity_svg))
+    # one L (a line) or one H (a step) per drawn point after the first
+    paths = re.findall(r'<path d="([^"]*)"', equity_svg)
+    longest = max(p.count("L") + p.count("H") for p in paths)
     assert 1000 < longest <= 2000
 
 
