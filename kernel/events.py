@@ -4,6 +4,10 @@ Market data carries the exchange's time (``ts_event``) and the time it reached u
 Order events come from a venue (accepted, rejected, triggered, filled, canceled, modified,
 expired, cancel/modify rejected) or from the kernel itself (submitted, denied, pending cancel,
 pending modify). ``KIND`` on each order event is the trigger of the order state machine.
+
+Units everywhere: prices int ticks and quantities int lots of the event's instrument (convert
+with ``Instrument.ticks_to_price`` / ``lots_to_qty``, ``kernel/units.py``), times int ns since
+the Unix epoch (UTC), money int units of 1e-9 of the currency. docs/STRATEGY.md is the manual.
 """
 
 from __future__ import annotations
@@ -50,8 +54,11 @@ KIND_NAMES = {
 # --- market data ------------------------------------------------------------------------------
 @dataclass(slots=True)
 class QuoteTick:
-    """Top of book. Sizes are None when the source has none (unlimited size at the touch).
-    ``venue`` names the venue the quote is from when the data is one venue's (else None)."""
+    """Top of book: ``symbol``, ``bid_ticks`` and ``ask_ticks`` (prices in ticks),
+    ``bid_lots`` and ``ask_lots`` (sizes in lots; None when the source has none: unlimited size
+    at the touch), ``ts_event`` (exchange time, ns) and ``ts_init`` (when it reached us, ns).
+    ``venue`` names the venue the quote is from when the data is one venue's (else None).
+    ``bid_ticks + ask_ticks`` is twice the mid, exactly."""
 
     symbol: str
     bid_ticks: int
@@ -65,7 +72,9 @@ class QuoteTick:
 
 @dataclass(slots=True)
 class TradeTick:
-    """A print. ``aggressor`` is +1 (buyer took), -1 (seller took) or 0 (unknown)."""
+    """A print: ``symbol``, ``price_ticks``, ``size_lots``, ``aggressor`` (+1 the buyer took,
+    -1 the seller took, 0 unknown), ``trade_id`` (the exchange's, or None), ``ts_event`` and
+    ``ts_init`` (ns), ``venue`` (as on ``QuoteTick``)."""
 
     symbol: str
     price_ticks: int
@@ -79,7 +88,10 @@ class TradeTick:
 
 @dataclass(slots=True)
 class Bar:
-    """An OHLCV bar. ``ts_event`` is the bar's close (open + interval): when it becomes known."""
+    """An OHLCV bar: ``symbol``, ``open_ticks``, ``high_ticks``, ``low_ticks``,
+    ``close_ticks`` (ticks), ``volume_lots`` (lots), ``interval_ns``. ``ts_event`` is the bar's
+    close (open + interval: when it becomes known; the open is ``ts_event - interval_ns``);
+    ``ts_init`` when it reached us (ns)."""
 
     symbol: str
     open_ticks: int
@@ -96,7 +108,9 @@ class Bar:
 class BookUpdate:
     """A batch of L2 level changes: ``deltas`` is a tuple of ``(side, price_ticks, size_lots)``.
 
-    ``side`` is +1 bid, -1 ask; size 0 deletes the level. A snapshot replaces the whole book.
+    ``side`` is +1 bid, -1 ask; size 0 deletes the level. ``is_snapshot``: the deltas replace
+    the whole book. Also ``symbol``, ``ts_event`` and ``ts_init`` (ns), ``venue`` (as on
+    ``QuoteTick``). The book rebuilt from these is ``StrategyContext.book(symbol)``.
     """
 
     symbol: str
@@ -120,6 +134,9 @@ class OrderEvent:
 
 @dataclass(slots=True)
 class OrderSubmitted(OrderEvent):
+    """The kernel sent ``client_order_id`` to ``venue`` (the kernel's own bookkeeping: not
+    passed to strategies). ``ts_event``, ``ts_init``: ns."""
+
     KIND: ClassVar[int] = K_SUBMITTED
     client_order_id: str
     venue: str
@@ -129,7 +146,9 @@ class OrderSubmitted(OrderEvent):
 
 @dataclass(slots=True)
 class OrderDenied(OrderEvent):
-    """Refused before it left the kernel (the risk guard or a local check), with a reason code."""
+    """``client_order_id`` was refused before it left the kernel (the risk guard or a local
+    check): ``reason`` is a code such as ``MAX_ORDER_VALUE``, ``MAX_POSITION``, ``HALTED``,
+    ``REDUCING``, ``RATE_LIMIT``, ``NO_VENUE``. ``ts_event``, ``ts_init``: ns."""
 
     KIND: ClassVar[int] = K_DENIED
     client_order_id: str
@@ -140,6 +159,9 @@ class OrderDenied(OrderEvent):
 
 @dataclass(slots=True)
 class OrderAccepted(OrderEvent):
+    """The venue accepted ``client_order_id`` and calls it ``venue_order_id``. ``ts_event``
+    (venue time) and ``ts_init`` (when the answer reached the kernel): ns."""
+
     KIND: ClassVar[int] = K_ACCEPTED
     client_order_id: str
     venue_order_id: str
@@ -149,6 +171,10 @@ class OrderAccepted(OrderEvent):
 
 @dataclass(slots=True)
 class OrderRejected(OrderEvent):
+    """The venue refused ``client_order_id``; ``reason`` is the venue's code (e.g.
+    ``POST_ONLY_WOULD_TAKE``).
+    ``ts_event``, ``ts_init``: ns."""
+
     KIND: ClassVar[int] = K_REJECTED
     client_order_id: str
     reason: str
@@ -158,7 +184,8 @@ class OrderRejected(OrderEvent):
 
 @dataclass(slots=True)
 class OrderTriggered(OrderEvent):
-    """A stop, trailing stop, MIT or LIT order reached its trigger and is now working."""
+    """A stop, trailing stop, MIT or LIT order (``client_order_id``) reached its trigger and is
+    now working. ``ts_event``, ``ts_init``: ns."""
 
     KIND: ClassVar[int] = K_TRIGGERED
     client_order_id: str
@@ -168,6 +195,9 @@ class OrderTriggered(OrderEvent):
 
 @dataclass(slots=True)
 class OrderPendingCancel(OrderEvent):
+    """A cancel of ``client_order_id`` was sent (the kernel's own bookkeeping: not passed to
+    strategies). ``ts_event``, ``ts_init``: ns."""
+
     KIND: ClassVar[int] = K_PENDING_CANCEL
     client_order_id: str
     ts_event: int
@@ -176,6 +206,9 @@ class OrderPendingCancel(OrderEvent):
 
 @dataclass(slots=True)
 class OrderPendingUpdate(OrderEvent):
+    """A modify of ``client_order_id`` was sent (the kernel's own bookkeeping: not passed to
+    strategies). ``ts_event``, ``ts_init``: ns."""
+
     KIND: ClassVar[int] = K_PENDING_UPDATE
     client_order_id: str
     ts_event: int
@@ -184,7 +217,8 @@ class OrderPendingUpdate(OrderEvent):
 
 @dataclass(slots=True)
 class OrderModified(OrderEvent):
-    """The venue confirmed new values; None means unchanged."""
+    """The venue confirmed new values for ``client_order_id``: ``quantity_lots`` (lots),
+    ``limit_ticks``, ``stop_ticks`` (ticks); None means unchanged. ``ts_event``, ``ts_init``: ns."""
 
     KIND: ClassVar[int] = K_MODIFIED
     client_order_id: str
@@ -197,6 +231,9 @@ class OrderModified(OrderEvent):
 
 @dataclass(slots=True)
 class OrderCancelRejected(OrderEvent):
+    """The venue refused to cancel ``client_order_id`` (``reason``, e.g. too late: it filled);
+    the order goes back to its status before the request. ``ts_event``, ``ts_init``: ns."""
+
     KIND: ClassVar[int] = K_CANCEL_REJECTED
     client_order_id: str
     reason: str
@@ -206,6 +243,9 @@ class OrderCancelRejected(OrderEvent):
 
 @dataclass(slots=True)
 class OrderModifyRejected(OrderEvent):
+    """The venue refused to modify ``client_order_id`` (``reason``); the order keeps its old
+    values. ``ts_event``, ``ts_init``: ns."""
+
     KIND: ClassVar[int] = K_MODIFY_REJECTED
     client_order_id: str
     reason: str
@@ -215,6 +255,9 @@ class OrderModifyRejected(OrderEvent):
 
 @dataclass(slots=True)
 class OrderCanceled(OrderEvent):
+    """``client_order_id`` is canceled: by the venue (as asked, an IOC/FOK leftover, self-trade
+    prevention) or by the kernel (a held contingent order). ``ts_event``, ``ts_init``: ns."""
+
     KIND: ClassVar[int] = K_CANCELED
     client_order_id: str
     ts_event: int
@@ -223,6 +266,9 @@ class OrderCanceled(OrderEvent):
 
 @dataclass(slots=True)
 class OrderExpired(OrderEvent):
+    """``client_order_id`` expired (DAY at the session close, GTD at its time).
+    ``ts_event``, ``ts_init``: ns."""
+
     KIND: ClassVar[int] = K_EXPIRED
     client_order_id: str
     ts_event: int
@@ -231,10 +277,13 @@ class OrderExpired(OrderEvent):
 
 @dataclass(slots=True)
 class OrderFilled(OrderEvent):
-    """An execution. ``trade_id`` is the venue's execution id (duplicates are ignored).
+    """An execution of ``client_order_id`` (``venue_order_id`` at the venue). ``trade_id`` is
+    the venue's execution id (duplicates are ignored).
 
-    ``side`` is +1/-1; ``liquidity`` maker/taker; ``commission`` in int money units of the
-    instrument's currency.
+    ``symbol``; ``side`` is +1 buy / -1 sell; ``price_ticks`` and ``qty_lots`` of this fill
+    (each partial fill is one event); ``liquidity`` 1 maker / 2 taker (``enums.Liquidity``);
+    ``commission`` in int money units (1e-9) of the instrument's currency (negative: a rebate);
+    ``ts_event`` (venue time) and ``ts_init`` (when it reached the kernel): ns.
     """
 
     KIND: ClassVar[int] = K_FILL
@@ -254,7 +303,9 @@ class OrderFilled(OrderEvent):
 # --- kernel events ----------------------------------------------------------------------------
 @dataclass(slots=True)
 class TimerFired:
-    """A timer scheduled through the kernel came due. ``owner`` names who set it."""
+    """A timer scheduled through the kernel came due: ``owner`` (the strategy id that set it),
+    ``name`` (given to ``set_timer``), ``handle`` (what ``set_timer`` returned), ``ts_event``
+    (the time it was set for) and ``ts_init`` (the time it fired): ns."""
 
     owner: str
     name: str

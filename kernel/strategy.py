@@ -4,8 +4,9 @@ A ``Strategy`` overrides what it needs of ``on_start``, ``on_stop``, ``on_quote`
 ``on_bar``, ``on_book``, ``on_order_event`` and ``on_timer``; the kernel calls only the
 callbacks a strategy overrides, for the symbols in ``symbols`` (None: every symbol). It acts
 through ``self.ctx``: the clock, orders (in kernel units, or in user decimals through
-``order``), positions, open orders, timers, and ``rng``, a random stream seeded from the run's
-seed and the strategy id. Signals go through ``target_position`` and ``target_weight``.
+``order_from_decimals``), positions, open orders, timers, and ``rng``, a random stream seeded
+from the run's seed and the strategy id. Signals go through ``target_position`` and
+``target_weight``. The manual, with runnable examples: docs/STRATEGY.md.
 
 ``on_order_event`` receives the venue's events for the strategy's orders plus ``OrderDenied``
 (the risk guard refused) and ``OrderCanceled`` for held orders the kernel canceled itself; the
@@ -34,7 +35,12 @@ class Strategy:
     """Base class. Subclass it, override callbacks, act through ``self.ctx``.
 
     ``strategy_id`` (class attribute or constructor argument) names the strategy in order ids
-    and positions; ``params`` from a scenario file arrive as keyword arguments.
+    and positions; ``params`` from a scenario file arrive as keyword arguments. ``symbols``
+    (a tuple of symbols, None: all) is read when the strategy is added to the kernel, so set it
+    in ``__init__``. ``ctx`` (a ``StrategyContext``) is set when the strategy is added: it is
+    None inside ``__init__``; use it from ``on_start`` on. Set ``uses_algos = True`` when it
+    calls ``ctx.execute``. Every market-data callback gets the event in kernel units (ticks,
+    lots, ns): see ``kernel.events`` and docs/STRATEGY.md.
     """
 
     strategy_id: str = "strategy"
@@ -50,28 +56,38 @@ class Strategy:
         self.ctx: StrategyContext = None  # type: ignore[assignment]  # set by Kernel.add_strategy
 
     def on_start(self) -> None:
-        pass
+        """Called once before the first event (``ctx`` is ready; in a backtest the clock reads
+        the first data event's time). Convert parameters to ticks and lots, set timers here."""
 
     def on_stop(self) -> None:
-        pass
+        """Called once after the last event. Orders sent here are never answered in a
+        backtest: flatten earlier (e.g. from a timer)."""
 
     def on_quote(self, quote) -> None:  # type: ignore[no-untyped-def]
-        pass
+        """A ``kernel.events.QuoteTick`` of one of ``symbols``: ``bid_ticks``, ``ask_ticks``,
+        ``bid_lots``, ``ask_lots`` (None: no size), ``ts_event``, ``ts_init``."""
 
     def on_trade(self, trade) -> None:  # type: ignore[no-untyped-def]
-        pass
+        """A ``kernel.events.TradeTick``: ``price_ticks``, ``size_lots``, ``aggressor``
+        (+1/-1/0), ``trade_id``, ``ts_event``, ``ts_init``."""
 
     def on_bar(self, bar) -> None:  # type: ignore[no-untyped-def]
-        pass
+        """A ``kernel.events.Bar``: ``open_ticks`` .. ``close_ticks``, ``volume_lots``,
+        ``interval_ns``; ``ts_event`` is the bar's close (when it became known)."""
 
     def on_book(self, book) -> None:  # type: ignore[no-untyped-def]
-        pass
+        """A ``kernel.events.BookUpdate`` (``deltas`` of ``(side, price_ticks, size_lots)``,
+        ``is_snapshot``), already applied to the book ``ctx.book(symbol)`` returns."""
 
     def on_order_event(self, event) -> None:  # type: ignore[no-untyped-def]
-        pass
+        """An event of one of this strategy's orders (accepted, rejected, triggered, modified,
+        canceled, expired, cancel/modify rejected, ``OrderFilled`` per fill, ``OrderDenied``),
+        its algo children's fills and one ``kernel.algos.AlgoFinished`` per parent. A denial
+        arrives inside the ``ctx`` call that sent the order."""
 
     def on_timer(self, timer) -> None:  # type: ignore[no-untyped-def]
-        pass
+        """A timer set with ``ctx.set_timer`` / ``set_timer_in`` came due: a
+        ``kernel.events.TimerFired`` with its ``name`` and ``handle``."""
 
 
 def overrides(obj: object, name: str) -> bool:
@@ -93,9 +109,13 @@ class StrategyContext:
 
     # --- time and reference data --------------------------------------------------------------
     def now_ns(self) -> int:
+        """The kernel clock's time: int ns since the Unix epoch, UTC (never the wall clock in a
+        backtest)."""
         return self._k.clock.now_ns()
 
     def instrument(self, symbol: str):  # type: ignore[no-untyped-def]
+        """The ``kernel.units.Instrument`` of ``symbol``: tick and lot size, and the exact
+        conversions (``price_to_ticks``, ``qty_to_lots``, ``ticks_to_price``, ``lots_to_qty``)."""
         return self._k.instruments[symbol]
 
     @property
@@ -106,12 +126,15 @@ class StrategyContext:
         return self._rng
 
     def quote(self, symbol: str):  # type: ignore[no-untyped-def]
+        """The last ``QuoteTick`` of ``symbol``, or None before the first."""
         return self._k.portfolio.markets[symbol].last_quote
 
     def last_trade(self, symbol: str):  # type: ignore[no-untyped-def]
+        """The last ``TradeTick`` of ``symbol``, or None before the first."""
         return self._k.portfolio.markets[symbol].last_trade
 
     def last_bar(self, symbol: str):  # type: ignore[no-untyped-def]
+        """The last ``Bar`` of ``symbol``, or None before the first."""
         return self._k.portfolio.markets[symbol].last_bar
 
     def book(self, symbol: str):  # type: ignore[no-untyped-def]
@@ -119,6 +142,8 @@ class StrategyContext:
         return self._k.portfolio.markets[symbol].book
 
     def mark_ticks(self, symbol: str) -> int | None:
+        """The mark in ticks (last quote mid, else book mid, else last trade, else last bar
+        close; rounded down to a tick), or None without data."""
         return self._k.portfolio.markets[symbol].last_price()
 
     @property
@@ -140,12 +165,17 @@ class StrategyContext:
         return self._k.portfolio.equity()
 
     def cash(self) -> int:
+        """Account cash in money units (1e-9 of the account currency): starting cash plus
+        realized P&L less commissions, all strategies together."""
         return self._k.portfolio.cash()
 
     def open_orders(self, symbol: str | None = None) -> list[Order]:
+        """This strategy's open orders (sent, not yet closed; a cancel or modify in flight
+        included), optionally of one symbol, in submission order."""
         return self._k.oms.open_orders(symbol, self.strategy_id)
 
     def order(self, client_order_id: str) -> Order | None:
+        """Look an order up by client order id (any status), or None."""
         return self._k.oms.get(client_order_id)
 
     # --- orders -------------------------------------------------------------------------------
@@ -178,6 +208,7 @@ class StrategyContext:
         return order
 
     def market(self, symbol: str, side: int, qty_lots: int, **fields: Any) -> Order:
+        """Send a market order of ``qty_lots`` (``side``: ``Side.BUY`` / ``Side.SELL``)."""
         return self.submit(symbol, side, qty_lots, OrderType.MARKET, **fields)
 
     def limit(
@@ -189,6 +220,8 @@ class StrategyContext:
         time_in_force: TimeInForce | None = None,
         **fields: Any,
     ) -> Order:
+        """Send a limit order of ``qty_lots`` at ``price_ticks`` (``fields``: e.g.
+        ``post_only=True``, ``display_lots``, ``expire_ns`` with ``TimeInForce.GTD``)."""
         return self.submit(
             symbol,
             side,
@@ -223,6 +256,8 @@ class StrategyContext:
         return order
 
     def new_order_id(self) -> str:
+        """The next client order id of this strategy (``<strategy_id>-<n>``), for building an
+        ``Order`` by hand (brackets, OCO groups)."""
         return self._k.next_order_id(self.strategy_id)
 
     def submit_bracket(
@@ -268,6 +303,7 @@ class StrategyContext:
         self._k.cancel_order(self._own(order))
 
     def cancel_all(self, symbol: str | None = None) -> None:
+        """Cancel every open and held order of this strategy, optionally of one symbol."""
         self._k.cancel_all(symbol, self.strategy_id)
 
     def modify(
@@ -277,6 +313,10 @@ class StrategyContext:
         limit_ticks: int | None = None,
         stop_ticks: int | None = None,
     ) -> None:
+        """Ask the venue to change an open order's quantity (lots, above what has filled) and/or
+        prices (ticks); None keeps a value. The order is PENDING_UPDATE until ``OrderModified``
+        or ``OrderModifyRejected``. Raises ``InvalidOrder`` for a closed order, one with a
+        cancel in flight, or a price the order does not have."""
         self._k.modify_order(self._own(order), quantity_lots, limit_ticks, stop_ticks)
 
     # --- execution algos ----------------------------------------------------------------------
@@ -361,7 +401,9 @@ class StrategyContext:
         return self._k.set_timer(self.strategy_id, max(at_ns, self._k.clock.now_ns()), name)
 
     def set_timer_in(self, delay_ns: int, name: str) -> int:
+        """Fire ``on_timer`` ``delay_ns`` from now; returns a handle for ``cancel_timer``."""
         return self.set_timer(self._k.clock.now_ns() + delay_ns, name)
 
     def cancel_timer(self, handle: int) -> bool:
+        """Cancel a timer; True when it was still pending."""
         return self._k.timers.cancel(handle)
