@@ -235,8 +235,11 @@ class StrategyContext:
     def order_from_decimals(
         self, symbol: str, side: Side | str, quantity: object, order_type: str = "market", **kw: Any
     ) -> Order:
-        """Create and send an order from user decimals (``limit_price=86.7``, ``quantity="0.5"``)."""
+        """Create and send an order from user decimals (``limit_price=86.7``, ``quantity="0.5"``);
+        no ``time_in_force``: the kernel's default, as ``submit``."""
         k = self._k
+        if kw.get("time_in_force") is None:
+            kw["time_in_force"] = k.default_tif
         order = make_order(
             k.instruments[symbol],
             k.next_order_id(self.strategy_id),
@@ -252,6 +255,7 @@ class StrategyContext:
 
     def submit_order(self, order: Order) -> Order:
         """Send an order built elsewhere (its strategy id must be this strategy's)."""
+        self._check_owner([order])
         self._k.submit_order(order)
         return order
 
@@ -264,10 +268,12 @@ class StrategyContext:
         self, entry: Order, take_profit: Order | None, stop_loss: Order | None
     ) -> Order:
         """Send ``entry``; the exits are held and released sized to its fill, OCO with each other."""
+        self._check_owner([o for o in (entry, take_profit, stop_loss) if o is not None])
         return self._k.submit_bracket(entry, take_profit, stop_loss)
 
     def submit_oco(self, orders: list[Order]) -> list[Order]:
         """Send orders that cancel each other: the first fill (or cancel) cancels the rest."""
+        self._check_owner(orders)
         self._k.oms.link_oco(orders)
         for o in orders:
             self._k.submit_order(o)
@@ -276,10 +282,13 @@ class StrategyContext:
     def link_oco(self, orders: list[Order]) -> None:
         """Make orders one-cancels-other before (some of) them are sent: the first fill or
         cancel of one cancels the rest (``submit_oco`` links and sends at once)."""
+        self._check_owner(orders)
+        self._k.oms.link_oco(orders)
+
+    def _check_owner(self, orders: list[Order]) -> None:
         for o in orders:
             if o.strategy_id != self.strategy_id:
                 raise PermissionError(f"order {o.client_order_id} is not {self.strategy_id!r}'s")
-        self._k.oms.link_oco(orders)
 
     def notice(self, code: str, detail: str) -> None:
         """Record a notice in the journal and the run's risk events (``code`` upper-case)."""

@@ -347,6 +347,28 @@ def test_kernel_strategy_cannot_cancel_or_modify_another_owners_order():
     assert o.status == OrderStatus.SUBMITTED
 
 
+def test_kernel_strategy_cannot_send_an_order_built_for_another_strategy():
+    h, s = _with()
+    other = Order("other-1", "other", "X", Side.BUY, OrderType.LIMIT, 1, limit_ticks=100)
+    for send in (
+        lambda: s.ctx.submit_order(other),
+        lambda: s.ctx.submit_oco([other]),
+        lambda: s.ctx.submit_bracket(other, None, None),
+    ):
+        with pytest.raises(PermissionError, match="is not 'c'"):
+            send()
+    assert h.kernel.oms.get("other-1") is None
+
+
+def test_kernel_order_from_decimals_takes_the_kernel_default_time_in_force():
+    h, s = _with()
+    h.kernel.default_tif = TimeInForce.DAY
+    o = s.ctx.order_from_decimals("X", "buy", "1", "limit", limit_price="1.00")
+    assert o.time_in_force == TimeInForce.DAY
+    o = s.ctx.order_from_decimals("X", "buy", "1", "limit", limit_price="1.00", time_in_force="ioc")
+    assert o.time_in_force == TimeInForce.IOC
+
+
 def test_kernel_kill_switch_retries_a_refused_cancel_then_gives_up():
     h, s = _with()
     o = s.ctx.limit("X", Side.BUY, 1, 100)
