@@ -71,6 +71,7 @@ KERNEL_KEYS = {k: user for user, (k, _) in USER_KEYS.items()} | {
     "venue": "venue",
 }
 ALGO_NAMES = tuple(KEYS)
+NON_NEGATIVE = {"sweep"}  # price keys that cannot be below zero
 NO_ALGO = "market"  # execution.default_algo: market -> orders are sent as they are
 # the seed's names (CONTRACT.md) -> the scenario's keys
 SYNONYMS: dict[str, str] = {
@@ -179,6 +180,9 @@ def _convert(kind: str, value: Any, inst: Instrument | None, key: str) -> Any:
         return inst.qty_to_lots(d, key) if inst is not None else str(d)
     if kind == "price":
         d = to_decimal(_number(value, key), key)
+        if d < 0 and key in NON_NEGATIVE:
+            # why: here, in the user's units: the kernel's check would show ticks
+            raise ValueError(f"must not be negative, got {value}")
         return inst.price_to_ticks(d, key) if inst is not None else str(d)
     if kind == "profile":
         if value == HISTORICAL:
@@ -216,9 +220,7 @@ def check_algo(
     spec, names = canonical(dict(c.mapping(value, where)), lambda k, m: c.fail(f"{where}.{k}", m))
     if defaults is not None:
         spec = defaults.apply(spec)
-    name = spec.get("name")
-    if not isinstance(name, str) or name not in KEYS:
-        raise c.fail(f"{where}.name", f"expected one of: {', '.join(ALGO_NAMES)}, got {name!r}")
+    name = c.choice(spec.get("name"), f"{where}.name", ALGO_NAMES, any_case=False)
     order = where.rsplit(".", 1)[0]
     _check_parent(c, order, name, item)
     if name == "iceberg" and "display_qty" not in spec:
@@ -229,7 +231,10 @@ def check_algo(
     for key in ("venues", "fees_bps"):
         for venue in out.get(key, ()):
             if venues is not None and venue not in venues:
-                raise c.fail(f"{where}.{key}", f"unknown venue {venue!r}")
+                raise c.fail(
+                    f"{where}.{key}",
+                    f"unknown venue {venue!r} (accepted: {', '.join(sorted(venues))})",
+                )
     trial = dict(out)
     if inst is not None and item.get("limit_price") is not None:
         trial["limit_ticks"] = inst.price_to_ticks(item["limit_price"])
@@ -253,9 +258,10 @@ def _shown(key: str, names: dict[str, str]) -> str:
 
 
 def _check_parent(c: Any, order: str, name: str, item: dict[str, Any]) -> None:
-    if item.get("type", "market") not in ("market", "limit"):
+    # why: names are case-insensitive (checked before: check_orders)
+    if str(item.get("type", "market")).lower() not in ("market", "limit"):
         raise c.fail(f"{order}.type", "an algo order is market or limit")
-    if item.get("time_in_force", "gtc") != "gtc":
+    if str(item.get("time_in_force", "gtc")).lower() != "gtc":
         raise c.fail(f"{order}.time_in_force", "an algo order works until its horizon: use gtc")
     for key in ("take_profit", "stop_loss", "oco", "post_only", "reduce_only", "expire_ns"):
         if item.get(key):
@@ -334,9 +340,10 @@ def algo_defaults(execution: dict[str, Any] | None) -> AlgoDefaults:
     if default == NO_ALGO:
         default = None
     if default is not None and (not isinstance(default, str) or default not in KEYS):
+        # why: the wording of executioncore.scenario.unknown_value (not imported: a cycle)
         raise ConfigError(
-            f"execution.default_algo: expected {NO_ALGO} or one of: {', '.join(ALGO_NAMES)}, "
-            f"got {default!r}"
+            f"execution.default_algo: unknown value {default!r} "
+            f"(accepted: {', '.join((NO_ALGO, *ALGO_NAMES))})"
         )
     algos = execution.get("algos") or {}
     if not isinstance(algos, dict):

@@ -10,6 +10,7 @@ The header's key order is part of the journal's digest: change it only with the 
 from __future__ import annotations
 
 import importlib
+import inspect
 import sys
 from collections.abc import Iterable
 from decimal import Decimal
@@ -34,6 +35,17 @@ class StrategyError(RuntimeError):
     """The scenario's strategy could not be loaded or built."""
 
 
+def check_symbols(strategy: Strategy, symbols: Iterable[str]) -> None:
+    """``StrategyError`` if the strategy subscribes to a symbol that is not traded."""
+    known = list(symbols)
+    for sym in strategy.symbols or ():
+        if sym not in known:
+            raise StrategyError(
+                f"strategy.params: symbol {sym!r} is not an instrument here "
+                f"(instruments: {', '.join(known)})"
+            )
+
+
 def build_strategies(
     spec: dict[str, Any] | None, orders: list[dict[str, Any]], start_ns: int, base_dir: Path
 ) -> list[Strategy]:
@@ -47,7 +59,9 @@ def build_strategies(
 
 
 def load_strategy(spec: dict[str, Any], base_dir: Path) -> Strategy:
-    """Import ``package.module:ClassName`` (the scenario's folder is on the path) and build it."""
+    """Import ``package.module:ClassName`` (the scenario's folder is on the path) and build it
+    with ``params``; ``StrategyError`` names what is wrong (a module that does not import, a
+    class it does not define, a parameter the class does not take)."""
     path, _, name = spec["class"].partition(":")
     for extra in (str(base_dir), str(Path.cwd())):
         if extra not in sys.path:
@@ -56,24 +70,81 @@ def load_strategy(spec: dict[str, Any], base_dir: Path) -> Strategy:
         module = importlib.import_module(path)
     except ImportError as exc:
         raise StrategyError(f"strategy.class: cannot import {path!r}: {exc}") from None
-    cls = getattr(module, name, None)
+    except Exception as exc:  # why: the user's module failed while importing (a bug of theirs)
+        raise StrategyError(
+            f"strategy.class: cannot import {path!r}: {type(exc).__name__}: {exc}{_at(exc)}"
+        ) from None
+    if not hasattr(module, name):
+        raise StrategyError(f"strategy.class: {_not_in_module(module, path, name)}")
+    cls = getattr(module, name)
     if not (isinstance(cls, type) and issubclass(cls, Strategy)):
         raise StrategyError(f"strategy.class: {spec['class']!r} is not a Strategy subclass")
+    params = spec.get("params", {})
+    check_params(cls, params)
     try:
-        strategy = cls(**spec.get("params", {}))
+        strategy = cls(**params)
     except TypeError as exc:
         raise StrategyError(f"strategy.params: {exc}") from None
     except Exception as exc:
-        tb = exc.__traceback__
-        while tb is not None and tb.tb_next is not None:
-            tb = tb.tb_next
-        at = f" at {tb.tb_frame.f_code.co_filename}:{tb.tb_lineno}" if tb is not None else ""
         raise StrategyError(
-            f"strategy.class: {spec['class']!r} could not be built: {type(exc).__name__}: {exc}{at}"
+            f"strategy.class: {spec['class']!r} could not be built: "
+            f"{type(exc).__name__}: {exc}{_at(exc)}"
         ) from None
     if "id" in spec:
         strategy.strategy_id = spec["id"]
     return strategy
+
+
+def check_params(cls: type, params: dict[str, Any]) -> None:
+    """Raise ``StrategyError`` for a key of ``params`` the class's constructor does not take
+    (listing the ones it does) or a required one missing. A constructor taking ``**kwargs``
+    takes any key."""
+    try:
+        sig = inspect.signature(cls)
+    except (TypeError, ValueError):  # why: a constructor Python cannot describe: let it judge
+        return
+    named = [
+        p
+        for p in sig.parameters.values()
+        if p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    ]
+    accepted = ", ".join(p.name for p in named) or "none"
+    if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in sig.parameters.values()):
+        names = {p.name for p in named}
+        for key in params:
+            if key not in names:
+                raise StrategyError(f"strategy.params: unknown key {key!r} (accepted: {accepted})")
+    for p in named:
+        if p.default is inspect.Parameter.empty and p.name not in params:
+            raise StrategyError(f"strategy.params: missing key {p.name!r} (accepted: {accepted})")
+
+
+def _not_in_module(module: Any, path: str, name: str) -> str:
+    """``'Clas' does not exist in module 'pkg.mod'`` and the Strategy subclasses it defines."""
+    defined = sorted(
+        n
+        for n, v in vars(module).items()
+        if isinstance(v, type)
+        and issubclass(v, Strategy)
+        and v is not Strategy
+        and v.__module__ == module.__name__
+    )
+    found = (
+        f"the Strategy subclasses it defines: {', '.join(defined)}"
+        if defined
+        else "it defines no Strategy subclass"
+    )
+    return f"{name!r} does not exist in module {path!r} ({found})"
+
+
+def _at(exc: BaseException) -> str:
+    """`` at FILE:LINE`` of the innermost frame of ``exc`` (of a syntax error: its own place)."""
+    if isinstance(exc, SyntaxError) and exc.filename:
+        return f" at {exc.filename}:{exc.lineno}"
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return f" at {tb.tb_frame.f_code.co_filename}:{tb.tb_lineno}" if tb is not None else ""
 
 
 def instrument_rows(instruments: Iterable[Instrument]) -> list[dict[str, Any]]:
@@ -221,7 +292,10 @@ def build_kernel(
     if strategy is not None:
         strategies.insert(0, strategy)
     for s in strategies:
-        kernel.add_strategy(s)
+        try:
+            kernel.add_strategy(s)
+        except ValueError as exc:  # why: a symbol it names is not traded, or its id is taken
+            raise StrategyError(f"strategy: {exc}") from None
     if header.get("execution"):
         from executioncore.algo_spec import algo_defaults
 

@@ -60,8 +60,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from executioncore.config_brokers import (
     ALPACA_KEYS,
     BROKER_TYPES,
@@ -73,7 +71,7 @@ from executioncore.config_brokers import (
     BrokerConfig,
     _brokers,
 )
-from executioncore.config_checks import Secret, _config_error, _duration, _one_of
+from executioncore.config_checks import Secret, _config_error, _duration
 from executioncore.config_monitoring import (
     ALERT_KEYS,
     ALERT_OPS,
@@ -84,7 +82,15 @@ from executioncore.config_monitoring import (
     TRADING_STATES,
     _monitoring,
 )
-from executioncore.scenario import INSTRUMENT_KEYS, ScenarioError, _Checker, _instruments, _strategy
+from executioncore.scenario import (
+    INSTRUMENT_KEYS,
+    ScenarioError,
+    _Checker,
+    _instruments,
+    _strategy,
+    read_yaml,
+    unknown_value,
+)
 from kernel.risk import ConfigError, RiskConfig
 from kernel.units import Instrument
 
@@ -228,19 +234,7 @@ def interpolate(value: Any, where: str, path: Path) -> Any:
 def load_config(path: str | Path) -> LiveConfig:
     """Read, interpolate and validate ``executioncore.yaml``."""
     path = Path(path)
-    if not path.is_file():
-        raise ScenarioError(path, "", "no such file")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise ScenarioError(
-            path,
-            f"line {mark.line + 1}" if mark else "",
-            f"not valid YAML: {getattr(exc, 'problem', exc)}",
-        ) from None
-    except UnicodeDecodeError:
-        raise ScenarioError(path, "", "not a UTF-8 text file") from None
+    raw = read_yaml(path)
     c = _Checker(path)
     raw = c.mapping(raw, "", TOP_KEYS)
     raw = interpolate(raw, "", path)
@@ -280,12 +274,9 @@ def _build(c: _Checker, raw: dict[str, Any]) -> LiveConfig:
             raise _config_error(c, exc) from None
     risk = {**order_limits, **fail_limits}
     cancel_on_exit = c.boolean(failsafes.get("cancel_on_exit", True), "failsafes.cancel_on_exit")
-    tif = orders.get("default_time_in_force", "day")
-    if not isinstance(tif, str) or tif.lower() not in TIME_IN_FORCE:
-        raise c.fail(
-            "orders.default_time_in_force",
-            f"expected day, gtc, ioc, fok, opg or cls, got {tif!r}",
-        )
+    tif = c.choice(
+        orders.get("default_time_in_force", "day"), "orders.default_time_in_force", TIME_IN_FORCE
+    )
     return LiveConfig(
         path,
         name,
@@ -385,7 +376,7 @@ def _routing(c: _Checker, value: Any) -> dict[str, Any]:
     value = c.mapping(value or {}, "routing", ROUTING_KEYS)
     policy = value.get("policy", "hold")
     if policy not in ROUTING_POLICIES:
-        raise c.fail("routing.policy", f"expected hold or flatten, got {policy!r}")
+        raise c.fail("routing.policy", unknown_value(policy, ROUTING_POLICIES))
     give_up = value.get("give_up_after")
     return {
         "failover_after_s": _duration(
@@ -414,14 +405,12 @@ def _signals(c: _Checker, value: Any) -> dict[str, Any] | None:
     file = file if file.is_absolute() else c.path.parent / file
     if not file.is_file():
         raise c.fail("signals.path", f"no such file {file}")
-    if "kind" not in value:
-        raise c.fail("signals.kind", f"missing: {_one_of(SIGNAL_KINDS)}")
-    kind = value["kind"]
+    kind = value.get("kind")
     if kind not in SIGNAL_KINDS:
-        raise c.fail("signals.kind", f"expected {_one_of(SIGNAL_KINDS)}, got {kind!r}")
+        raise c.fail("signals.kind", unknown_value(kind, SIGNAL_KINDS))
     algo = value.get("algo", NO_ALGO)
     if algo != NO_ALGO and algo not in ALGO_NAMES:
-        raise c.fail("signals.algo", f"expected {_one_of((NO_ALGO, *ALGO_NAMES))}, got {algo!r}")
+        raise c.fail("signals.algo", unknown_value(algo, (NO_ALGO, *ALGO_NAMES)))
     return {"path": str(file), "kind": kind, "algo": algo}
 
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from executioncore.config_checks import _HTTP, _WS, Secret, _duration, _one_of, _port, _secret, _url
-from executioncore.scenario import VENUE_KEYS, _Checker
+from executioncore.config_checks import _HTTP, _WS, Secret, _duration, _port, _secret, _url
+from executioncore.scenario import VENUE_KEYS, _Checker, unknown_value
 
 BROKER_TYPES = ("alpaca", "ibkr", "ccxt", "binance", "sim")
 SECRET_KEYS = ("api_key", "api_secret")
@@ -80,12 +80,9 @@ def _brokers(c: _Checker, value: Any) -> list[BrokerConfig]:
             speed = c.number(entry.get("speed", 1), f"{where}.speed", positive=True)
             out.append(BrokerConfig(str(name), "sim", True, dict(entry, speed=float(speed))))
         else:
-            shown = repr(kind) if isinstance(kind, str) and len(kind) <= 40 else "that"
-            expected = f"expected {_one_of(BROKER_TYPES)}"
-            raise c.fail(
-                f"{where}.type",
-                f"missing: {expected}" if kind is None else f"{expected}, got {shown}",
-            )
+            # why: a long value may be a credential pasted into the wrong key: not echoed
+            shown = kind if kind is None or (isinstance(kind, str) and len(kind) <= 40) else "..."
+            raise c.fail(f"{where}.type", unknown_value(shown, BROKER_TYPES))
     if not out:
         raise c.fail("brokers", "configure at least one broker")
     return out

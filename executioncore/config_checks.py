@@ -1,5 +1,6 @@
 """Value checks shared by the live configuration's sections (``executioncore.config``):
-durations, URLs, ports, credentials (``Secret``) and the wording of "expected one of"."""
+durations, URLs, ports and credentials (``Secret``); a value outside a fixed set is worded by
+``executioncore.scenario.unknown_value``."""
 
 from __future__ import annotations
 
@@ -70,10 +71,6 @@ def _port(c: _Checker, value: Any, where: str) -> int:
     if port > 65535:
         raise c.fail(where, f"expected a port number 0-65535, got {port}")
     return port
-
-
-def _one_of(names: tuple[str, ...]) -> str:
-    return ", ".join(names[:-1]) + " or " + names[-1] if len(names) > 1 else names[0]
 
 
 def _config_error(c: _Checker, exc: ConfigError) -> ScenarioError:

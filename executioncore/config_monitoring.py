@@ -7,8 +7,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from executioncore.config_checks import _HTTP, _duration, _one_of, _port, _secret, _url
-from executioncore.scenario import _Checker
+from executioncore.config_checks import _HTTP, _duration, _port, _secret, _url
+from executioncore.scenario import _Checker, unknown_value
 
 MONITORING_KEYS = {
     "log_all_orders",
@@ -135,7 +135,7 @@ def _alerts(c: _Checker, value: Any, sinks: set[str]) -> list[dict[str, Any]]:
         rule = _when(c, entry["when"], f"{where}.when")
         severity = entry.get("severity", "warning")
         if severity not in SEVERITIES:
-            raise c.fail(f"{where}.severity", f"expected {_one_of(SEVERITIES)}, got {severity!r}")
+            raise c.fail(f"{where}.severity", unknown_value(severity, SEVERITIES))
         alert: dict[str, Any] = {"name": name, "when": entry["when"], **rule, "severity": severity}
         if "sinks" in entry:
             names = [
@@ -144,9 +144,7 @@ def _alerts(c: _Checker, value: Any, sinks: set[str]) -> list[dict[str, Any]]:
             ]
             for j, s in enumerate(names):
                 if s not in SINK_KEYS:
-                    raise c.fail(
-                        f"{where}.sinks[{j}]", f"expected {_one_of(tuple(SINK_KEYS))}, got {s!r}"
-                    )
+                    raise c.fail(f"{where}.sinks[{j}]", unknown_value(s, tuple(SINK_KEYS)))
                 if s not in sinks:
                     raise c.fail(
                         f"{where}.sinks[{j}]", f"sink {s!r} is not configured in monitoring.sinks"

@@ -15,9 +15,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from executioncore.build import build_kernel, live_header, load_strategy
+from executioncore.build import (
+    StrategyError,
+    build_kernel,
+    check_symbols,
+    live_header,
+    load_strategy,
+)
 from executioncore.config import BrokerConfig, LiveConfig, load_config
 from executioncore.orders_spec import check_orders
 from executioncore.record import RunRecorder
@@ -26,13 +30,12 @@ from executioncore.runner import (
     RunResult,
     data_kinds,
     make_sim_broker,
-    order_rows,
     strategy_failure,
     strategy_location,
-    summarize,
 )
-from executioncore.scenario import ScenarioError, _Checker
+from executioncore.scenario import ScenarioError, _Checker, read_yaml
 from executioncore.store import SqliteStore
+from executioncore.summary import order_rows, summarize
 from kernel.codec import IN, TAG_RUN
 from kernel.journal import Journal
 from kernel.kernel import Kernel
@@ -130,9 +133,15 @@ def live_command(
         )
     raw_orders = _read_orders(orders_path) if orders_path is not None else None
     run_for_s = None if run_for is None else parse_duration(run_for)
+    try:  # why: bad input (exit 2) is reported before any broker is contacted
+        strategy = load_strategy(cfg.strategy, cfg.base_dir) if cfg.strategy else None
+        if strategy is not None and cfg.instruments:  # why: else the brokers supply them
+            check_symbols(strategy, [i.symbol for i in cfg.instruments])
+    except StrategyError as exc:
+        raise ScenarioError(cfg.path, "", str(exc)) from None
     run_dir = out if out is not None else Path("runs") / f"live-{cfg.name}"
     run_dir.mkdir(parents=True, exist_ok=True)
-    return asyncio.run(_session(cfg, orders_path, raw_orders, run_for_s, run_dir, fresh))
+    return asyncio.run(_session(cfg, orders_path, raw_orders, run_for_s, run_dir, fresh, strategy))
 
 
 async def _session(
@@ -142,7 +151,10 @@ async def _session(
     run_for_s: float | None,
     run_dir: Path,
     fresh: bool,
+    strategy: Any = None,
 ) -> RunResult:
+    """The session; ``strategy`` is the config's, already built (a resumed session rebuilds
+    its own from the journal)."""
     path = run_dir / "journal"
     resuming = path.exists() and not fresh and not _finished(path)
     instruments = {i.symbol: i for i in cfg.instruments}
@@ -167,7 +179,6 @@ async def _session(
                         {s: i for s, i in kernel.instruments.items() if i.venue in (None, a.name)}
                     )
         else:
-            strategy = load_strategy(cfg.strategy, cfg.base_dir) if cfg.strategy else None
             wanted = _wanted_symbols(cfg, raw_orders, strategy)
             await _provide_instruments(adapters, cfg, instruments, wanted)
             orders = (
@@ -323,13 +334,7 @@ def _qty_of(kernel: Kernel, symbol: str, lots: int) -> Any:
 
 
 def _read_orders(path: Path) -> dict[str, Any]:
-    if not path.is_file():
-        raise ScenarioError(path, "", "no such file")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise ScenarioError(path, "", f"not valid YAML: {getattr(exc, 'problem', exc)}") from None
-    return _Checker(path).mapping(raw, "")
+    return _Checker(path).mapping(read_yaml(path), "")
 
 
 def _wanted_symbols(cfg: LiveConfig, raw_orders: dict[str, Any] | None, strategy: Any) -> list[str]:

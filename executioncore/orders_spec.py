@@ -1,7 +1,9 @@
 """Scripted orders: the ``orders:`` list of a scenario (or of ``live --orders``), checked and run.
 
-``check_orders`` validates every entry against the instruments (types, prices on the tick grid,
-quantities on the lot grid, references between entries) and returns normalized dicts.
+``check_orders`` validates every entry against the instruments (names of sides, types and
+times in force, prices on the tick grid, quantities on the lot grid, bracket legs on their side
+of the entry, references between entries) and returns normalized dicts; messages show the
+numbers as the user wrote them.
 ``ScriptedOrders`` is the strategy that sends them: each entry fires on a kernel timer at its
 ``at`` time (``+DURATION`` counts from the start of the run), so a script runs identically in a
 backtest, in a replay and live.
@@ -11,13 +13,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from kernel.enums import Side
+from kernel.enums import ORDER_TYPE_BY_NAME, SIDE_BY_NAME, TIF_BY_NAME, Side
 from kernel.orders import InvalidOrder, Order, make_order
 from kernel.strategy import Strategy
-from kernel.units import Instrument, UnitError
+from kernel.units import Instrument, UnitError, to_decimal
 
 SCRIPT_ID = "script"
 _PRICE_FIELDS = ("limit_price", "stop_price", "trail_price", "trail_percent", "display_qty")
+
+# the keys of an ``orders:`` entry that take one of a few names (any case), and those names
+ENUM_KEYS: dict[str, tuple[str, ...]] = {
+    "side": tuple(SIDE_BY_NAME),
+    "type": tuple(ORDER_TYPE_BY_NAME),
+    "time_in_force": tuple(TIF_BY_NAME),
+}
+# a bracket's legs: the keys each takes, and the one it needs
+LEG_KEYS = {"take_profit": {"limit_price"}, "stop_loss": {"stop_price", "limit_price"}}
+LEG_PRICE = {"take_profit": "limit_price", "stop_loss": "stop_price"}
 
 # the keys of an ``orders:`` entry (scenarios, ``--orders`` files)
 ORDER_KEYS = {
@@ -49,7 +61,7 @@ def check_orders(
 ) -> list[dict[str, Any]]:  # type: ignore[no-untyped-def]
     """Validate ``orders:`` entries; return them normalized (times as ``[kind, ns]``)."""
     out: list[dict[str, Any]] = []
-    ids: set[str] = set()
+    ids: dict[str, str] = {}  # order id -> its symbol
     algo_ids: set[str] = set()  # parent orders: canceled as a whole, never modified
     for i, entry in enumerate(c.listing(entries, "orders")):
         where = f"orders[{i}]"
@@ -64,33 +76,33 @@ def check_orders(
         oid = c.text(entry.get("id"), f"{where}.id")
         if oid in ids:
             raise c.fail(f"{where}.id", f"{oid!r} is used twice")
-        ids.add(oid)
         sym = c.text(entry.get("symbol"), f"{where}.symbol")
         if sym not in instruments:
             raise c.fail(
                 f"{where}.symbol",
                 f"unknown symbol {sym!r} (instruments: {', '.join(sorted(instruments))})",
             )
+        ids[oid] = sym
+        if "quantity" not in entry:
+            raise c.fail(f"{where}.quantity", "missing")
         item: dict[str, Any] = {k: v for k, v in entry.items() if k not in ("at", "expire_at")}
         item["at"] = list(at)
         if "expire_at" in entry:
             item["expire_ns"] = c.time(entry["expire_at"], f"{where}.expire_at")[1]
         if entry.get("venue") is not None and entry["venue"] not in venues:
-            raise c.fail(f"{where}.venue", f"unknown venue {entry['venue']!r}")
+            raise c.fail(
+                f"{where}.venue",
+                f"unknown venue {entry['venue']!r} (accepted: {', '.join(sorted(venues))})",
+            )
         for key in ("post_only", "reduce_only"):
             if key in entry:
                 c.boolean(entry[key], f"{where}.{key}")
-        build_order(item, instruments[sym], "check-1", SCRIPT_ID, 0, where, c)
-        for leg, price_key in (("take_profit", "limit_price"), ("stop_loss", "stop_price")):
-            if leg in entry:
-                legs = c.mapping(entry[leg], f"{where}.{leg}", {"limit_price", "stop_price"})
-                if price_key not in legs:
-                    raise c.fail(f"{where}.{leg}.{price_key}", "missing")
-                for k, v in legs.items():
-                    try:
-                        instruments[sym].price_to_ticks(v, k)
-                    except UnitError as exc:
-                        raise c.fail(f"{where}.{leg}.{k}", str(exc)) from None
+        for key, names in ENUM_KEYS.items():
+            if key in entry or key == "side":
+                c.choice(entry.get(key), f"{where}.{key}", names)
+        order = build_order(item, instruments[sym], "check-1", SCRIPT_ID, 0, where, c)
+        if "take_profit" in entry or "stop_loss" in entry:
+            _check_bracket(c, entry, where, order, instruments[sym])
         if "oco" in entry:
             item["oco"] = [
                 c.text(x, f"{where}.oco") for x in c.listing(entry["oco"], f"{where}.oco")
@@ -110,6 +122,68 @@ def check_orders(
     return out
 
 
+def _check_bracket(c, entry: dict[str, Any], where: str, order: Order, inst: Instrument) -> None:  # type: ignore[no-untyped-def]
+    """Each leg is a valid exit order, on the right side of the entry and of the other leg: a
+    buy bracket takes profit above its entry price and stops out below it (a sell bracket the
+    other way round). The entry price is the entry's limit, else its trigger; a market entry
+    has none, so only the legs are compared."""
+    ticks: dict[str, int] = {}  # leg -> its price (take-profit limit, stop-loss trigger)
+    for leg, keys in LEG_KEYS.items():
+        if leg not in entry:
+            continue
+        spec = c.mapping(entry[leg], f"{where}.{leg}", keys)
+        if LEG_PRICE[leg] not in spec:
+            raise c.fail(f"{where}.{leg}.{LEG_PRICE[leg]}", "missing")
+        child = _leg(order.side, leg, spec, entry["quantity"])
+        built = build_order(child, inst, "check-2", SCRIPT_ID, 0, f"{where}.{leg}", c)
+        price = built.limit_ticks if leg == "take_profit" else built.stop_ticks
+        assert price is not None  # why: build_order refuses a limit or stop without its price
+        ticks[leg] = price
+    buy = order.side == Side.BUY
+    sign = 1 if buy else -1  # why: a sell bracket is compared as the mirror of a buy bracket
+    what = f"of {'buy' if buy else 'sell'} order {entry['id']!r}"
+    shown = {leg: _shown(entry[leg][LEG_PRICE[leg]]) for leg in ticks}
+    tp, sl = ticks.get("take_profit"), ticks.get("stop_loss")
+    entry_key = "limit_price" if order.limit_ticks is not None else "stop_price"
+    entry_ticks = order.limit_ticks if order.limit_ticks is not None else order.stop_ticks
+    if entry_ticks is not None:
+        at_entry = f"its entry {entry_key} {_shown(entry[entry_key])}"
+        if tp is not None and sign * (tp - entry_ticks) <= 0:
+            raise c.fail(
+                f"{where}.take_profit.limit_price",
+                f"the take-profit {shown['take_profit']} {what} must be {_beyond(buy, True)} "
+                f"{at_entry}",
+            )
+        if sl is not None and sign * (entry_ticks - sl) <= 0:
+            raise c.fail(
+                f"{where}.stop_loss.stop_price",
+                f"the stop-loss {shown['stop_loss']} {what} must be {_beyond(buy, False)} "
+                f"{at_entry}",
+            )
+    if tp is not None and sl is not None and sign * (tp - sl) <= 0:
+        raise c.fail(
+            f"{where}.take_profit.limit_price",
+            f"the take-profit {shown['take_profit']} {what} must be {_beyond(buy, True)} its "
+            f"stop-loss {shown['stop_loss']}",
+        )
+
+
+def _leg(entry_side: Side, leg: str, spec: dict[str, Any], quantity: Any) -> dict[str, Any]:
+    """The exit order a bracket leg describes (``ScriptedOrders`` sends the same)."""
+    exit_side = "sell" if entry_side == Side.BUY else "buy"
+    kind = "limit" if leg == "take_profit" else "stop_limit" if "limit_price" in spec else "stop"
+    return {"side": exit_side, "type": kind, "quantity": quantity, **spec}
+
+
+def _beyond(buy: bool, profit: bool) -> str:
+    return "above" if buy == profit else "below"
+
+
+def _shown(value: Any) -> str:
+    """A price as the user wrote it (YAML floats by their shortest repr)."""
+    return str(to_decimal(value))
+
+
 def _check_action(c, entry, where, at, ids, instruments) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     if "cancel" in entry:
         c.mapping(entry, where, {"at", "cancel"})
@@ -123,6 +197,18 @@ def _check_action(c, entry, where, at, ids, instruments) -> dict[str, Any]:  # t
         raise c.fail(f"{where}.modify", f"unknown order id {ref!r} (declare the order first)")
     if not {"quantity", "limit_price", "stop_price"} & set(entry):
         raise c.fail(where, "a modify needs quantity, limit_price or stop_price")
+    inst = instruments[ids[ref]]
+    for key in ("quantity", "limit_price", "stop_price"):
+        if key not in entry:
+            continue
+        c.number(entry[key], f"{where}.{key}", positive=key == "quantity")
+        try:
+            if key == "quantity":
+                inst.qty_to_lots(entry[key], key)
+            else:
+                inst.price_to_ticks(entry[key], key)
+        except UnitError as exc:
+            raise c.fail(f"{where}.{key}", str(exc)) from None
     return {k: v for k, v in entry.items() if k != "at"} | {"at": list(at)}
 
 
@@ -241,15 +327,13 @@ class ScriptedOrders(Strategy):
         self.ctx.submit_order(order)
 
     def _bracket(self, entry: Order, item: dict[str, Any], inst: Instrument, now: int) -> None:
-        exit_side = "sell" if entry.side == Side.BUY else "buy"
         legs = []
-        for leg, otype in (("take_profit", "limit"), ("stop_loss", None)):
+        for leg in ("take_profit", "stop_loss"):
             spec = item.get(leg)
             if spec is None:
                 legs.append(None)
                 continue
-            kind = otype or ("stop_limit" if "limit_price" in spec else "stop")
-            child = {"side": exit_side, "type": kind, "quantity": item["quantity"], **spec}
+            child = _leg(entry.side, leg, spec, item["quantity"])
             legs.append(build_order(child, inst, self.ctx.new_order_id(), self.strategy_id, now))
         self.ctx.submit_bracket(entry, legs[0], legs[1])
 
@@ -262,6 +346,14 @@ class ScriptedOrders(Strategy):
             return
         inst = ctx.instrument(order.symbol)
         qty = None if "quantity" not in item else inst.qty_to_lots(item["quantity"])
+        if qty is not None and qty <= order.filled_lots:
+            # why: the kernel would say it in lots; the script's author wrote units
+            filled = inst.lots_to_qty(order.filled_lots)
+            ctx.notice(
+                "SCRIPT_MODIFY_SKIPPED",
+                f"{item['modify']}: new quantity {item['quantity']} must exceed the filled {filled}",
+            )
+            return
         limit = None if "limit_price" not in item else inst.price_to_ticks(item["limit_price"])
         stop = None if "stop_price" not in item else inst.price_to_ticks(item["stop_price"])
         try:

@@ -22,20 +22,24 @@ import numpy as np
 
 from executioncore import __version__
 from executioncore.build import (
+    StrategyError,
     build_kernel,
+    check_symbols,
+    load_strategy,
     run_header,
 )
 from executioncore.orders_spec import resolve_times
 from executioncore.record import RunRecord, RunRecorder
 from executioncore.scenario import Scenario, ScenarioError
 from executioncore.store import SqliteStore
+from executioncore.summary import check_expectations, order_rows, summarize
 from executioncore.tca import TcaObserver
 from kernel.clock import SimClock
 from kernel.codec import IN, TAG_RUN
 from kernel.journal import Journal
 from kernel.kernel import Kernel
 from kernel.rng import named_stream
-from kernel.units import DAY_NS, MONEY_SCALE, Instrument, UnitError
+from kernel.units import DAY_NS, Instrument, UnitError
 from sim.broker import SimBroker
 from sim.driver import Driver, Source
 from sim.feeds import Chunk, FeedStats, merge, probe_time_range, read_chunks
@@ -174,9 +178,17 @@ def prepare(scenario: Scenario, seed: int | None = None, out_dir: Path | None = 
     instruments = {i.symbol: i for i in scenario.instruments}
     clock = SimClock(0)
     brokers, sessions = _brokers(scenario, seed, clock, instruments)
-    start_ns, end_ns = _time_range(scenario, sessions)
+    start_ns, end_ns, data_from = _time_range(scenario, sessions)
     clock.advance_to(start_ns)
-    _check_orders_against_data(scenario, start_ns, scenario.end or end_ns)
+    _check_orders_against_data(scenario, start_ns, scenario.end or end_ns, data_from)
+    try:  # why: before the run folder is made; the message names the scenario file
+        strategy = (
+            load_strategy(scenario.strategy, scenario.base_dir) if scenario.strategy else None
+        )
+        if strategy is not None:
+            check_symbols(strategy, instruments)
+    except StrategyError as exc:
+        raise ScenarioError(scenario.path, "", str(exc)) from None
     sources = [
         Source(e.spec.kind, e.spec.symbol, e.spec.interval_ns or 0, e.venues) for e in scenario.data
     ]
@@ -197,7 +209,12 @@ def prepare(scenario: Scenario, seed: int | None = None, out_dir: Path | None = 
     header = run_header(scenario, seed, start_ns)
     journal.append((IN, TAG_RUN, header))
     kernel, _ = build_kernel(
-        header, journal, clock, scenario.base_dir, venues={b.name: b for b in brokers}
+        header,
+        journal,
+        clock,
+        scenario.base_dir,
+        venues={b.name: b for b in brokers},
+        strategy=strategy,
     )
     from kernel.reconcile import OrderView
 
@@ -226,9 +243,11 @@ def prepare(scenario: Scenario, seed: int | None = None, out_dir: Path | None = 
     )
 
 
-def _time_range(scenario: Scenario, sessions: dict[str, Session | None]) -> tuple[int, int]:
-    """The first and last event times of the data (daily bars mapped to their sessions)."""
-    firsts, lasts = [], []
+def _time_range(scenario: Scenario, sessions: dict[str, Session | None]) -> tuple[int, int, int]:
+    """The first and last event times of the data (daily bars mapped to their sessions), and
+    the time the data start from: a bar's event time is its close (when it is known), but the
+    data cover the market from the first bar's open."""
+    firsts, lasts, opens = [], [], []
     for i, entry in enumerate(scenario.data):
         span = probe_time_range(entry.spec)
         if span is None:
@@ -239,7 +258,8 @@ def _time_range(scenario: Scenario, sessions: dict[str, Session | None]) -> tupl
                     pass
             continue
         session = _session_for(entry.venues, sessions)
-        if entry.spec.kind == "bars" and (entry.spec.interval_ns or 0) >= DAY_NS and session:
+        interval = entry.spec.interval_ns or 0  # why: only bars have one
+        if interval >= DAY_NS and session:
             span = tuple(_session_close(session, ts) for ts in span)  # type: ignore[assignment]
         first, last = span
         if scenario.start is not None:
@@ -249,9 +269,20 @@ def _time_range(scenario: Scenario, sessions: dict[str, Session | None]) -> tupl
         if first <= last:
             firsts.append(first)
             lasts.append(last)
+            opens.append(_bar_open(first, interval, session))
     if not firsts:
         raise ScenarioError(scenario.path, "data", "the data hold no rows in the run's time window")
-    return min(firsts), max(lasts)
+    data_from = min(opens)
+    if scenario.start is not None:
+        data_from = max(data_from, scenario.start)
+    return min(firsts), max(lasts), data_from
+
+
+def _bar_open(ts: int, interval: int, session: Session | None) -> int:
+    """The open of the bar known at ``ts`` (``ts`` itself for data other than bars)."""
+    if interval >= DAY_NS and session is not None:
+        return session.open_on(session.day_of(ts))
+    return ts - interval
 
 
 def _iso(ns: int) -> str:
@@ -260,18 +291,21 @@ def _iso(ns: int) -> str:
     return datetime.fromtimestamp(ns / 1e9, tz=UTC).isoformat().replace("+00:00", "Z")
 
 
-def _check_orders_against_data(scenario: Scenario, start: int, end: int) -> None:
+def _check_orders_against_data(scenario: Scenario, start: int, end: int, data_from: int) -> None:
+    """Each order within the data (from ``data_from``: bars start at their open; an order
+    before the run's first event fires at it, as fill rule 4 would have it), a cancel or
+    modify after its order, and data for each order's symbol."""
     with_data = {e.spec.symbol for e in scenario.data}
     times = dict((i, ts) for ts, i in resolve_times(scenario.orders, start))
     first_time: dict[str, int] = {}
     for i, item in enumerate(scenario.orders):
         where = f"orders[{i}]"
         ts = times[i]
-        if ts < start:
+        if ts < data_from:
             raise ScenarioError(
                 scenario.path,
                 f"{where}.at",
-                f"{_iso(ts)} is before the data starts ({_iso(start)})",
+                f"{_iso(ts)} is before the data starts ({_iso(data_from)})",
             )
         if ts > end:
             raise ScenarioError(
@@ -445,12 +479,7 @@ def session_bars(stream: Iterator[Chunk], session: Session) -> Iterator[Chunk]:
         yield Chunk(chunk.kind, chunk.symbol, chunk.source, new_ts, cols)
 
 
-# --- summary and expectations ---------------------------------------------------------------------
-def _qty(inst: Instrument, lots: int) -> int | float:
-    d = inst.lots_to_qty(lots)
-    return int(d) if d == d.to_integral_value() else float(d)
-
-
+# --- summary (executioncore.summary) ----------------------------------------------------------
 def build_summary(run: Run, digest: str, wall: float) -> dict[str, Any]:
     return summarize(
         run.kernel,
@@ -463,128 +492,3 @@ def build_summary(run: Run, digest: str, wall: float) -> dict[str, Any]:
         run.stats.rows_skipped,
         [list(x) for x in run.stats.skipped[:10]],
     )
-
-
-def summarize(
-    k: Kernel,
-    recorder: RunRecorder,
-    name: str,
-    seed: int,
-    digest: str,
-    wall: float,
-    run_dir: Path,
-    skipped_rows: int = 0,
-    skipped_examples: list[Any] | None = None,
-) -> dict[str, Any]:
-    """The contract's summary JSON of a kernel after a run (backtest or live)."""
-    pf = k.portfolio
-    cur = pf.currency
-    st = k.stats
-    events = st.md_events
-    unreal = pf.unrealized_total(cur)
-    return {
-        "scenario": name,
-        "seed": seed,
-        "events": events,
-        "orders": st.orders,
-        "fills": st.fills,
-        "cancels": st.cancels,
-        "expired": st.expired,
-        "rejects": st.rejects + st.denied,
-        "denied": st.denied,
-        "positions": {s: _qty(i, pf.positions[s].qty) for s, i in k.instruments.items()},
-        "realized_pnl": pf.realized.get(cur, 0) / MONEY_SCALE,
-        "unrealized_pnl": unreal / MONEY_SCALE,
-        "commissions": pf.commissions.get(cur, 0) / MONEY_SCALE,
-        "cash": pf.cash(cur) / MONEY_SCALE,
-        "equity": pf.equity(cur) / MONEY_SCALE,
-        "starting_cash": pf.start_cash.get(cur, 0) / MONEY_SCALE,
-        "total_return": (pf.equity(cur) / pf.start_cash[cur] - 1)
-        if pf.start_cash.get(cur)
-        else None,
-        "currency": cur,
-        "max_drawdown": round(recorder.max_drawdown, 6),
-        "trading_state": k.risk.state.name,
-        "risk_events": len(k.risk_events),
-        "refused_events": st.refused_events,
-        "overfills": st.overfills,
-        "open_orders": len(k.oms.open_orders()),
-        "skipped_rows": skipped_rows,
-        "skipped_examples": skipped_examples or [],
-        "digest": digest,
-        "run_dir": str(run_dir),
-        "journal": str(run_dir / "journal"),
-        "wall_seconds": round(wall, 3),
-        "events_per_second": round(events / wall, 1) if wall > 0 else None,
-    }
-
-
-def check_expectations(
-    expect: dict[str, Any], summary: dict[str, Any], kernel: Kernel
-) -> list[str]:
-    """Every expectation that does not hold, as a sentence."""
-    failures = []
-    for key, want in expect.items():
-        if key == "positions":
-            for sym, qty in want.items():
-                got = summary["positions"].get(sym)
-                if got is None or Decimal(str(got)) != Decimal(str(qty)):
-                    failures.append(f"positions.{sym}: expected {qty}, got {got}")
-        elif key == "digest":
-            if summary["digest"] != want:
-                failures.append(f"digest: expected {want}, got {summary['digest']}")
-        elif key == "trading_state":
-            if summary["trading_state"] != str(want).upper():
-                failures.append(f"trading_state: expected {want}, got {summary['trading_state']}")
-        elif key == "risk_events":
-            codes = {code for _, code, _ in kernel.risk_events}
-            for code in want:
-                if code not in codes:
-                    failures.append(f"risk_events: {code} did not happen")
-        else:
-            failures += _check_number(key, summary.get(key), want)
-    return failures
-
-
-def _check_number(key: str, got: Any, want: Any) -> list[str]:
-    if got is None:
-        return [f"{key}: no value"]
-    if isinstance(want, dict):
-        out = []
-        if "min" in want and got < float(want["min"]) - 1e-9:
-            out.append(f"{key}: {got} is below the minimum {want['min']}")
-        if "max" in want and got > float(want["max"]) + 1e-9:
-            out.append(f"{key}: {got} is above the maximum {want['max']}")
-        return out
-    return [] if abs(got - float(want)) <= 1e-9 else [f"{key}: expected {want}, got {got}"]
-
-
-def order_rows(kernel: Kernel, limit: int = 20_000) -> list[dict[str, Any]]:
-    """Orders as plain rows for the report (the first ``limit``)."""
-    rows = []
-    for order in list(kernel.oms.orders.values())[:limit]:
-        inst = kernel.instruments.get(order.symbol)
-        if inst is None:
-            continue
-        avg = order.avg_price_ticks()
-        rows.append(
-            {
-                "id": order.client_order_id,
-                "strategy": order.strategy_id,
-                "symbol": order.symbol,
-                "side": order.side.name.lower(),
-                "type": order.order_type.name.lower(),
-                "qty": _qty(inst, order.quantity),
-                "limit": None
-                if order.limit_ticks is None
-                else inst.ticks_to_float(order.limit_ticks),
-                "stop": None if order.stop_ticks is None else inst.ticks_to_float(order.stop_ticks),
-                "tif": order.time_in_force.name.lower(),
-                "status": order.status.name.lower(),
-                "filled": _qty(inst, order.filled_lots),
-                "avg_price": None if avg is None else float(inst.tick_size) * avg,
-                "reason": order.reason,
-                "ts": order.ts_init,
-            }
-        )
-    return rows

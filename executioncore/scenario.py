@@ -21,6 +21,7 @@ import yaml
 from kernel.risk import ConfigError, RiskConfig
 from kernel.units import Instrument, InvalidInstrument, UnitError, money_to_units, to_decimal
 from sim.feeds import DataSpec
+from sim.feeds.spec import KINDS, ON_BAD_ROW
 
 TOP_KEYS = {
     "start",
@@ -44,6 +45,7 @@ VENUE_KEYS = {"name", "fees", "latency", "fill", "session"}
 # why: ``mode`` is for scenarios only; a live ``type: sim`` broker (VENUE_KEYS) is recorded mode
 SCENARIO_VENUE_KEYS = VENUE_KEYS | {"mode"}
 VENUE_MODES = ("recorded", "exchange")
+FAULT_KINDS = ("outage", "disconnect", "reject")
 FEE_KEYS = {"maker_bps", "taker_bps", "per_unit", "minimum"}
 LATENCY_KEYS = {"order_ms", "response_ms", "jitter_ms"}
 FILL_KEYS = {"queue_position", "queue_ahead"}
@@ -140,6 +142,15 @@ class _Checker:
                     )
         return value
 
+    def choice(
+        self, value: Any, where: str, accepted: tuple[str, ...], any_case: bool = True
+    ) -> str:
+        """One of ``accepted`` (in any case unless ``any_case`` is false); the error names the
+        key, the value and the accepted ones."""
+        if isinstance(value, str) and (value.lower() if any_case else value) in accepted:
+            return value
+        raise self.fail(where, unknown_value(value, accepted))
+
     def listing(self, value: Any, where: str) -> list[Any]:
         if not isinstance(value, list):
             raise self.fail(where, f"expected a list, got {_show(value)}")
@@ -218,13 +229,23 @@ def _show(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def load_scenario(path: str | Path) -> Scenario:
-    """Read and validate a scenario file."""
-    path = Path(path)
+def unknown_value(value: Any, accepted: tuple[str, ...] | list[str]) -> str:
+    """The one wording for a value outside a fixed set: ``unknown value 'long' (accepted: buy,
+    sell)``, or ``missing (accepted: ...)`` when there is none."""
+    names = ", ".join(accepted)
+    if value is None:
+        return f"missing (accepted: {names})"
+    return f"unknown value {_show(value)} (accepted: {names})"
+
+
+def read_yaml(path: Path) -> Any:
+    """A YAML file's document; ``ScenarioError`` for a missing, unreadable, invalid or empty file
+    (``<path>: the file is empty`` when it holds no document: nothing, or only comments)."""
     if not path.is_file():
         raise ScenarioError(path, "", "no such file")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else ""
@@ -232,7 +253,23 @@ def load_scenario(path: str | Path) -> Scenario:
         raise ScenarioError(path, where, f"not valid YAML: {problem}") from None
     except UnicodeDecodeError:
         raise ScenarioError(path, "", "not a UTF-8 text file") from None
-    return parse_scenario(raw, path)
+    if raw is None and not _explicit_null(text):
+        raise ScenarioError(path, "", "the file is empty")
+    return raw
+
+
+def _explicit_null(text: str) -> bool:
+    # why: a file that says ``null`` (or ``~``) holds a document; only "nothing there" is empty
+    return any(
+        line.strip() and not line.strip().startswith(("#", "---", "..."))
+        for line in text.splitlines()
+    )
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario file."""
+    path = Path(path)
+    return parse_scenario(read_yaml(path), path)
 
 
 def parse_scenario(raw: Any, path: Path) -> Scenario:
@@ -371,8 +408,6 @@ def _venues(c: _Checker, raw: dict[str, Any]) -> list[VenueSpec]:
                 Session(str(session["open"]), str(session["close"]), str(session.get("tz", "UTC")))
             except SessionError as exc:
                 raise c.fail(f"{where}.session", str(exc)) from None
-        if mode == "exchange" and session is not None:
-            raise c.fail(f"{where}.session", "exchange mode has no trading session yet")
         if any(v.name == name for v in out):
             raise c.fail(f"{where}.name", f"venue {name!r} is listed twice")
         out.append(VenueSpec(name, fees, latency, fill, session, mode))
@@ -408,6 +443,10 @@ def _data(
         where = f"data[{i}]"
         entry = dict(c.mapping(entry, where))
         venue = entry.pop("venue", None)
+        if "kind" in entry and entry["kind"] not in KINDS:
+            raise c.fail(f"{where}.kind", unknown_value(entry["kind"], KINDS))
+        if "on_bad_row" in entry and entry["on_bad_row"] not in ON_BAD_ROW:
+            raise c.fail(f"{where}.on_bad_row", unknown_value(entry["on_bad_row"], ON_BAD_ROW))
         sym = entry.get("symbol")
         if sym is not None and sym not in symbols:
             raise c.fail(
@@ -418,7 +457,10 @@ def _data(
             names = (venue,) if isinstance(venue, str) else tuple(venue)
             for name in names:
                 if name not in venues:
-                    raise c.fail(f"{where}.venue", f"unknown venue {name!r}")
+                    raise c.fail(
+                        f"{where}.venue",
+                        f"unknown venue {name!r} (accepted: {', '.join(sorted(venues))})",
+                    )
             venue_t: tuple[str, ...] | None = names
         else:
             venue_t = None
@@ -468,12 +510,13 @@ def _faults(c: _Checker, value: Any, venues: set[str]) -> list[dict[str, Any]]:
                 raise c.fail(f"{where}.probability", f"must be between 0 and 1, got {p}")
             item = {"kind": kind, "probability": float(p)}
         else:
-            raise c.fail(
-                f"{where}.kind", f"expected outage, disconnect or reject, got {_show(kind)}"
-            )
+            raise c.fail(f"{where}.kind", unknown_value(kind, FAULT_KINDS))
         venue = entry.get("venue")
         if venue is not None and venue not in venues:
-            raise c.fail(f"{where}.venue", f"unknown venue {venue!r}")
+            raise c.fail(
+                f"{where}.venue",
+                f"unknown venue {venue!r} (accepted: {', '.join(sorted(venues))})",
+            )
         item["venue"] = venue
         out.append(item)
     return out

@@ -12,7 +12,10 @@ miss), then mutates the order and records the event's time.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from enum import IntEnum
 from fractions import Fraction
+from typing import TypeVar
 
 from kernel.enums import Contingency, OrderStatus, OrderType, Side, TimeInForce
 from kernel.events import (
@@ -35,6 +38,8 @@ from kernel.fsm import (
     InvalidTransition,
 )
 from kernel.units import Instrument, UnitError
+
+E = TypeVar("E", bound=IntEnum)
 
 
 class InvalidOrder(ValueError):
@@ -341,11 +346,18 @@ def validate(order: Order) -> None:
     if order.side not in (Side.BUY, Side.SELL):
         raise InvalidOrder(f"{oid}: side must be BUY or SELL", "INVALID_SIDE")
     order.side = Side(order.side)
-    try:
-        order.order_type = OrderType(order.order_type)
-        order.time_in_force = TimeInForce(order.time_in_force)
-    except ValueError as exc:
-        raise InvalidOrder(f"{oid}: unknown value {exc}", "UNKNOWN_VALUE") from None
+    for attr, key, enum in (
+        ("order_type", "type", OrderType),
+        ("time_in_force", "time_in_force", TimeInForce),
+    ):
+        value = getattr(order, attr)
+        try:
+            setattr(order, attr, enum(value))
+        except ValueError:
+            raise InvalidOrder(
+                f"{oid}: {key}: unknown value {value!r} (accepted: {_names(enum)})",
+                "UNKNOWN_VALUE",
+            ) from None
     problem = field_problem(
         oid,
         order.side,
@@ -362,6 +374,10 @@ def validate(order: Order) -> None:
     )
     if problem is not None:
         raise problem
+
+
+def _names(enum: type[Side] | type[OrderType] | type[TimeInForce]) -> str:
+    return ", ".join(m.name.lower() for m in enum)
 
 
 def _not_int(value: object) -> bool:
@@ -468,21 +484,22 @@ def make_order(
     """
     from kernel.enums import ORDER_TYPE_BY_NAME, SIDE_BY_NAME, TIF_BY_NAME
 
-    try:
-        side_v = SIDE_BY_NAME[side.lower()] if isinstance(side, str) else Side(side)
-        otype = (
-            ORDER_TYPE_BY_NAME[order_type.lower()] if isinstance(order_type, str) else order_type
-        )
-        tif = (
-            TIF_BY_NAME[time_in_force.lower()] if isinstance(time_in_force, str) else time_in_force
-        )
-    except (KeyError, ValueError) as exc:
-        raise InvalidOrder(f"{client_order_id}: unknown value {exc}", "UNKNOWN_VALUE") from None
+    side_v = _by_name(client_order_id, "side", side, SIDE_BY_NAME, Side)
+    otype = _by_name(client_order_id, "type", order_type, ORDER_TYPE_BY_NAME, OrderType)
+    tif = _by_name(client_order_id, "time_in_force", time_in_force, TIF_BY_NAME, TimeInForce)
     try:
         qty = instrument.qty_to_lots(quantity, "quantity")
         disp = None if display_qty is None else instrument.qty_to_lots(display_qty, "display_qty")
     except UnitError as exc:
         raise InvalidQuantity(f"{client_order_id}: {exc}", exc.reason) from None
+    # why: the kernel's own checks below would show lots and ticks; say it in the user's units
+    if qty <= 0:
+        raise InvalidQuantity(f"{client_order_id}: quantity must be positive, got {quantity}")
+    if disp is not None and not 0 < disp <= qty:
+        raise InvalidQuantity(
+            f"{client_order_id}: display_qty must be positive and at most the quantity "
+            f"{quantity}, got {display_qty}"
+        )
     try:
         limit = (
             None if limit_price is None else instrument.price_to_ticks(limit_price, "limit_price")
@@ -494,6 +511,12 @@ def make_order(
         ppm = None if trail_percent is None else _percent_to_ppm(trail_percent)
     except UnitError as exc:
         raise InvalidPrice(f"{client_order_id}: {exc}", exc.reason) from None
+    if trail is not None and trail <= 0:
+        raise InvalidPrice(f"{client_order_id}: trail_price must be positive, got {trail_price}")
+    if ppm is not None and not 0 < ppm < 1_000_000:
+        raise InvalidPrice(
+            f"{client_order_id}: trail_percent must be between 0 and 100, got {trail_percent}"
+        )
     return Order(
         client_order_id,
         strategy_id,
@@ -514,6 +537,20 @@ def make_order(
         ts_init=ts_init,
         **links,  # type: ignore[arg-type]
     )
+
+
+def _by_name(oid: str, key: str, value: object, by_name: Mapping[str, E], enum: type[E]) -> E:
+    """An enum member from its name (any case) or the member itself; ``InvalidOrder`` naming
+    the key and the accepted names otherwise."""
+    try:
+        if isinstance(value, str):
+            return by_name[value.lower()]
+        return enum(value)  # type: ignore[arg-type]
+    except (KeyError, ValueError, TypeError):
+        raise InvalidOrder(
+            f"{oid}: {key}: unknown value {value!r} (accepted: {', '.join(by_name)})",
+            "UNKNOWN_VALUE",
+        ) from None
 
 
 def _percent_to_ppm(percent: object) -> int:

@@ -24,9 +24,9 @@ class BookMarketMaker(Strategy):
         quantity: object = 1,
         edge_ticks: int = 1,
         max_position: object = None,
-        **params: object,
+        strategy_id: str | None = None,
     ) -> None:
-        super().__init__(**params)
+        super().__init__(strategy_id)
         self.symbol = symbol
         self.symbols = (symbol,)
         self.quantity = quantity

@@ -26,9 +26,9 @@ class TrendFollower(Strategy):
         slow: int = 100,
         quantity: object = 1,
         allow_short: bool = True,
-        **params: object,
+        strategy_id: str | None = None,
     ) -> None:
-        super().__init__(**params)
+        super().__init__(strategy_id)
         if not 0 < fast < slow:
             raise ValueError("need 0 < fast < slow")
         self.symbol = symbol

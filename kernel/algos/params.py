@@ -94,7 +94,9 @@ def build_params(name: str, values: dict[str, Any]) -> AlgoParams:
         raise AlgoParamError("duration_ns", f"{name} needs a duration")
     if "at_end" in values:
         if values["at_end"] not in AT_END:
-            raise AlgoParamError("at_end", f"expected one of: {', '.join(AT_END)}")
+            raise AlgoParamError(
+                "at_end", f"unknown value {values['at_end']!r} (accepted: {', '.join(AT_END)})"
+            )
         p.at_end = values["at_end"]
     if "max_rejects" in values:
         p.max_rejects = _int(values, "max_rejects", 1)
@@ -116,7 +118,8 @@ def build_params(name: str, values: dict[str, Any]) -> AlgoParams:
     if v("max_child_lots") is not None:
         p.max_child_lots = _int(values, "max_child_lots", 1)
         if p.max_child_lots < p.min_child_lots:
-            raise AlgoParamError("max_child_lots", "must be at least min_child_lots")
+            # why: no key names in the message: the user knows them as max_child and min_child
+            raise AlgoParamError("max_child_lots", "must be at least the minimum child size")
     if v("limit_offset_ticks") is not None:
         p.limit_offset_ticks = _int(values, "limit_offset_ticks")
     if v("sweep_ticks") is not None:

@@ -76,7 +76,7 @@ def test_check_algo_normalizes_to_kernel_keys_and_plain_values():
 @pytest.mark.parametrize(
     ("order", "key", "words"),
     [
-        (_order({"duration": "1m"}), "orders[0].algo.name", "expected one of"),
+        (_order({"duration": "1m"}), "orders[0].algo.name", "missing (accepted: twap, vwap, pov, iceberg, sor)"),
         (_order({"name": "twap", "slice": 3, "duration": "1m"}), "orders[0].algo.slice", "not a key"),
         (_order({"name": "twap"}), "orders[0].algo.duration", "needs a duration"),
         (_order({"name": "twap", "duration": "soon"}), "orders[0].algo.duration", "duration"),
@@ -88,7 +88,7 @@ def test_check_algo_normalizes_to_kernel_keys_and_plain_values():
         (_order({"name": "twap", "duration": "1m"}, type="stop", stop_price=86.9), "orders[0].type", "market or limit"),
         (_order({"name": "twap", "duration": "1m"}, time_in_force="ioc"), "orders[0].time_in_force", "gtc"),
         (_order({"name": "vwap", "duration": "1m", "profile": [1, "x"]}), "orders[0].algo.profile", "number"),
-        (_order({"name": "twap", "duration": "1m", "at_end": "flat"}), "orders[0].algo.at_end", "leave"),
+        (_order({"name": "twap", "duration": "1m", "at_end": "flat"}), "orders[0].algo.at_end", "unknown value 'flat' (accepted: leave, market)"),
     ],
 )  # fmt: skip
 def test_check_algo_bad_entry_names_the_key(order, key, words):

@@ -4,6 +4,7 @@ the cases where exchange and recorded mode must agree."""
 
 from __future__ import annotations
 
+import json
 import random
 from pathlib import Path
 
@@ -499,11 +500,6 @@ def test_scenario_venue_mode_defaults_to_recorded_and_takes_exchange():
             "venues[1].mode",
             "'BTCUSDT' has only bars at venue 'b'",
         ),
-        (
-            _raw([BOOK], {"mode": "exchange", "session": {"open": "09:30", "close": "16:00"}}),
-            "venue.session",
-            "no trading session",
-        ),
     ],
 )
 def test_scenario_venue_mode_errors_name_the_key(raw, where, words):
@@ -602,3 +598,33 @@ def test_cls_order_trades_in_the_closing_auction_and_day_orders_expire_after_it(
     fill = next(e for e in logs["a"].events if type(e).__name__ == "OrderFilled")
     assert (fill.price_ticks, fill.qty_lots) == (99, 2)
     assert broker.markets["X"].engine.order("a-2") is None
+
+
+def test_exchange_scenario_with_a_session_runs_the_opening_auction_and_replays(tmp_path, capsys):
+    """The Binance bid snapshot (23:49:39) arrives while the market is closed; the OPG sell
+    trades in the opening auction at 23:50 against the collected background bids; the DAY bid
+    expires at the close (23:59)."""
+    data = ROOT / "scenarios" / "data"
+    path = tmp_path / "session.yaml"
+    path.write_text(
+        "name: x_session\n"
+        "account: {currency: USDT, cash: 200000}\n"
+        "instruments: [{symbol: BTCUSDT, tick_size: 0.1, lot_size: 0.001, currency: USDT}]\n"
+        f"data: [{{kind: book, symbol: BTCUSDT, path: {data}/binance_btcusdt-depth-snap.csv}}]\n"
+        'end: "2022-11-01T23:59:30Z"\n'
+        "venue: {mode: exchange, session: {open: '23:50', close: '23:59', tz: UTC}}\n"
+        "orders:\n"
+        "  - {at: '+1s', id: open, symbol: BTCUSDT, side: sell, quantity: 0.01, type: limit,\n"
+        "     limit_price: 20000, time_in_force: opg}\n"
+        "  - {at: '+2s', id: rest, symbol: BTCUSDT, side: buy, quantity: 0.01, type: limit,\n"
+        "     limit_price: 20000, time_in_force: day}\n"
+    )
+    digests = []
+    for i in range(2):
+        assert main(["run", str(path), "--out", str(tmp_path / f"r{i}"), "--json"]) == 0
+        summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+        digests.append(summary["digest"])
+    assert digests[0] == digests[1]
+    assert summary["positions"] == {"BTCUSDT": -0.01}
+    assert summary["fills"] == 1 and summary["expired"] == 1
+    assert main(["replay", str(tmp_path / "r0"), "--json"]) == 0
