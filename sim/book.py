@@ -87,11 +87,11 @@ class Level:
 class BookSide:
     """One side of the book. ``best`` is the best price (int ticks) or None when empty."""
 
-    __slots__ = ("_key", "_keys", "best", "levels", "side")
+    __slots__ = ("_keys", "best", "key", "levels", "side")
 
     def __init__(self, side: int) -> None:
         self.side = side
-        self._key = -1 if side == BUY else 1  # sort key sign: best price first
+        self.key = -1 if side == BUY else 1  # sort key sign: best price first
         self.levels: dict[int, Level] = {}  # sort key -> level
         self._keys: list[int] = []  # the sort keys, ascending: best price first
         self.best: int | None = None
@@ -100,12 +100,12 @@ class BookSide:
         return len(self.levels)
 
     def level(self, price: int) -> Level | None:
-        return self.levels.get(price * self._key)
+        return self.levels.get(price * self.key)
 
     def best_level(self) -> Level | None:
         if self.best is None:
             return None
-        return self.levels[self.best * self._key]  # type: ignore[no-any-return]
+        return self.levels[self.best * self.key]  # type: ignore[no-any-return]
 
     def iter_levels(self) -> Iterator[Level]:
         """Levels from the best price outward."""
@@ -113,7 +113,7 @@ class BookSide:
 
     def add(self, order: BookOrder) -> None:
         """Queue ``order`` at the back of its price level."""
-        key = order.price * self._key
+        key = order.price * self.key
         level = self.levels.get(key)
         if level is None:
             level = Level(order.price)
@@ -129,13 +129,13 @@ class BookSide:
 
     def remove(self, order: BookOrder) -> None:
         """Take a live order out (it is marked dead; the queue skips it later)."""
-        level = self.levels[order.price * self._key]
+        level = self.levels[order.price * self.key]
         order.live = False
         level.size -= order.visible
         level.hidden -= order.hidden
         level.count -= 1
         if level.count == 0:
-            self._drop(level)
+            self.drop(level)
             return
         queue = level.queue
         if queue[0] is order:
@@ -151,7 +151,7 @@ class BookSide:
     def reduce(self, order: BookOrder, new_leaves: int) -> None:
         """Lower an order's quantity in place: it keeps its time priority."""
         assert 0 < new_leaves < order.leaves
-        level = self.levels[order.price * self._key]
+        level = self.levels[order.price * self.key]
         cut = order.leaves - new_leaves
         from_hidden = min(cut, order.hidden)
         order.hidden -= from_hidden
@@ -168,7 +168,7 @@ class BookSide:
         used up leaves the book and None is returned.
         """
         assert order.live and 0 < lots <= order.leaves
-        level = self.levels[order.price * self._key]
+        level = self.levels[order.price * self.key]
         while lots:
             step = min(lots, order.visible)
             order.visible -= step
@@ -180,7 +180,7 @@ class BookSide:
                 order.live = False
                 level.count -= 1
                 if level.count == 0:
-                    self._drop(level)
+                    self.drop(level)
                 elif level.queue[0] is order:
                     _trim(level.queue)
                 return None
@@ -198,13 +198,14 @@ class BookSide:
             order = fresh
         return order
 
-    def _drop(self, level: Level) -> None:
-        key = level.price * self._key
+    def drop(self, level: Level) -> None:
+        """Remove a level its caller emptied (an inlined ``take``, as the exchange's sweep)."""
+        key = level.price * self.key
         del self.levels[key]
         keys = self._keys
         if keys[0] == key:
             del keys[0]
-            self.best = keys[0] * self._key if keys else None
+            self.best = keys[0] * self.key if keys else None
         else:
             del keys[bisect_left(keys, key)]
 
@@ -227,7 +228,7 @@ class BookSide:
             price = self.best
             if limit is not None and (price < limit if side == BUY else price > limit):
                 break
-            level = self.levels[price * self._key]
+            level = self.levels[price * self.key]
             queue = level.queue
             while taken < qty and level.count:
                 order = queue[0]
@@ -255,7 +256,7 @@ class BookSide:
                         level.count -= 1
                 on_fill(order, lots, price)
             if level.count == 0:
-                self._drop(level)
+                self.drop(level)
             else:
                 _trim(queue)
                 if taken < qty:
@@ -276,7 +277,7 @@ class BookSide:
         assert self._keys == sorted(self.levels), "sorted keys out of sync"
         for key in self._keys:
             level = self.levels[key]
-            assert key == level.price * self._key
+            assert key == level.price * self.key
             live = [o for o in level.queue if o.live]
             assert level.count == len(live) > 0, level.price
             assert level.size == sum(o.visible for o in live)

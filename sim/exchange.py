@@ -23,11 +23,18 @@ Rules (in exchange mode the market *is* this book):
   ``expire_ns``. Every call first processes what fell due up to its ``now_ns`` (expiries and
   session open/close, in time order; at equal times the session event first); those events are
   stamped with the time they fell due. ``next_due_ns()`` tells a driver when to call.
-- Sessions and auctions: see ``sim.exchange_auction``. Reduce-only and contingent orders (OCO,
+- Admission (what a new order is checked for, in which order): see ``sim.exchange_entry``.
+  Sessions and auctions: see ``sim.exchange_auction``. Reduce-only and contingent orders (OCO,
   OTO, brackets): see ``sim.exchange_links``.
 
 Events are returned as a list per call, in the order they happened; ``commission`` is 0 (the
 broker layer charges fees). Kernel ``Order`` objects are read, never mutated.
+
+Structure: ``MatchingEngine`` (this public API and its hot paths) extends
+``sim.exchange_entry.OrderEntry`` (admission), which extends ``sim.matching.MatchingCore`` (the
+book, the live records, continuous matching). The links, the clock-driven side and the trigger
+book are collaborators with their own state (``Links``, ``Auctions``, ``TriggerBook``); the
+first two call the engine only through ``sim.exchange_protocol``.
 """
 
 from __future__ import annotations
@@ -41,7 +48,8 @@ from kernel.events import (
     OrderRejected,
 )
 from kernel.orders import Order
-from sim import exchange_auction, exchange_links
+from sim.exchange_auction import INF
+from sim.exchange_entry import OrderEntry
 from sim.exchange_orders import (
     BUY,
     GTC,
@@ -58,10 +66,9 @@ from sim.exchange_orders import (
     W_TRIGGER,
     Rec,
 )
-from sim.matching import INF, MatchingCore
 
 
-class MatchingEngine(MatchingCore):
+class MatchingEngine(OrderEntry):
     """One instrument's exchange: a limit order book of all participants' orders.
 
     Parameters: ``symbol``; ``stp`` the self-trade prevention policy (``cancel_newest``,
@@ -138,8 +145,7 @@ class MatchingEngine(MatchingCore):
         out: list = []
         if now_ns >= self._next_due:
             self._run_due(now_ns, out)
-        exchange_links.admit(
-            self,
+        self._admit(
             out,
             now_ns,
             oid,
@@ -160,7 +166,7 @@ class MatchingEngine(MatchingCore):
             parent_id,
             is_parent,
         )
-        self._settle(now_ns, out)
+        self.settle(now_ns, out)
         return out
 
     def submit_limit(
@@ -215,7 +221,7 @@ class MatchingEngine(MatchingCore):
                 else:
                     rec.where = W_DONE
             if self._pending or self._fired or self._pos_dirty:
-                self._settle(now_ns, out)
+                self.settle(now_ns, out)
         else:
             # why: inline _rest: a non-marketable limit is most of the flow on a real venue
             rec.visible = qty
@@ -239,7 +245,7 @@ class MatchingEngine(MatchingCore):
             out.append(OrderCanceled(oid, now_ns, now_ns))
         rec.where = W_DONE
         if self._pending or self._fired or self._pos_dirty:
-            self._settle(now_ns, out)
+            self.settle(now_ns, out)
         return out
 
     def cancel(self, oid: str, now_ns: int) -> list:
@@ -254,15 +260,15 @@ class MatchingEngine(MatchingCore):
             out.append(OrderCanceled(oid, now_ns, now_ns))
             if rec.ext is not None:
                 self._pending.append(rec)
-                self._settle(now_ns, out)
+                self.settle(now_ns, out)
             return out
         rec = self._other.get(oid)
         if rec is None:
             reason = R_ORDER_CLOSED if oid in self._seen else R_UNKNOWN_ORDER
             out.append(OrderCancelRejected(oid, reason, now_ns, now_ns))
             return out
-        self._kill(rec, now_ns, out, OrderCanceled)
-        self._settle(now_ns, out)
+        self.kill(rec, now_ns, out, OrderCanceled)
+        self.settle(now_ns, out)
         return out
 
     def modify(
@@ -305,8 +311,8 @@ class MatchingEngine(MatchingCore):
                 self._seq += 1
                 new = rec.requeued(self._seq)
                 new.qty, new.price = new_qty, new_price
-                exchange_links.replace(self, rec, new)
-                self._work(new, now_ns, out)
+                self._links.replace(rec, new)
+                self.work(new, now_ns, out)
         else:
             loses_priority = new_price != rec.price or new_qty > rec.qty or stop_ticks is not None
             rec.qty, rec.price = new_qty, new_price
@@ -318,10 +324,10 @@ class MatchingEngine(MatchingCore):
                     self._triggers.discard(rec)
                     rec.seq = self._seq
                     del self._other[oid]
-                    self._route(rec, now_ns, out)
+                    self.route(rec, now_ns, out)
                 else:
                     rec.seq = self._seq
-        self._settle(now_ns, out)
+        self.settle(now_ns, out)
         return out
 
     def advance_time(self, now_ns: int) -> list:
@@ -340,7 +346,7 @@ class MatchingEngine(MatchingCore):
         self.last_price = price_ticks
         if self._triggers.count or self._triggers.trailing:
             self._on_trades(price_ticks, price_ticks, now_ns, out)
-        self._settle(now_ns, out)
+        self.settle(now_ns, out)
         return out
 
     def forget(self, oid: str) -> None:
@@ -354,8 +360,8 @@ class MatchingEngine(MatchingCore):
         out: list = []
         if now_ns >= self._next_due:
             self._run_due(now_ns, out)
-        exchange_auction.run(self, kind, now_ns, out)
-        self._settle(now_ns, out)
+        self._auctions.run(kind, now_ns, out)
+        self.settle(now_ns, out)
         return out
 
     def next_due_ns(self) -> int | None:
@@ -398,7 +404,7 @@ class MatchingEngine(MatchingCore):
                     assert self._triggers.trailing.get(oid) is r, r
             n_auction += r.where == W_AUCTION
         assert n_trig == len(self._triggers), (n_trig, len(self._triggers))
-        collected = self._auction_open + self._auction_close
+        collected = self._auctions.collected()
         assert len(collected) == n_auction and all(r.where == W_AUCTION for r in collected)
         assert sum(self.positions.values()) == 0, self.positions
         assert not self._pending and not self._fired

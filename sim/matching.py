@@ -1,34 +1,32 @@
-"""The matching core of the exchange engine: state, continuous matching, and settling.
+"""The matching core of the exchange engine: the book, the live records, continuous matching.
 
-``MatchingCore`` holds the engine's state and the internal steps every entry point shares:
-route an accepted order (trigger book, auction collection, or the book), work it against the
-opposite side (FOK check, sweep with self-trade prevention, rest or cancel the rest), take a
+``MatchingCore`` holds the book and the index of live records and the steps every entry point
+shares: route an accepted order (trigger book, auction collection, or the book), work it against
+the opposite side (FOK check, sweep with self-trade prevention, rest or cancel the rest), take a
 record out of wherever it lives, and settle what a sweep left to do (contingent links,
-reduce-only checks, triggered orders, in that order, until nothing is left). The public API and
-the rules in prose are in ``sim.exchange``.
+reduce-only checks, triggered orders, in that order, until nothing is left). Its collaborators
+keep their own state and call it through ``sim.exchange_protocol``: ``sim.exchange_links.Links``
+(OCO, OTO, reduce-only) and ``sim.exchange_auction.Auctions`` (sessions, auctions, expiries);
+the trigger book is ``sim.triggers.TriggerBook``. The public API and the rules in prose are in
+``sim.exchange``.
 """
 
 from __future__ import annotations
 
-import heapq
 from collections import deque
+from typing import TYPE_CHECKING
 
 from kernel.enums import Liquidity
 from kernel.events import OrderCanceled, OrderFilled, OrderModified, OrderTriggered
-from sim import exchange_auction, exchange_links
 from sim.book import Book, BookSide
+from sim.exchange_auction import INF, Auctions
+from sim.exchange_links import Links
 from sim.exchange_orders import (
     BUY,
     CLS,
     FOK,
     IOC,
-    LIMIT_TYPES,
     OPG,
-    R_NO_LIMIT,
-    R_NO_STOP,
-    R_NOT_ABOVE_FILLED,
-    R_POST_ONLY,
-    R_REDUCE_ONLY,
     STP_BOTH,
     STP_NONE,
     STP_OLDEST,
@@ -46,7 +44,9 @@ from sim.exchange_orders import (
 )
 from sim.triggers import TriggerBook
 
-INF = 1 << 62
+if TYPE_CHECKING:
+    from sim.session import Session
+
 # plain ints in events: the journal's packer takes a slow path for IntEnum members
 _MAKER = int(Liquidity.MAKER)
 _TAKER = int(Liquidity.TAKER)
@@ -61,7 +61,7 @@ class MatchingCore:
         *,
         stp: str = "cancel_newest",
         venue: str = "X",
-        session: object | None = None,
+        session: Session | None = None,
     ) -> None:
         if stp not in STP_POLICIES:
             raise ValueError(f"stp must be one of {sorted(STP_POLICIES)}, got {stp!r}")
@@ -86,61 +86,21 @@ class MatchingCore:
         self._fired: deque[Rec] = deque()  # triggered, waiting to be worked
         self._pending: list[Rec] = []  # records with links to follow after a sweep
         self._pos_dirty = False  # positions changed since reduce-only orders were checked
-        self._ro: dict[object, dict[str, Rec]] = {}  # owner -> live reduce-only orders
-        self._oco: dict[str, object] = {}  # oid -> OcoGroup
-        self._parents: dict[str, Rec | None] = {}  # OTO parents (None: rejected)
-        self._expiries: list[tuple[int, int, str]] = []  # heap (ts, n, oid)
-        self._exp_n = 0
-        self._auction_open: list[Rec] = []
-        self._auction_close: list[Rec] = []
-        self._is_open = True
-        self._next_session = INF
-        self._session_init = session is None
-        self._next_due = 0 if session is not None else INF
+        self._links = Links(self)
+        # why: the sweep asks "any reduce-only order?" once per taker; an alias of Links' index
+        # (only Links changes it) saves the lookup through the collaborator on the hot path
+        self._ro = self._links.reduce_only
+        self._auctions = Auctions(self, session)
+        self._next_due = 0 if session is not None else INF  # why: a first call sets up the session
         # why: one comparison on the hot paths: below it, nothing is due and the market is open
         self._fast_until = self._next_due
 
     def order(self, oid: str) -> Rec | None:
         """The live record of ``oid`` (read only), or None once it is closed."""
-        return self._resting.get(oid) or self._other.get(oid)
+        return self._resting.get(oid) or self._other.get(oid)  # type: ignore[return-value]
 
-    def _modify_problem(
-        self, rec: Rec, qty: int | None, limit: int | None, stop: int | None
-    ) -> str | None:
-        if qty is not None and (not isinstance(qty, int) or qty <= rec.filled):
-            return R_NOT_ABOVE_FILLED
-        if limit is not None and rec.otype not in LIMIT_TYPES:
-            return R_NO_LIMIT
-        ext = rec.ext
-        if stop is not None and (
-            rec.otype not in TRIGGER_TYPES or ext is None or ext.triggered or rec.where == W_BOOK
-        ):
-            return R_NO_STOP
-        if ext is not None:
-            new_leaves = (rec.qty if qty is None else qty) - rec.filled
-            if (
-                ext.reduce_only
-                and rec.where != W_HELD
-                and new_leaves > exchange_links.ro_allowed(self, rec.owner, rec.side)
-            ):
-                return R_REDUCE_ONLY
-            if (
-                ext.post_only
-                and limit is not None
-                and self._is_open
-                and rec.where == W_BOOK
-                and self._would_take(rec.side, limit)
-            ):
-                return R_POST_ONLY
-        return None
-
-    def _would_take(self, side: int, price: int | None) -> bool:
-        best = (self._asks if side == BUY else self._bids).best
-        if best is None:
-            return False
-        return price is None or (price >= best if side == BUY else price <= best)
-
-    def _route(self, rec: Rec, now: int, out: list) -> None:
+    # --- the steps (route, work, kill and settle are also operations of sim.exchange_protocol) -
+    def route(self, rec: Rec, now: int, out: list) -> None:
         """Send an accepted (or released) record where it works: trigger, auction or book."""
         ext = rec.ext
         if rec.otype in TRIGGER_TYPES and not ext.triggered:  # type: ignore[union-attr]
@@ -156,12 +116,12 @@ class MatchingCore:
         elif rec.tif == OPG or rec.tif == CLS:
             self._collect(rec)
         else:
-            self._work(rec, now, out)
+            self.work(rec, now, out)
 
     def _collect(self, rec: Rec) -> None:
         rec.where = W_AUCTION
         self._other[rec.oid] = rec
-        (self._auction_close if rec.tif == CLS else self._auction_open).append(rec)
+        self._auctions.collect(rec)
 
     def _trigger(self, rec: Rec, now: int, out: list) -> None:
         ext = rec.ext
@@ -170,15 +130,15 @@ class MatchingCore:
         rec.where = W_NEW
         ext.triggered = True
         out.append(OrderTriggered(rec.oid, now, now))
-        if ext.reduce_only and not exchange_links.ro_enforce(self, rec, now, out):
+        if ext.reduce_only and not self._links.enforce(rec, now, out):
             return
-        self._work(rec, now, out)
+        self.work(rec, now, out)
 
-    def _work(self, rec: Rec, now: int, out: list) -> None:
+    def work(self, rec: Rec, now: int, out: list) -> None:
         """Match a working order against the book; rest or cancel what is left."""
-        if not self._is_open:
+        if not self._auctions.is_open:
             if rec.tif == IOC or rec.tif == FOK:
-                self._kill(rec, now, out, OrderCanceled)
+                self.kill(rec, now, out, OrderCanceled)
             else:
                 self._collect(rec)  # why: orders sent while closed wait for the opening auction
             return
@@ -193,14 +153,14 @@ class MatchingCore:
             if (ext is not None and ext.post_only) or (
                 rec.tif == FOK and not self._fok_ok(rec, opp)
             ):
-                self._kill(rec, now, out, OrderCanceled)
+                self.kill(rec, now, out, OrderCanceled)
                 return
             if self._sweep(rec, opp, now, out):
                 return
         if rec.filled == rec.qty:
             rec.where = W_DONE
         elif price is None or rec.tif == IOC or rec.tif == FOK:
-            self._kill(rec, now, out, OrderCanceled)
+            self.kill(rec, now, out, OrderCanceled)
         else:
             self._rest(rec)
 
@@ -266,7 +226,7 @@ class MatchingCore:
         resting = self._resting
         pending = self._pending
         levels = opp.levels
-        key = opp._key
+        key = opp.key
         limit = rec.price
         owner = rec.owner
         stp = self._stp if owner is not None else STP_NONE
@@ -325,7 +285,7 @@ class MatchingCore:
                     first = price
                 last = price
             if level.count == 0:
-                opp._drop(level)
+                opp.drop(level)
                 continue
             while not queue[0].live:
                 queue.popleft()
@@ -334,10 +294,10 @@ class MatchingCore:
             # the front order is the taker's own: self-trade prevention decides
             own = queue[0]
             if stp == STP_OLDEST:
-                self._kill(own, now, out, OrderCanceled)
+                self.kill(own, now, out, OrderCanceled)
                 continue
             if stp == STP_BOTH:
-                self._kill(own, now, out, OrderCanceled)
+                self.kill(own, now, out, OrderCanceled)
             canceled = True
             break
         self.trades = n
@@ -349,7 +309,7 @@ class MatchingCore:
             if rec.ext is not None:
                 pending.append(rec)
         if canceled:
-            self._kill(rec, now, out, OrderCanceled)
+            self.kill(rec, now, out, OrderCanceled)
         if taken and (self._triggers.count or self._triggers.trailing):
             self._on_trades(first, last, now, out)  # type: ignore[arg-type]
         return canceled
@@ -362,7 +322,7 @@ class MatchingCore:
             rec.where = W_FIRED
             self._fired.append(rec)
 
-    def _kill(self, rec: Rec, now: int, out: list, event: type) -> None:
+    def kill(self, rec: Rec, now: int, out: list, event: type) -> None:
         """Take a live record out of wherever it is and report ``event`` (canceled/expired)."""
         where = rec.where
         if where == W_BOOK:
@@ -373,22 +333,22 @@ class MatchingCore:
             if where == W_TRIGGER:
                 self._triggers.discard(rec)
             elif where == W_AUCTION:
-                (self._auction_close if rec.tif == CLS else self._auction_open).remove(rec)
+                self._auctions.discard(rec)
         rec.where = W_DONE
         out.append(event(rec.oid, now, now))
         if rec.ext is not None:
             self._pending.append(rec)
 
-    def _settle(self, now: int, out: list) -> None:
+    def settle(self, now: int, out: list) -> None:
         """Follow links, enforce reduce-only and work triggered orders until nothing is left."""
         while True:
             if self._pending:
                 pending, self._pending = self._pending, []
                 for rec in pending:
-                    exchange_links.follow(self, rec, now, out)
+                    self._links.follow(rec, now, out)
             elif self._pos_dirty:
                 self._pos_dirty = False
-                exchange_links.ro_check_all(self, now, out)
+                self._links.check_all(now, out)
             elif self._fired:
                 rec = self._fired.popleft()
                 if rec.where == W_FIRED:
@@ -396,14 +356,70 @@ class MatchingCore:
             else:
                 return
 
+    # --- operations only the collaborators use (sim.exchange_protocol) ------------------------
+    def hold(self, rec: Rec) -> None:
+        """Keep a new record live but waiting (an OTO child whose parent works)."""
+        rec.where = W_HELD
+        self._other[rec.oid] = rec
+
+    def detach(self, rec: Rec) -> None:
+        """Take a waiting (held or collected) record out of the index, to be routed or worked."""
+        del self._other[rec.oid]
+        rec.where = W_NEW
+
+    def shrink(self, rec: Rec, leaves: int) -> None:
+        """Lower a live record's open quantity to ``leaves`` (a resting one keeps its place)."""
+        if rec.where == W_BOOK:
+            (self._bids if rec.side == BUY else self._asks).reduce(rec, leaves)
+        rec.qty = rec.filled + leaves
+
+    def cross(self, maker: Rec, taker: Rec, qty: int, price: int, now: int, out: list) -> None:
+        """Execute ``qty`` between two live records at ``price`` outside a sweep (an auction)."""
+        self.trades += 1
+        tid = self._tid + str(self.trades)
+        self._fill(maker, qty, price, tid, _MAKER, now, out)
+        self._fill(taker, qty, price, tid, _TAKER, now, out)
+
+    def _fill(self, r: Rec, qty: int, price: int, tid: str, liq: int, now: int, out: list) -> None:
+        r.filled += qty
+        out.append(
+            OrderFilled(r.oid, r.void, tid, self.symbol, r.side, price, qty, liq, 0, now, now)
+        )
+        self.positions[r.owner] = self.positions.get(r.owner, 0) + r.side * qty
+        leaves = r.qty - r.filled
+        if r.where == W_BOOK:
+            side = self._bids if r.side == BUY else self._asks
+            if leaves == 0:
+                del self._resting[r.oid]
+                side.remove(r)
+                r.where = W_DONE
+            else:
+                side.reduce(r, leaves)
+        elif leaves == 0:
+            del self._other[r.oid]
+            r.where = W_DONE  # why: stays in its auction list until the leftovers are swept
+        if r.ext is not None:
+            self._pending.append(r)
+
+    def traded(self, price: int, now: int, out: list) -> None:
+        """Trades outside a sweep happened at ``price``: the last price; on ``settle``,
+        reduce-only orders are re-checked and triggered orders worked."""
+        self.last_price = price
+        self._pos_dirty = bool(self._ro)
+        if len(self._triggers):
+            self._on_trades(price, price, now, out)
+
+    # --- the clock ---------------------------------------------------------------------------
     def _run_due(self, now: int, out: list) -> None:
         """Process expiries and session events up to ``now`` in time order."""
-        exchange_auction.run_due(self, now, out)
+        clock = self._auctions
+        clock.run_due(now, out)
+        self._next_due = due = clock.next_due()
+        self._fast_until = due if clock.is_open else -1
 
     def _push_expiry(self, ts: int, oid: str) -> None:
-        self._exp_n += 1
-        heapq.heappush(self._expiries, (ts, self._exp_n, oid))
+        self._auctions.expire_at(ts, oid)
         if ts < self._next_due:
             self._next_due = ts
-            if self._is_open:
+            if self._auctions.is_open:
                 self._fast_until = ts

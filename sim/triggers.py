@@ -18,6 +18,7 @@ Complexity: add O(log n); fire O(k log n) for k fired, plus O(t) for t trailing 
 from __future__ import annotations
 
 import heapq
+from collections.abc import Mapping
 
 from sim.exchange_orders import TRAILING_STOP, W_TRIGGER, Rec
 
@@ -30,11 +31,12 @@ def trail_offset(wm: int, trail_ticks: int | None, trail_ppm: int | None) -> int
 
 
 class TriggerBook:
-    """Waiting trigger orders of one instrument. ``live`` is the engine's oid -> record map."""
+    """Waiting trigger orders of one instrument. ``live`` is the engine's oid -> record map of
+    waiting records (read only here: an entry is valid while its record waits there)."""
 
     __slots__ = ("_down", "_live", "_up", "count", "trailing")
 
-    def __init__(self, live: dict[str, Rec]) -> None:
+    def __init__(self, live: Mapping[str, Rec]) -> None:
         self._live = live
         self._up: list[tuple[int, int, str]] = []  # (stop, seq, oid)
         self._down: list[tuple[int, int, str]] = []  # (-stop, seq, oid)
