@@ -166,9 +166,14 @@ def live_cli(args: argparse.Namespace) -> int:
 def venue_cli(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     """Serve a local venue until interrupted (Ctrl-C)."""
     rest = list(args.venue_args)
+    if rest and rest[0] == "ibkr":
+        from live.fakes.ibkr.server import main as ibkr_main
+
+        return ibkr_main(rest[1:], prog="executioncore venue ibkr")
     if not rest or rest[0] != "alpaca":
         raise UserError(
-            "venue: name the venue to run, e.g. 'executioncore venue alpaca --data FILE'"
+            "venue: name the venue to run (alpaca, ibkr), e.g. "
+            "'executioncore venue alpaca --data FILE'"
         )
     from live.fakes.alpaca.config import ConfigError, FakeAlpacaConfig
     from live.fakes.alpaca.server import run_venue
@@ -222,7 +227,7 @@ def build_parser() -> argparse.ArgumentParser:
         "venue",
         help="start a local venue that speaks a real broker's protocol (venue alpaca --help)",
         description="Serve a deterministic market from recorded data on 127.0.0.1, speaking a "
-        "real broker's protocol. Venues: alpaca. 'executioncore venue alpaca --help' lists its "
+        "real broker's protocol. Venues: alpaca, ibkr. 'executioncore venue alpaca --help' lists its "
         "options.",
     )
     # why: the venue's flags live with the venue (live/, aiohttp): parsed only when it runs

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 from kernel.units import Instrument, UnitError, money_to_units, to_decimal
 from sim.feeds import KINDS, DataSpec
@@ -282,89 +283,8 @@ class FakeAlpacaConfig:
     @staticmethod
     def add_cli_arguments(parser: argparse.ArgumentParser) -> None:
         """Declare the venue's flags on ``parser``."""
-        data = parser.add_argument_group("market data")
-        data.add_argument(
-            "--data",
-            type=Path,
-            action="append",
-            metavar="FILE",
-            help="recorded market data (CSV or Parquet, one symbol a file); repeat it with "
-            "--symbol for several symbols (paired in order). Without it: no market, orders rest",
-        )
-        data.add_argument(
-            "--symbol",
-            action="append",
-            metavar="S",
-            help="the symbol traded (repeatable, paired in order with --data; default XYZ)",
-        )
-        data.add_argument(
-            "--tick-size",
-            action="append",
-            metavar="TICK",
-            help="price increment, e.g. 0.01 (repeatable, paired with --symbol; one value: all "
-            "symbols; default 0.01)",
-        )
-        data.add_argument(
-            "--lot-size",
-            action="append",
-            metavar="LOT",
-            help="quantity increment and minimum order size, e.g. 1 (repeatable like "
-            "--tick-size; default 1)",
-        )
-        data.add_argument(
-            "--kind",
-            default="quotes",
-            choices=DATA_KINDS,
-            help="what the data files hold (default quotes)",
-        )
-        data.add_argument("--interval", default=None, help="bar length for --kind bars, e.g. 1m")
-        parser.add_argument_group("matching").add_argument(
-            "--mode",
-            default="recorded",
-            choices=MODES,
-            help="recorded (default): every order meets the recorded market (each account on "
-            "its own); exchange: one matching engine per symbol where the accounts' orders "
-            "trade with each other at the resting order's price, the recorded quotes as "
-            "background liquidity (self-trade prevention within an account)",
-        )
-        replay = parser.add_argument_group("replay")
-        replay.add_argument(
-            "--start",
-            default="on-connect",
-            choices=START_MODES,
-            help="on-connect (default): the replay starts when the first client connects (a "
-            "websocket to the trade or data stream, or a REST request with the right keys); "
-            "now: at once",
-        )
-        replay.add_argument(
-            "--speed",
-            type=float,
-            default=None,
-            metavar="X",
-            help="replay at X times the data's own pace (gaps between timestamps divided by X, "
-            "each wait capped by --max-wait); not with --step-ms",
-        )
-        replay.add_argument(
-            "--step-ms",
-            type=float,
-            default=None,
-            metavar="MS",
-            help=f"replay one event every MS milliseconds, whatever the timestamps (0: as fast "
-            f"as possible); the default pace ({_num(DEFAULT_STEP_MS)}) when --speed is not given",
-        )
-        replay.add_argument(
-            "--max-wait",
-            type=float,
-            default=DEFAULT_MAX_WAIT_S,
-            metavar="S",
-            help=f"with --speed: the longest wait between two events, so a long gap (a weekend) "
-            f"does not stall the replay (default {_num(DEFAULT_MAX_WAIT_S)} s)",
-        )
-        replay.add_argument(
-            "--loop",
-            action="store_true",
-            help="when the data is used up, replay it again from the first row, shifted forward "
-            "in time (the venue's clock, order ids and fills keep increasing)",
+        add_market_arguments(
+            parser, "a websocket to the trade or data stream, or a REST request with the right keys"
         )
         net = parser.add_argument_group("network")
         net.add_argument(
@@ -388,21 +308,9 @@ class FakeAlpacaConfig:
             help="one more account with its own API key pair (repeatable): its own cash, "
             "positions, orders and trade_updates stream; --key/--secret stays the first account",
         )
-        acct = parser.add_argument_group("account")
-        acct.add_argument(
-            "--cash", default="100000", help="starting cash of the account (default 100000)"
-        )
-        acct.add_argument("--currency", default="USD", help="the account's currency (default USD)")
+        acct = add_account_arguments(parser)
         acct.add_argument(
             "--exchange", default="NASDAQ", help="the assets' exchange (default NASDAQ)"
-        )
-        acct.add_argument(
-            "--position",
-            action="append",
-            default=[],
-            metavar="SYMBOL=QTY@PRICE",
-            help="a position held from before the session, e.g. AAPL=10@150 (QTY negative for "
-            "a short); its cost comes out of --cash (repeatable)",
         )
         flt = parser.add_argument_group("faults")
         flt.add_argument(
@@ -453,55 +361,20 @@ class FakeAlpacaConfig:
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> FakeAlpacaConfig:
         """The config from parsed flags (see ``add_cli_arguments``)."""
-        symbols = list(args.symbol or ["XYZ"])
-        data = list(args.data or [])
-        n = len(symbols)
-        if data and len(data) != n:
-            raise ConfigError(
-                f"--data: {len(data)} file(s) for {n} symbol(s); give one --data per --symbol "
-                "(a file holds one symbol)"
-            )
-        ticks = _per_symbol(args.tick_size, n, "--tick-size", "0.01")
-        lots = _per_symbol(args.lot_size, n, "--lot-size", "1")
-        feeds = [
-            SymbolFeed(s, data[i] if data else None, ticks[i], lots[i])
-            for i, s in enumerate(symbols)
-        ]
-        common = dict(
-            kind=args.kind,
-            interval=args.interval,
+        return cls(
+            **market_kwargs(args),
             port=args.port,
             key=args.key,
             secret=args.secret,
-            step_ms=args.step_ms,
-            speed=args.speed,
-            max_wait_s=args.max_wait,
-            start=args.start,
-            loop=args.loop,
-            seed=args.seed,
             faults=parse_faults(args.faults),
             timeout_s=args.timeout,
             submit_timeout_mode=args.submit_timeout_mode,
             silence_s=args.silence,
             retry_after_s=args.retry_after,
             rest_down_s=args.rest_down,
-            cash=args.cash,
-            currency=args.currency,
             exchange=args.exchange,
-            initial_positions=parse_positions(args.position),
-            mode=args.mode,
             accounts=parse_accounts(args.account),
         )
-        if n == 1:
-            f = feeds[0]
-            return cls(
-                data=f.data,
-                symbol=f.symbol,
-                tick_size=f.tick_size,
-                lot_size=f.lot_size,
-                **common,  # type: ignore[arg-type]
-            )
-        return cls(symbols=feeds, **common)  # type: ignore[arg-type]
 
     @staticmethod
     def cli_parser(prog: str = "executioncore venue alpaca") -> argparse.ArgumentParser:
@@ -521,6 +394,150 @@ class FakeAlpacaConfig:
     def from_cli(cls, argv: Sequence[str] | None = None) -> FakeAlpacaConfig:
         """Parse ``argv`` (``--data FILE --port N ...``) into a config."""
         return cls.from_args(cls.cli_parser().parse_args(argv))
+
+
+def add_market_arguments(parser: argparse.ArgumentParser, first_client: str) -> None:
+    """Declare the market data, matching and replay flags (shared with the other local venues;
+    ``market_kwargs`` reads them); ``first_client`` is what starts ``--start on-connect``."""
+    data = parser.add_argument_group("market data")
+    data.add_argument(
+        "--data",
+        type=Path,
+        action="append",
+        metavar="FILE",
+        help="recorded market data (CSV or Parquet, one symbol a file); repeat it with "
+        "--symbol for several symbols (paired in order). Without it: no market, orders rest",
+    )
+    data.add_argument(
+        "--symbol",
+        action="append",
+        metavar="S",
+        help="the symbol traded (repeatable, paired in order with --data; default XYZ)",
+    )
+    data.add_argument(
+        "--tick-size",
+        action="append",
+        metavar="TICK",
+        help="price increment, e.g. 0.01 (repeatable, paired with --symbol; one value: all "
+        "symbols; default 0.01)",
+    )
+    data.add_argument(
+        "--lot-size",
+        action="append",
+        metavar="LOT",
+        help="quantity increment and minimum order size, e.g. 1 (repeatable like "
+        "--tick-size; default 1)",
+    )
+    data.add_argument(
+        "--kind",
+        default="quotes",
+        choices=DATA_KINDS,
+        help="what the data files hold (default quotes)",
+    )
+    data.add_argument("--interval", default=None, help="bar length for --kind bars, e.g. 1m")
+    parser.add_argument_group("matching").add_argument(
+        "--mode",
+        default="recorded",
+        choices=MODES,
+        help="recorded (default): every order meets the recorded market (each account on "
+        "its own); exchange: one matching engine per symbol where the accounts' orders "
+        "trade with each other at the resting order's price, the recorded quotes as "
+        "background liquidity (self-trade prevention within an account)",
+    )
+    replay = parser.add_argument_group("replay")
+    replay.add_argument(
+        "--start",
+        default="on-connect",
+        choices=START_MODES,
+        help=f"on-connect (default): the replay starts when the first client connects "
+        f"({first_client}); now: at once",
+    )
+    replay.add_argument(
+        "--speed",
+        type=float,
+        default=None,
+        metavar="X",
+        help="replay at X times the data's own pace (gaps between timestamps divided by X, "
+        "each wait capped by --max-wait); not with --step-ms",
+    )
+    replay.add_argument(
+        "--step-ms",
+        type=float,
+        default=None,
+        metavar="MS",
+        help=f"replay one event every MS milliseconds, whatever the timestamps (0: as fast "
+        f"as possible); the default pace ({_num(DEFAULT_STEP_MS)}) when --speed is not given",
+    )
+    replay.add_argument(
+        "--max-wait",
+        type=float,
+        default=DEFAULT_MAX_WAIT_S,
+        metavar="S",
+        help=f"with --speed: the longest wait between two events, so a long gap (a weekend) "
+        f"does not stall the replay (default {_num(DEFAULT_MAX_WAIT_S)} s)",
+    )
+    replay.add_argument(
+        "--loop",
+        action="store_true",
+        help="when the data is used up, replay it again from the first row, shifted forward "
+        "in time (the venue's clock, order ids and fills keep increasing)",
+    )
+
+
+def add_account_arguments(parser: argparse.ArgumentParser) -> argparse._ArgumentGroup:
+    """Declare ``--cash``, ``--currency`` and ``--position`` in an "account" group (returned)."""
+    acct = parser.add_argument_group("account")
+    acct.add_argument(
+        "--cash", default="100000", help="starting cash of the account (default 100000)"
+    )
+    acct.add_argument("--currency", default="USD", help="the account's currency (default USD)")
+    acct.add_argument(
+        "--position",
+        action="append",
+        default=[],
+        metavar="SYMBOL=QTY@PRICE",
+        help="a position held from before the session, e.g. AAPL=10@150 (QTY negative for "
+        "a short); its cost comes out of --cash (repeatable)",
+    )
+    return acct
+
+
+def market_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    """The ``FakeAlpacaConfig`` arguments of the flags ``add_market_arguments`` and
+    ``add_account_arguments`` declare, plus ``--seed`` (symbols paired with their files)."""
+    symbols = list(args.symbol or ["XYZ"])
+    data = list(args.data or [])
+    n = len(symbols)
+    if data and len(data) != n:
+        raise ConfigError(
+            f"--data: {len(data)} file(s) for {n} symbol(s); give one --data per --symbol "
+            "(a file holds one symbol)"
+        )
+    ticks = _per_symbol(args.tick_size, n, "--tick-size", "0.01")
+    lots = _per_symbol(args.lot_size, n, "--lot-size", "1")
+    feeds = [
+        SymbolFeed(s, data[i] if data else None, ticks[i], lots[i]) for i, s in enumerate(symbols)
+    ]
+    out: dict[str, Any] = dict(
+        kind=args.kind,
+        interval=args.interval,
+        step_ms=args.step_ms,
+        speed=args.speed,
+        max_wait_s=args.max_wait,
+        start=args.start,
+        loop=args.loop,
+        seed=args.seed,
+        cash=args.cash,
+        currency=args.currency,
+        initial_positions=parse_positions(args.position),
+        mode=args.mode,
+    )
+    if n == 1:
+        f = feeds[0]
+        out.update(data=f.data, symbol=f.symbol, tick_size=f.tick_size, lot_size=f.lot_size)
+    else:
+        out["symbols"] = feeds
+    return out
 
 
 def _num(x: float) -> str:

@@ -1,11 +1,12 @@
 """Seeded fault injection for the fake venue: one named random stream per fault kind.
 
-``roll(kind)`` draws from the stream ``fake-alpaca:<kind>`` of the venue's seed (numpy PCG64
-through ``kernel.rng.named_stream``) only when the kind's probability is above zero, so turning
-one fault on never shifts another's draws, and one seed reproduces a run's faults given the
-same sequence of messages and requests. Every hit is counted in ``injected``; tests read the
-counts at ``GET /_fake/stats`` (every kind of ``FAULT_KINDS``, ``rest_down`` and ``mute``
-too: a ``rest_down`` hit counts one window, a ``mute`` hit one muted connection).
+``roll(kind)`` draws from the stream ``<name>:<kind>`` of the venue's seed (numpy PCG64 through
+``kernel.rng.named_stream``; ``name`` is ``fake-alpaca`` here, another venue passes its own
+``kinds`` and ``name``) only when the kind's probability is above zero, so turning one fault on
+never shifts another's draws, and one seed reproduces a run's faults given the same sequence of
+messages and requests. Every hit is counted in ``injected``; tests read the counts at
+``GET /_fake/stats`` (every kind of ``FAULT_KINDS``, ``rest_down`` and ``mute`` too: a
+``rest_down`` hit counts one window, a ``mute`` hit one muted connection).
 ``force(kind, n)`` makes the next ``n`` rolls hit (for tests that need one fault at one place).
 ``pick(kind, options)`` is a seeded choice from the kind's stream (which 5xx status; whether a
 request in a ``rest_down`` window is answered 503 or dropped).
@@ -13,7 +14,7 @@ request in a ``rest_down`` window is answered 503 or dropped).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from kernel.rng import named_stream
 from live.fakes.alpaca.config import FAULT_KINDS, ConfigError
@@ -22,20 +23,27 @@ from live.fakes.alpaca.config import FAULT_KINDS, ConfigError
 class Faults:
     """Probabilities per kind, their random streams, forced hits and injected counts."""
 
-    __slots__ = ("_forced", "_streams", "injected", "probabilities", "seed")
+    __slots__ = ("_forced", "_streams", "injected", "kinds", "probabilities", "seed")
 
-    def __init__(self, seed: int, probabilities: dict[str, float]) -> None:
+    def __init__(
+        self,
+        seed: int,
+        probabilities: dict[str, float],
+        kinds: Iterable[str] = FAULT_KINDS,
+        name: str = "fake-alpaca",
+    ) -> None:
         self.seed = seed
+        self.kinds = tuple(kinds)
         self.probabilities: dict[str, float] = {}
-        self._streams = {k: named_stream(seed, f"fake-alpaca:{k}") for k in FAULT_KINDS}
-        self._forced = dict.fromkeys(FAULT_KINDS, 0)
-        self.injected = dict.fromkeys(FAULT_KINDS, 0)
+        self._streams = {k: named_stream(seed, f"{name}:{k}") for k in self.kinds}
+        self._forced = dict.fromkeys(self.kinds, 0)
+        self.injected = dict.fromkeys(self.kinds, 0)
         self.set(probabilities)
 
     def set(self, probabilities: dict[str, float]) -> None:
         """Replace the probabilities (kinds not named are off)."""
         for kind, p in probabilities.items():
-            if kind not in FAULT_KINDS:
+            if kind not in self.kinds:
                 raise ConfigError(f"faults: unknown kind {kind!r}")
             if not 0.0 <= float(p) <= 1.0:
                 raise ConfigError(f"faults.{kind}: {p} is not a probability")
@@ -43,7 +51,7 @@ class Faults:
 
     def force(self, kind: str, n: int = 1) -> None:
         """Make the next ``n`` rolls of ``kind`` hit, whatever its probability."""
-        if kind not in FAULT_KINDS:
+        if kind not in self.kinds:
             raise ConfigError(f"faults: unknown kind {kind!r}")
         self._forced[kind] += n
 

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import re
 import sys
 import time
@@ -46,6 +45,7 @@ from live.fakes.alpaca.replay import Replay
 from live.fakes.alpaca.stream import DataHub, TradeHub
 from live.fakes.alpaca.validate import VenueError, not_found, unprocessable
 from live.fakes.alpaca.venue import Book, FakeVenue
+from live.fakes.serve import ReplayControls, announce_and_serve, run_replay
 
 FEEDS = "iex|sip|delayed_sip|boats|overnight|test"
 STAT_KEYS = (
@@ -74,7 +74,7 @@ def _error(status: int, code: int, message: str, headers: dict[str, str] | None 
     return web.json_response({"code": code, "message": message}, status=status, headers=headers)
 
 
-class VenueHandle:
+class VenueHandle(ReplayControls):
     """A running fake venue: its URLs, its parts, and ``stats()`` / ``state()`` / ``close()``.
     ``core`` is the venue's shared side, ``accounts`` its accounts (``venue``: the first)."""
 
@@ -113,15 +113,6 @@ class VenueHandle:
     def state(self) -> dict[str, Any]:
         """Orders, fills, positions and cash (``views.venue_state``: each account's too)."""
         return {**views.venue_state(self.core), "replayed": self.replay.events}
-
-    async def advance(self, n: int) -> int:
-        return await self.replay.advance(n)
-
-    def pause(self) -> None:
-        self.replay.pause()
-
-    def resume(self) -> None:
-        self.replay.resume()
 
     async def close(self) -> None:
         """Stop replaying, close every socket, stop listening."""
@@ -451,16 +442,8 @@ async def start_venue(config: FakeAlpacaConfig) -> VenueHandle:
     await site.start()
     port = runner.addresses[0][1]
     handle = VenueHandle(config, runner, port, core, replay, faults, trade_hub, data_hub, counters)
-    handle._task = asyncio.ensure_future(_replay(replay, counters))
+    handle._task = asyncio.ensure_future(run_replay(replay, counters))
     return handle
-
-
-async def _replay(replay: Replay, counters: dict[str, int]) -> None:
-    try:
-        await replay.run()
-    except ValueError as exc:  # why: a bad row mid-file stops the replay, not the venue
-        counters["replay_errors"] += 1
-        replay.error = str(exc)
 
 
 def describe(handle: VenueHandle) -> list[str]:
@@ -506,26 +489,6 @@ def waiting_line(handle: VenueHandle) -> str:
     return "paused: POST /_fake/resume (or /_fake/advance?n=N) to replay"
 
 
-async def _narrate(handle: VenueHandle, out: TextIO) -> None:
-    """Say when the replay starts and when the data is used up."""
-    replay = handle.replay
-    if replay.spec is None:
-        return
-    if not replay.started.is_set():
-        await replay.started.wait()
-        print("a client connected: replaying", file=out, flush=True)
-    await replay.done.wait()
-    if replay.error is not None:
-        print(f"the replay stopped: {replay.error}", file=out, flush=True)
-    else:
-        print(
-            f"the data is used up after {replay.events} events; the venue stays up on its "
-            "last time (Ctrl-C stops it)",
-            file=out,
-            flush=True,
-        )
-
-
 def run_venue(config: FakeAlpacaConfig, out: TextIO | None = None) -> None:
     """Run a fake venue until interrupted (Ctrl-C). First prints one JSON line with its URLs
     (``base_url``, ``stream_url``, ``data_url``; the key is not printed), then the same in
@@ -543,16 +506,7 @@ def run_venue(config: FakeAlpacaConfig, out: TextIO | None = None) -> None:
             "mode": config.mode,
             "accounts": len(config.key_pairs()),
         }
-        print(json.dumps(head), file=stream, flush=True)
-        for line in describe(handle):
-            print(line, file=stream)
-        print(waiting_line(handle), file=stream, flush=True)
-        narrate = asyncio.ensure_future(_narrate(handle, stream))
-        try:
-            await asyncio.Event().wait()
-        finally:
-            narrate.cancel()
-            await handle.close()
+        await announce_and_serve(handle, head, [*describe(handle), waiting_line(handle)], stream)
 
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(main())
