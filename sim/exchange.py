@@ -24,17 +24,20 @@ Rules (in exchange mode the market *is* this book):
   session open/close, in time order; at equal times the session event first); those events are
   stamped with the time they fell due. ``next_due_ns()`` tells a driver when to call.
 - Admission (what a new order is checked for, in which order): see ``sim.exchange_entry``.
-  Sessions and auctions: see ``sim.exchange_auction``. Reduce-only and contingent orders (OCO,
-  OTO, brackets): see ``sim.exchange_links``.
+  Sessions and auctions: see ``sim.exchange_auction``. Reduce-only: see
+  ``sim.exchange_reduce_only``.
+- Contingent orders (OCO, OTO, brackets) are the kernel's, emulated on every venue: the engine
+  has none, and ``submit`` ignores a kernel order's links (``linked_ids``, ``parent_id``,
+  ``child_ids``).
 
 Events are returned as a list per call, in the order they happened; ``commission`` is 0 (the
 broker layer charges fees). Kernel ``Order`` objects are read, never mutated.
 
 Structure: ``MatchingEngine`` (this public API and its hot paths) extends
 ``sim.exchange_entry.OrderEntry`` (admission), which extends ``sim.matching.MatchingCore`` (the
-book, the live records, continuous matching). The links, the clock-driven side and the trigger
-book are collaborators with their own state (``Links``, ``Auctions``, ``TriggerBook``); the
-first two call the engine only through ``sim.exchange_protocol``.
+book, the live records, continuous matching). The reduce-only index, the clock-driven side and
+the trigger book are collaborators with their own state (``ReduceOnly``, ``Auctions``,
+``TriggerBook``); the first two call the engine only through ``sim.exchange_protocol``.
 """
 
 from __future__ import annotations
@@ -62,7 +65,6 @@ from sim.exchange_orders import (
     W_AUCTION,
     W_BOOK,
     W_DONE,
-    W_HELD,
     W_TRIGGER,
     Rec,
 )
@@ -78,8 +80,8 @@ class MatchingEngine(OrderEntry):
     Every mutating call takes ``now_ns`` and returns the events it caused: ``OrderAccepted``,
     ``OrderRejected(reason)``, ``OrderTriggered``, ``OrderFilled`` (maker then taker report per
     trade), ``OrderCanceled``, ``OrderExpired``, ``OrderModified`` (a confirmed modify, a
-    reduce-only trim, an OTO child sized down, a trailing stop that moved: new stop in
-    ``stop_ticks``), ``OrderCancelRejected(reason)``, ``OrderModifyRejected(reason)``.
+    reduce-only trim, a trailing stop that moved: new stop in ``stop_ticks``),
+    ``OrderCancelRejected(reason)``, ``OrderModifyRejected(reason)``.
 
     Ids: venue order ids are ``f"{venue}-{symbol}-O{n}"``, trade ids ``f"{venue}-{symbol}-{n}"``,
     both from counters, so the same calls always give the same ids. A client order id can be
@@ -92,9 +94,8 @@ class MatchingEngine(OrderEntry):
     """
 
     # --- public API -----------------------------------------------------------------------------
-    def submit(self, order: Order, now_ns: int, owner: object = None, links: bool = True) -> list:
-        """Accept a kernel ``Order`` (read only); ``owner`` defaults to its strategy id.
-        ``links=False`` leaves out its OCO/OTO links (a host that emulates them itself)."""
+    def submit(self, order: Order, now_ns: int, owner: object = None) -> list:
+        """Accept a kernel ``Order`` (read only); ``owner`` defaults to its strategy id."""
         o = order
         if o.symbol != self.symbol:
             return [OrderRejected(o.client_order_id, R_WRONG_SYMBOL, now_ns, now_ns)]
@@ -114,9 +115,6 @@ class MatchingEngine(OrderEntry):
             post_only=o.post_only,
             reduce_only=o.reduce_only,
             display_lots=o.display_lots,
-            oco=o.linked_ids if links else (),
-            parent_id=o.parent_id if links else None,
-            is_parent=bool(o.child_ids) and links,
         )
 
     def submit_order(
@@ -137,9 +135,6 @@ class MatchingEngine(OrderEntry):
         post_only: bool = False,
         reduce_only: bool = False,
         display_lots: int | None = None,
-        oco: tuple[str, ...] = (),
-        parent_id: str | None = None,
-        is_parent: bool = False,
     ) -> list:
         """Submit any order from plain fields (ints as in ``kernel.enums``); the general path."""
         out: list = []
@@ -162,9 +157,6 @@ class MatchingEngine(OrderEntry):
             post_only,
             reduce_only,
             display_lots,
-            tuple(oco),
-            parent_id,
-            is_parent,
         )
         self.settle(now_ns, out)
         return out
@@ -311,7 +303,7 @@ class MatchingEngine(OrderEntry):
                 self._seq += 1
                 new = rec.requeued(self._seq)
                 new.qty, new.price = new_qty, new_price
-                self._links.replace(rec, new)
+                self._reduce.replace(rec, new)
                 self.work(new, now_ns, out)
         else:
             loses_priority = new_price != rec.price or new_qty > rec.qty or stop_ticks is not None
@@ -396,7 +388,7 @@ class MatchingEngine(OrderEntry):
         n_trig = n_auction = 0
         for oid, r in self._other.items():
             assert oid not in self._resting and r.oid == oid, r
-            assert r.where in (W_TRIGGER, W_AUCTION, W_HELD), r
+            assert r.where in (W_TRIGGER, W_AUCTION), r
             assert not r.live and r.qty - r.filled > 0, r
             if r.where == W_TRIGGER:
                 n_trig += 1

@@ -2,11 +2,10 @@
 
 A new order is checked in this order, the first failure being its reject reason: a client order
 id used before (``DUPLICATE_ORDER_ID``); the order's own fields (the kernel's rules,
-``invalid`` below); the session and expiry (``sim.exchange_auction``); its links
-(``sim.exchange_links``: parent, OCO group); then, unless it is held for its parent, post-only
-(it would take) and reduce-only (nothing to reduce). An accepted order gets the next sequence
-number and venue order id, its DAY or GTD expiry is scheduled, and it is held for its parent,
-released, or routed (after a reduce-only trim).
+``invalid`` below); the session and expiry (``sim.exchange_auction``); post-only (it would take)
+and reduce-only (nothing to reduce, ``sim.exchange_reduce_only``). An accepted order gets the
+next sequence number and venue order id, its DAY or GTD expiry is scheduled, and it is routed
+(after a reduce-only trim).
 """
 
 from __future__ import annotations
@@ -32,8 +31,6 @@ from sim.exchange_orders import (
     TRAILING_STOP,
     TRIGGER_TYPES,
     W_BOOK,
-    W_DONE,
-    W_HELD,
     Ext,
     Rec,
 )
@@ -104,16 +101,13 @@ class OrderEntry(MatchingCore):
         post_only: bool,
         reduce_only: bool,
         display: int | None,
-        oco: tuple[str, ...],
-        parent_id: str | None,
-        is_parent: bool,
     ) -> None:
         """Validate, accept and route a new order (or reject it with a reason)."""
         if oid in self._seen:
             out.append(OrderRejected(oid, R_DUPLICATE, now, now))
             return
         self._seen.add(oid)
-        links = self._links
+        reduce = self._reduce
         reason = invalid(
             side,
             otype,
@@ -129,37 +123,32 @@ class OrderEntry(MatchingCore):
         )
         if reason is None:
             reason = self._auctions.refusal(tif, post_only, expire_ns, now)
-        reason, parent, group = links.check(reason, oid, oco, parent_id)
-        # why: an OTO child held for its parent is checked when it is released
-        if reason is None and (parent is None or parent.where == W_DONE):
+        if reason is None:
             if post_only and self._auctions.is_open and self._would_take(side, limit):
                 reason = R_POST_ONLY
-            elif reduce_only and links.allowed(owner, side) == 0:
+            elif reduce_only and reduce.allowed(owner, side) == 0:
                 reason = R_REDUCE_ONLY
         if reason is not None:
             out.append(OrderRejected(oid, reason, now, now))
-            links.rejected(oid, is_parent, group, now, out)
             return
         self._seq = seq = self._seq + 1
         vid = self._vid + str(seq)
         price = limit if otype in LIMIT_TYPES else None
         rec = Rec(oid, side, price, qty, display, owner, seq, otype, tif, vid)
-        if otype in TRIGGER_TYPES or post_only or reduce_only or oco or parent_id or is_parent:
+        if otype in TRIGGER_TYPES or post_only or reduce_only:
             rec.ext = ext = Ext()
             ext.stop = stop
             ext.trail_ticks, ext.trail_ppm = trail_ticks, trail_ppm
             ext.up = (side == BUY) == (otype in (STOP, STOP_LIMIT, TRAILING_STOP))
             ext.post_only, ext.reduce_only = post_only, reduce_only
-            ext.parent = parent_id
-            links.attach(rec, oco, group, is_parent)
+            if reduce_only:
+                reduce.add(rec)
         out.append(OrderAccepted(oid, vid, now, now))
         if tif == DAY:
             self._push_expiry(self._auctions.day_end(now), oid)
         elif tif == GTD:
             self._push_expiry(expire_ns, oid)  # type: ignore[arg-type]
-        if parent is not None:
-            links.adopt(parent, rec, now, out)
-        elif not reduce_only or links.enforce(rec, now, out):
+        if not reduce_only or reduce.enforce(rec, now, out):
             self.route(rec, now, out)
 
     def _modify_problem(
@@ -177,11 +166,7 @@ class OrderEntry(MatchingCore):
             return R_NO_STOP
         if ext is not None:
             new_leaves = (rec.qty if qty is None else qty) - rec.filled
-            if (
-                ext.reduce_only
-                and rec.where != W_HELD
-                and new_leaves > self._links.allowed(rec.owner, rec.side)
-            ):
+            if ext.reduce_only and new_leaves > self._reduce.allowed(rec.owner, rec.side):
                 return R_REDUCE_ONLY
             if (
                 ext.post_only

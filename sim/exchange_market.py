@@ -196,8 +196,7 @@ class ExchangeMarket:
         if (tif is _OPG or tif is _CLS) and self.session is None:
             self.out.append(OrderRejected(oid, "NO_SESSION", now, now))
         else:
-            # why: no OCO/OTO links: the kernel emulates contingent orders on every venue
-            self._take(self.engine.submit(order, now, links=False))
+            self._take(self.engine.submit(order, now))
         return self._settle()
 
     def cancel(self, oid: str, now: int) -> list | None:

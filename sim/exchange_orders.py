@@ -7,8 +7,8 @@ order that must rejoin the book (a modify that loses priority) is re-created wit
 Quantities: ``qty`` is the order's total quantity (as modified), ``filled`` what has executed,
 so the open quantity ("leaves") is ``qty - filled``; while the order rests that equals the
 book's ``visible + hidden``. Everything an ordinary limit or market order does not need (stop
-and trailing state, post-only, reduce-only, contingent links, expiry) lives in ``ext`` (None
-for plain orders) so the hot path builds one small object.
+and trailing state, post-only, reduce-only) lives in ``ext`` (None for plain orders) so the hot
+path builds one small object.
 """
 
 from __future__ import annotations
@@ -29,9 +29,8 @@ W_NEW = 0  # being admitted or matched
 W_BOOK = 1  # resting in the book
 W_TRIGGER = 2  # waiting for its trigger (stop, trailing stop, MIT, LIT)
 W_AUCTION = 3  # collected for an auction (OPG, CLS, or sent while the market is closed)
-W_HELD = 4  # an OTO child waiting for its parent
-W_DONE = 5  # filled, canceled, expired or rejected
-W_FIRED = 6  # triggered, queued to be worked once the current sweep is settled
+W_DONE = 4  # filled, canceled, expired or rejected
+W_FIRED = 5  # triggered, queued to be worked once the current sweep is settled
 
 # self-trade prevention policies
 STP_NONE, STP_NEWEST, STP_OLDEST, STP_BOTH = 0, 1, 2, 3
@@ -55,9 +54,6 @@ R_OPG_AFTER_OPEN = "OPG_AFTER_OPEN"
 R_MARKET_CLOSED = "MARKET_CLOSED"
 R_POST_ONLY = "POST_ONLY_WOULD_TAKE"
 R_REDUCE_ONLY = "REDUCE_ONLY_WOULD_INCREASE"
-R_UNKNOWN_PARENT = "UNKNOWN_PARENT"
-R_PARENT_CLOSED = "PARENT_CLOSED_UNFILLED"
-R_OCO_DONE = "OCO_GROUP_DONE"
 R_UNKNOWN_ORDER = "UNKNOWN_ORDER"
 R_ORDER_CLOSED = "ORDER_CLOSED"
 R_NOT_ABOVE_FILLED = "QUANTITY_NOT_ABOVE_FILLED"
@@ -65,24 +61,10 @@ R_NO_LIMIT = "ORDER_HAS_NO_LIMIT_PRICE"
 R_NO_STOP = "ORDER_HAS_NO_STOP_PRICE"
 
 
-class OcoGroup:
-    """The members of one OCO group (ids, in the order they became known) and whether it fired."""
-
-    __slots__ = ("fired", "members")
-
-    def __init__(self) -> None:
-        self.members: list[str] = []
-        self.fired = False
-
-
 class Ext:
     """What a plain limit/market order does not need. All prices int ticks."""
 
     __slots__ = (
-        "children",
-        "is_parent",
-        "oco",
-        "parent",
         "post_only",
         "reduce_only",
         "stop",
@@ -102,10 +84,6 @@ class Ext:
         self.triggered = False
         self.post_only = False
         self.reduce_only = False
-        self.oco: OcoGroup | None = None
-        self.parent: str | None = None
-        self.children: list[str] | None = None  # ids of OTO children, in arrival order
-        self.is_parent = False
 
 
 class Rec(BookOrder):

@@ -4,22 +4,19 @@ The matching engine (``sim.exchange.MatchingEngine``, its core in ``sim.matching
 book and the index of live records; two collaborators keep the rest of the state on their own
 and reach the engine only through these operations, never through its private attributes:
 
-- ``sim.exchange_links.Links`` (OCO, OTO, brackets, reduce-only) sees it as ``LinksEngine``;
+- ``sim.exchange_reduce_only.ReduceOnly`` (reduce-only orders) sees it as ``ReduceOnlyEngine``;
 - ``sim.exchange_auction.Auctions`` (sessions, auctions, expiries) sees it as ``AuctionsEngine``.
 
 The operations, by name (all take the record, never an id, except ``order``):
 
 - ``order(oid)``: the live record of ``oid``, or None.
-- ``route(rec, now, out)``: send an accepted or released record where it works (trigger, auction
-  collection or the book).
 - ``work(rec, now, out)``: match a record against the book now; rest or cancel what is left.
 - ``kill(rec, now, out, event)``: take a live record out of wherever it is and report ``event``
-  (``OrderCanceled`` or ``OrderExpired``); its links are followed on the next ``settle``.
-- ``settle(now, out)``: follow links, re-check reduce-only orders and work triggered orders
-  until nothing is left.
-- ``hold(rec)``: keep a new record live but waiting (an OTO child whose parent is working).
-- ``detach(rec)``: take a waiting record (held or collected) out of the live index, silently,
-  to be routed or worked next.
+  (``OrderCanceled`` or ``OrderExpired``); a reduce-only one leaves its index on the next
+  ``settle``.
+- ``settle(now, out)``: drop closed reduce-only orders from their index, re-check the others
+  and work triggered orders until nothing is left.
+- ``detach(rec)``: take a collected record out of the live index, silently, to be worked next.
 - ``shrink(rec, leaves)``: lower a live record's open quantity (a resting one keeps its place).
 - ``cross(maker, taker, qty, price, now, out)``: one execution between two live records outside
   continuous matching (an auction): both fill reports, positions, the book.
@@ -38,21 +35,13 @@ if TYPE_CHECKING:
     from sim.exchange_orders import Rec
 
 
-class LinksEngine(Protocol):
-    """The engine as ``sim.exchange_links.Links`` uses it."""
+class ReduceOnlyEngine(Protocol):
+    """The engine as ``sim.exchange_reduce_only.ReduceOnly`` uses it."""
 
     @property
     def positions(self) -> dict[object, int]: ...
 
-    def order(self, oid: str) -> Rec | None: ...
-
-    def route(self, rec: Rec, now: int, out: list) -> None: ...
-
     def kill(self, rec: Rec, now: int, out: list, event: type) -> None: ...
-
-    def hold(self, rec: Rec) -> None: ...
-
-    def detach(self, rec: Rec) -> None: ...
 
     def shrink(self, rec: Rec, leaves: int) -> None: ...
 

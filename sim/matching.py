@@ -3,12 +3,12 @@
 ``MatchingCore`` holds the book and the index of live records and the steps every entry point
 shares: route an accepted order (trigger book, auction collection, or the book), work it against
 the opposite side (FOK check, sweep with self-trade prevention, rest or cancel the rest), take a
-record out of wherever it lives, and settle what a sweep left to do (contingent links,
-reduce-only checks, triggered orders, in that order, until nothing is left). Its collaborators
-keep their own state and call it through ``sim.exchange_protocol``: ``sim.exchange_links.Links``
-(OCO, OTO, reduce-only) and ``sim.exchange_auction.Auctions`` (sessions, auctions, expiries);
-the trigger book is ``sim.triggers.TriggerBook``. The public API and the rules in prose are in
-``sim.exchange``.
+record out of wherever it lives, and settle what a sweep left to do (closed reduce-only
+orders, reduce-only checks, triggered orders, in that order, until nothing is left). Its
+collaborators keep their own state and call it through ``sim.exchange_protocol``:
+``sim.exchange_reduce_only.ReduceOnly`` and ``sim.exchange_auction.Auctions`` (sessions,
+auctions, expiries); the trigger book is ``sim.triggers.TriggerBook``. The public API and the
+rules in prose are in ``sim.exchange``.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from kernel.enums import Liquidity
 from kernel.events import OrderCanceled, OrderFilled, OrderModified, OrderTriggered
 from sim.book import Book, BookSide
 from sim.exchange_auction import INF, Auctions
-from sim.exchange_links import Links
 from sim.exchange_orders import (
     BUY,
     CLS,
@@ -37,11 +36,11 @@ from sim.exchange_orders import (
     W_BOOK,
     W_DONE,
     W_FIRED,
-    W_HELD,
     W_NEW,
     W_TRIGGER,
     Rec,
 )
+from sim.exchange_reduce_only import ReduceOnly
 from sim.triggers import TriggerBook
 
 if TYPE_CHECKING:
@@ -74,7 +73,7 @@ class MatchingCore:
         self._bids = self.book.bids
         self._asks = self.book.asks
         self._resting = self.book.orders  # oid -> Rec resting in the book (the book's own index)
-        self._other: dict[str, Rec] = {}  # live records not in the book (trigger, auction, held)
+        self._other: dict[str, Rec] = {}  # live records not in the book (trigger, auction)
         self._seen: set[str] = set()  # every client order id ever submitted
         self._seq = 0
         self.trades = 0
@@ -84,12 +83,12 @@ class MatchingCore:
         self.positions: dict[object, int] = {}
         self._triggers = TriggerBook(self._other)
         self._fired: deque[Rec] = deque()  # triggered, waiting to be worked
-        self._pending: list[Rec] = []  # records with links to follow after a sweep
+        self._pending: list[Rec] = []  # records with ``ext`` that filled or closed since settle
         self._pos_dirty = False  # positions changed since reduce-only orders were checked
-        self._links = Links(self)
-        # why: the sweep asks "any reduce-only order?" once per taker; an alias of Links' index
-        # (only Links changes it) saves the lookup through the collaborator on the hot path
-        self._ro = self._links.reduce_only
+        self._reduce = ReduceOnly(self)
+        # why: the sweep asks "any reduce-only order?" once per taker; an alias of the index
+        # (only ReduceOnly changes it) saves the lookup through the collaborator on the hot path
+        self._ro = self._reduce.orders
         self._auctions = Auctions(self, session)
         self._next_due = 0 if session is not None else INF  # why: a first call sets up the session
         # why: one comparison on the hot paths: below it, nothing is due and the market is open
@@ -99,9 +98,9 @@ class MatchingCore:
         """The live record of ``oid`` (read only), or None once it is closed."""
         return self._resting.get(oid) or self._other.get(oid)  # type: ignore[return-value]
 
-    # --- the steps (route, work, kill and settle are also operations of sim.exchange_protocol) -
+    # --- the steps (work, kill and settle are also operations of sim.exchange_protocol) -------
     def route(self, rec: Rec, now: int, out: list) -> None:
-        """Send an accepted (or released) record where it works: trigger, auction or book."""
+        """Send an accepted record where it works: trigger, auction or book."""
         ext = rec.ext
         if rec.otype in TRIGGER_TYPES and not ext.triggered:  # type: ignore[union-attr]
             given = ext.stop  # type: ignore[union-attr]
@@ -130,7 +129,7 @@ class MatchingCore:
         rec.where = W_NEW
         ext.triggered = True
         out.append(OrderTriggered(rec.oid, now, now))
-        if ext.reduce_only and not self._links.enforce(rec, now, out):
+        if ext.reduce_only and not self._reduce.enforce(rec, now, out):
             return
         self.work(rec, now, out)
 
@@ -340,15 +339,16 @@ class MatchingCore:
             self._pending.append(rec)
 
     def settle(self, now: int, out: list) -> None:
-        """Follow links, enforce reduce-only and work triggered orders until nothing is left."""
+        """Drop closed reduce-only orders from their index, enforce reduce-only and work
+        triggered orders until nothing is left."""
         while True:
             if self._pending:
                 pending, self._pending = self._pending, []
                 for rec in pending:
-                    self._links.follow(rec, now, out)
+                    self._reduce.closed(rec)
             elif self._pos_dirty:
                 self._pos_dirty = False
-                self._links.check_all(now, out)
+                self._reduce.check_all(now, out)
             elif self._fired:
                 rec = self._fired.popleft()
                 if rec.where == W_FIRED:
@@ -357,13 +357,8 @@ class MatchingCore:
                 return
 
     # --- operations only the collaborators use (sim.exchange_protocol) ------------------------
-    def hold(self, rec: Rec) -> None:
-        """Keep a new record live but waiting (an OTO child whose parent works)."""
-        rec.where = W_HELD
-        self._other[rec.oid] = rec
-
     def detach(self, rec: Rec) -> None:
-        """Take a waiting (held or collected) record out of the index, to be routed or worked."""
+        """Take a collected record out of the index, to be worked."""
         del self._other[rec.oid]
         rec.where = W_NEW
 

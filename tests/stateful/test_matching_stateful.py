@@ -1,13 +1,13 @@
 """The exchange engine beside kernel orders: every engine event is applied to a real kernel ``Order``.
 
 Random flow of every order type and option (limits with each TIF, icebergs, post-only,
-reduce-only, markets, stops, stop-limits, trailing stops, MIT, LIT, OCO pairs, brackets),
-cancels, modifies, time jumps across session opens/closes and UTC midnights, and explicit
-auctions, through ``MatchingEngine.submit`` (the kernel path). The kernel's state machine is the
-model of what may happen to an order: an event it refuses fails the test. After every step:
-``engine._check()``; every order open in the kernel is live in the engine with the same quantity
-and filled lots, every closed one is gone; positions equal the fills; no self-trade unless the
-policy is ``none``; no fill worse than the order's limit.
+reduce-only, markets, stops, stop-limits, trailing stops, MIT, LIT; contingent orders are the
+kernel's, never the engine's), cancels, modifies, time jumps across session opens/closes and UTC
+midnights, and explicit auctions, through ``MatchingEngine.submit`` (the kernel path). The
+kernel's state machine is the model of what may happen to an order: an event it refuses fails
+the test. After every step: ``engine._check()``; every order open in the kernel is live in the
+engine with the same quantity and filled lots, every closed one is gone; positions equal the
+fills; no self-trade unless the policy is ``none``; no fill worse than the order's limit.
 """
 
 from __future__ import annotations
@@ -153,47 +153,6 @@ class MatchingMachine(RuleBasedStateMachine):
         o = self._make(owner, **kw)
         if o is not None:
             self._send(o, owner, dt)
-
-    @rule(owner=st.sampled_from(OWNERS), side=SIDES, qty=QTY, px=PRICE, stop=PRICE, dt=STEPS)
-    def oco_pair(self, owner, side, qty, px, stop, dt) -> None:  # type: ignore[no-untyped-def]
-        a, b = f"o{self.n + 1}", f"o{self.n + 2}"
-        first = self._make(
-            owner,
-            side=side,
-            order_type=OrderType.LIMIT,
-            quantity=qty,
-            limit_ticks=px,
-            linked_ids=(b,),
-        )
-        second = self._make(
-            owner,
-            side=side,
-            order_type=OrderType.STOP,
-            quantity=qty,
-            stop_ticks=stop,
-            linked_ids=(a,),
-        )
-        self._send(first, owner, dt)  # type: ignore[arg-type]
-        self._send(second, owner, 0)  # type: ignore[arg-type]
-
-    @rule(owner=st.sampled_from(OWNERS), side=SIDES, qty=QTY, px=PRICE, dt=STEPS)
-    def bracket(self, owner, side, qty, px, dt) -> None:  # type: ignore[no-untyped-def]
-        p, tp, sl = (f"o{self.n + i}" for i in (1, 2, 3))
-        entry = self._make(
-            owner,
-            side=side,
-            order_type=OrderType.LIMIT,
-            quantity=qty,
-            limit_ticks=px,
-            child_ids=(tp, sl),
-        )
-        exit_side = Side(-side)
-        take = self._make(owner, side=exit_side, order_type=OrderType.LIMIT, quantity=qty, limit_ticks=px + 2 * side,
-                          parent_id=p, linked_ids=(sl,))  # fmt: skip
-        stop = self._make(owner, side=exit_side, order_type=OrderType.STOP, quantity=qty, stop_ticks=px - 2 * side,
-                          parent_id=p, linked_ids=(tp,))  # fmt: skip
-        for o in (entry, take, stop):
-            self._send(o, owner, dt if o is entry else 0)  # type: ignore[arg-type]
 
     @rule(idx=st.integers(0, 10_000), dt=STEPS)
     def cancel(self, idx: int, dt: int) -> None:

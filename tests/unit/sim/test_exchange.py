@@ -357,6 +357,21 @@ def test_submit_kernel_order_for_another_symbol_is_rejected(eng: MatchingEngine)
     assert of(eng.submit(o, 1), OrderRejected)[0].reason == "WRONG_SYMBOL"
 
 
+def test_submit_ignores_contingent_links_the_kernel_emulates_them(eng: MatchingEngine) -> None:
+    entry = _order("e", Side.BUY, 2, limit_ticks=100, child_ids=("tp", "sl"))
+    tp = _order("tp", Side.SELL, 2, limit_ticks=103, parent_id="e", linked_ids=("sl",))
+    sl = _order("sl", Side.SELL, 2, order_type=OrderType.STOP, stop_ticks=95, parent_id="e",
+                linked_ids=("tp",))  # fmt: skip
+    for o in (entry, tp, sl):
+        assert names(eng.submit(o, 1)) == ["OrderAccepted"]
+    eng._check()
+    assert eng.best_bid == 100 and eng.best_ask == 103  # the child works before its parent fills
+    out = eng.submit_market("x", "other", Side.BUY, 1, 2)
+    eng._check()
+    assert trades(out) == [("x", "tp", 103, 1)] and names(out)[-1] == "OrderFilled"
+    assert eng.order("sl") is not None  # no OCO: the sibling's fill cancels nothing
+
+
 def test_engine_events_drive_kernel_orders_through_their_state_machine(eng: MatchingEngine) -> None:
     maker = _order("mk", Side.SELL, 5, limit_ticks=100)
     taker = _order("tk", Side.BUY, 8, limit_ticks=100, time_in_force=TimeInForce.IOC)
