@@ -355,6 +355,7 @@ def _brokers(
             "fill": v.fill,
             "session": v.session,
             "mode": v.mode,
+            "stp": v.stp,
         }
         try:
             broker = make_sim_broker(
@@ -430,6 +431,7 @@ def make_sim_broker(
         },
         session=session,
         mode=spec.get("mode") or "recorded",
+        stp=spec.get("stp") or "cancel_newest",
     )
 
 

@@ -43,7 +43,10 @@ TOP_KEYS = {
 INSTRUMENT_KEYS = {"symbol", "tick_size", "lot_size", "currency", "multiplier", "venue"}
 VENUE_KEYS = {"name", "fees", "latency", "fill", "session"}
 # why: ``mode`` is for scenarios only; a live ``type: sim`` broker (VENUE_KEYS) is recorded mode
-SCENARIO_VENUE_KEYS = VENUE_KEYS | {"mode"}
+SCENARIO_VENUE_KEYS = VENUE_KEYS | {"mode", "stp"}
+# exchange mode's self-trade prevention between one strategy's orders (Binance's EXPIRE_TAKER,
+# EXPIRE_MAKER, EXPIRE_BOTH, NONE)
+STP_MODES = ("cancel_newest", "cancel_oldest", "cancel_both", "none")
 VENUE_MODES = ("recorded", "exchange")
 FAULT_KINDS = ("outage", "disconnect", "reject")
 FEE_KEYS = {"maker_bps", "taker_bps", "per_unit", "minimum"}
@@ -86,6 +89,7 @@ class VenueSpec:
     fill: dict[str, Any] = field(default_factory=dict)
     session: dict[str, Any] | None = None
     mode: str = "recorded"
+    stp: str | None = None  # exchange mode only; None: cancel_newest
 
 
 @dataclass
@@ -384,6 +388,15 @@ def _venues(c: _Checker, raw: dict[str, Any]) -> list[VenueSpec]:
         mode = entry.get("mode", "recorded")
         if mode not in VENUE_MODES:
             raise c.fail(f"{where}.mode", f"expected recorded or exchange, got {_show(mode)}")
+        stp = entry.get("stp")
+        if stp is not None:
+            if mode != "exchange":
+                raise c.fail(f"{where}.stp", "only with mode: exchange (one engine for everyone)")
+            if stp not in STP_MODES:
+                raise c.fail(
+                    f"{where}.stp",
+                    f"unknown value {_show(stp)} (accepted: {', '.join(STP_MODES)})",
+                )
         fees = c.mapping(entry.get("fees") or {}, f"{where}.fees", FEE_KEYS)
         for k, v in fees.items():
             # why: a negative maker fee is a rebate; per-unit fees and minimums cannot be
@@ -410,7 +423,7 @@ def _venues(c: _Checker, raw: dict[str, Any]) -> list[VenueSpec]:
                 raise c.fail(f"{where}.session", str(exc)) from None
         if any(v.name == name for v in out):
             raise c.fail(f"{where}.name", f"venue {name!r} is listed twice")
-        out.append(VenueSpec(name, fees, latency, fill, session, mode))
+        out.append(VenueSpec(name, fees, latency, fill, session, mode, stp))
     return out
 
 

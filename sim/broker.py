@@ -75,9 +75,12 @@ class SimBroker:
         queue_ahead_default: int | dict[str, int] = 0,
         session: Session | None = None,
         mode: str = "recorded",
+        stp: str = "cancel_newest",
     ) -> None:
         market_cls: Any = RecordedMarket
+        extra: dict[str, Any] = {}
         if mode == "exchange":
+            extra["stp"] = stp
             from sim.exchange_market import ExchangeMarket
 
             market_cls = ExchangeMarket
@@ -111,6 +114,7 @@ class SimBroker:
                     else queue_ahead_default
                 ),
                 session=session,
+                **extra,
             )
         self._outages = sorted(self.faults.outages)
         self._outage_marks: list[tuple[int, bool]] = []

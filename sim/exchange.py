@@ -374,9 +374,6 @@ class MatchingEngine(OrderEntry):
         """Visible ``(price, lots)`` of the best levels: (bids, asks)."""
         return self._bids.depth(levels), self._asks.depth(levels)
 
-    def open_order_count(self) -> int:
-        return len(self._resting) + len(self._other)
-
     def _check(self) -> None:
         """Invariants, for tests: call after every step."""
         self.book._check()

@@ -31,7 +31,8 @@ In exchange mode (``venue: {mode: exchange}``) a symbol's market is a ``sim.exch
 4. Our orders: owner = the strategy id; the engine's rules (``sim.exchange``): price-time
    priority, every execution at the resting order's price with MAKER and TAKER reports sharing
    one engine trade id; two strategies' orders trade with each other; an order that meets a
-   resting order of its own strategy is canceled (self-trade prevention, cancel newest); what a
+   resting order of its own strategy is canceled (self-trade prevention: the venue's ``stp``,
+   ``cancel_newest`` by default; ``cancel_oldest``, ``cancel_both`` or ``none``); what a
    market, IOC or FOK order cannot take at once is canceled (recorded mode keeps a market
    remainder waiting for later data). Contingent orders stay with the kernel, as on any venue.
 5. Reports: background and tape events are dropped; ours are returned by each entry point as
@@ -139,13 +140,14 @@ class ExchangeMarket:
         queue_position: bool = False,
         queue_ahead_default: int = 0,
         session: object | None = None,
+        stp: str = "cancel_newest",
     ) -> None:
         self.inst = instrument
         self.symbol = instrument.symbol
         self.venue = venue
         self.kind = kind
         self.fee = fee
-        self.engine = MatchingEngine(self.symbol, stp="cancel_newest", venue=venue, session=session)
+        self.engine = MatchingEngine(self.symbol, stp=stp, venue=venue, session=session)
         self.session = session
         self.out: list = []
         self.now = 0

@@ -65,9 +65,7 @@ class MatchingCore:
         if stp not in STP_POLICIES:
             raise ValueError(f"stp must be one of {sorted(STP_POLICIES)}, got {stp!r}")
         self.symbol = symbol
-        self.venue = venue
         self.stp = stp
-        self.session = session
         self._stp = STP_POLICIES[stp]
         self.book = Book()
         self._bids = self.book.bids

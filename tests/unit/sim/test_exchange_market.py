@@ -36,8 +36,8 @@ BUY, SELL = Side.BUY, Side.SELL
 
 
 # --- the market alone ------------------------------------------------------------------------------
-def make(kind: str = "book") -> ExchangeMarket:
-    return Collected(ExchangeMarket(INST, "sim", kind, fee=FEES.commission))  # type: ignore[return-value]
+def make(kind: str = "book", stp: str = "cancel_newest") -> ExchangeMarket:
+    return Collected(ExchangeMarket(INST, "sim", kind, fee=FEES.commission, stp=stp))  # type: ignore[return-value]
 
 
 def order(oid: str, side: Side, qty: int, limit: int | None = None, who: str = "a", **kw) -> Order:
@@ -242,6 +242,38 @@ def test_self_trade_within_one_strategy_cancels_the_newest():
     assert fills(m) == [("o1", 101, 1, M), ("o3", 101, 1, T)]
 
 
+@pytest.mark.parametrize(
+    ("stp", "events", "trades"),
+    [
+        ("cancel_oldest", ["Accepted", "Accepted", "Canceled", "Filled"], [("o2", 103, 5, T)]),
+        ("cancel_both", ["Accepted", "Accepted", "Canceled", "Canceled"], []),
+        ("none", ["Accepted", "Accepted", "Filled", "Filled", "Filled"], None),
+    ],
+)
+def test_self_trade_policy_is_the_venues_setting(stp, events, trades):
+    m = make(stp=stp)
+    upd(m, (-1, 103, 5), (1, 99, 5), snap=True)
+    send(m, order("o1", SELL, 2, 101))
+    send(m, order("o2", BUY, 5, 103), t=2)  # meets its own strategy's offer at 101
+    assert kinds(m) == events
+    if trades is not None:
+        assert fills(m) == trades
+    else:  # none: it trades with itself at 101, then 3 from the background at 103
+        assert fills(m) == [("o1", 101, 2, M), ("o2", 101, 2, T), ("o2", 103, 3, T)]
+
+
+def test_scenario_stp_only_in_exchange_mode_and_from_the_list():
+    for venue, words in (
+        ({"stp": "none"}, "only with mode: exchange"),
+        ({"mode": "exchange", "stp": "wash"}, "accepted: cancel_newest, cancel_oldest"),
+    ):
+        with pytest.raises(ScenarioError) as err:
+            parse_scenario(_raw([BOOK], venue), SCEN)
+        assert err.value.where == "venue.stp" and words in str(err.value)
+    spec = parse_scenario(_raw([BOOK], {"mode": "exchange", "stp": "cancel_both"}), SCEN)
+    assert spec.venues[0].stp == "cancel_both"
+
+
 def test_reject_reasons_are_named_as_in_recorded_mode():
     m = make()
     upd(m, (1, 99, 5), (-1, 101, 5), snap=True)
@@ -301,6 +333,9 @@ def test_exchange_mode_unknown_modes_are_refused():
         SimBroker("sim", [INST], {"X": "book"}, SimClock(0), mode="lit")
     broker = SimBroker("sim", [INST], {"X": "book"}, SimClock(0), mode="exchange")
     assert isinstance(broker.markets["X"], ExchangeMarket)
+    assert broker.markets["X"].engine.stp == "cancel_newest"
+    broker = SimBroker("sim", [INST], {"X": "book"}, SimClock(0), mode="exchange", stp="none")
+    assert broker.markets["X"].engine.stp == "none"
     assert type(SimBroker("sim", [INST], {"X": "book"}, SimClock(0)).markets["X"]).__name__ == (
         "RecordedMarket"
     )
