@@ -98,6 +98,9 @@ def aggregate_markers(
             price = sum(p * abs(q) for _, p, q in group) / qty
         else:
             price = sum(p for _, p, _ in group) / len(group)
+        prices = [p for _, p, _ in group]
+        # why: float rounding (tiny quantities) must not put the average outside its fills
+        price = min(max(price, min(prices)), max(prices))
         ts = sum(t for t, _, _ in group) // len(group)
         out.append(Marker(ts, price, qty, len(group), group[0][0], group[-1][0]))
     return out

@@ -13,7 +13,8 @@ exist at the venue, and the ids a restarted kernel generates never collide with 
 
 Shutdown (SIGINT/SIGTERM, ``stop()``, or ``run_for`` elapsed): the kernel stops taking new orders
 (the trading state goes HALTED, reason SHUTDOWN), open orders are canceled when
-``cancel_on_exit`` is set (and their answers awaited up to ``grace_s``), strategies get
+``cancel_on_exit`` is set (asked again every ``CANCEL_RETRY_S`` while one is still open, the
+answers awaited up to ``grace_s``), strategies get
 ``on_stop``, the journal is flushed, the adapters close.
 """
 
@@ -244,13 +245,20 @@ class LiveRunner:
             self._commit()
             loop = asyncio.get_running_loop()
             deadline = loop.time() + self.grace_s
+            retry_at = loop.time() + CANCEL_RETRY_S
             while kernel.oms.open_orders() and loop.time() < deadline:
+                if loop.time() >= retry_at:
+                    # why: a refused cancel (the venue's REST down, an order whose submit is
+                    # still in doubt) leaves the order open at the venue, where it could fill
+                    # after the session: ask again until the grace period ends
+                    self.operator("cancel_all", "SHUTDOWN")
+                    self._commit()
+                    retry_at = loop.time() + CANCEL_RETRY_S
+                wait = max(min(deadline, retry_at) - loop.time(), 0.01)
                 try:
-                    item = await asyncio.wait_for(
-                        self.queue.get(), max(deadline - loop.time(), 0.01)
-                    )
+                    item = await asyncio.wait_for(self.queue.get(), wait)
                 except TimeoutError:
-                    break
+                    continue
                 self._handle(item)
                 self._commit()
         await self._final_reconcile()
@@ -260,8 +268,18 @@ class LiveRunner:
             self._commit()
 
     async def _final_reconcile(self) -> None:
-        """Let each adapter reconcile once more, and take in what that brings."""
+        """Let each adapter reconcile once more, and take in what that brings; with
+        ``cancel_on_exit``, orders still open are first canceled at their venue directly."""
         for adapter in self.adapters:
+            remaining = getattr(adapter, "cancel_remaining", None)
+            if (
+                remaining is not None
+                and self.cancel_on_exit
+                and adapter.name not in self.down_since
+                and self.kernel.oms.open_orders()
+            ):
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(remaining(), self.grace_s)
             finish = getattr(adapter, "finish", None)
             if finish is not None and adapter.name not in self.down_since:
                 with contextlib.suppress(Exception):
@@ -273,6 +291,9 @@ class LiveRunner:
                 break
             self._handle(item)
         self._commit()
+
+
+CANCEL_RETRY_S = 0.5  # shutdown: how often open orders are asked to cancel again
 
 
 def venue_down(name: str, now: int) -> VenueStatus:

@@ -22,6 +22,7 @@ the next reconciliation tries again. Adapters see the kernel only through an ``O
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -203,6 +204,23 @@ class VenueAdapter:
         report final, so nothing the venue did is missed and the summary's cash and positions
         are the broker's."""
         await self.reconcile(final=True)
+
+    async def cancel_remaining(self) -> int:
+        """At shutdown with ``cancel_on_exit``, when orders are still open after the grace
+        period's cancels (a cancel refused while the venue's REST was down, an answer lost):
+        cancel each at the venue directly, awaited, before the final reconciliation reads their
+        state, so no order of the session is left to fill after it. Returns how many were sent."""
+        if self.view is None:
+            return 0
+        sent = 0
+        for order in self.view.open_orders(self.name):
+            with contextlib.suppress(VenueUnavailable):
+                sent += bool(await self.cancel_now(order))
+        return sent
+
+    async def cancel_now(self, order: OrderState) -> bool:
+        """Cancel ``order`` at the venue now (a venue implements it; False: not sent)."""
+        return False
 
 
 def _reason(exc: BaseException) -> str:

@@ -427,6 +427,17 @@ class AlpacaAdapter(VenueAdapter):
         self._track(coid, snap.client_order_id, snap.id)
         return parse.status_report(snap, coid)
 
+    async def cancel_now(self, order: OrderState) -> bool:
+        coid = order.client_order_id
+        aid = await self._alpaca_id(self._current_coid(coid))
+        if aid is None:
+            return False  # why: the venue does not know it (its submit never landed)
+        try:
+            await self.http.cancel_order(aid)
+        except AlpacaError as exc:
+            raise VenueUnavailable(f"cancel {coid}: {_what(exc)}") from None
+        return True
+
     async def fetch_account(self, final: bool) -> AccountReport:
         try:
             account = parse.parse_account(await self.http.account())
