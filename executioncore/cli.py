@@ -170,9 +170,13 @@ def venue_cli(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         from live.fakes.ibkr.server import main as ibkr_main
 
         return ibkr_main(rest[1:], prog="executioncore venue ibkr")
+    if rest and rest[0] == "binance":
+        from live.fakes.binance.server import main as binance_main
+
+        return binance_main(rest[1:], prog="executioncore venue binance")
     if not rest or rest[0] != "alpaca":
         raise UserError(
-            "venue: name the venue to run (alpaca, ibkr), e.g. "
+            "venue: name the venue to run (alpaca, ibkr, binance), e.g. "
             "'executioncore venue alpaca --data FILE'"
         )
     from live.fakes.alpaca.config import ConfigError, FakeAlpacaConfig
@@ -227,7 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
         "venue",
         help="start a local venue that speaks a real broker's protocol (venue alpaca --help)",
         description="Serve a deterministic market from recorded data on 127.0.0.1, speaking a "
-        "real broker's protocol. Venues: alpaca, ibkr. 'executioncore venue alpaca --help' lists its "
+        "real broker's protocol. Venues: alpaca, ibkr, binance. 'executioncore venue alpaca --help' lists its "
         "options.",
     )
     # why: the venue's flags live with the venue (live/, aiohttp): parsed only when it runs

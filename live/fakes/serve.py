@@ -1,6 +1,7 @@
 """Running a local venue: its replay task, and serving from the command line until Ctrl-C.
 
-Shared by the local venues (``live.fakes.alpaca.server``, ``live.fakes.ibkr.server``). A venue's
+Shared by the local venues (``live.fakes.alpaca.server``, ``live.fakes.ibkr.server``,
+``live.fakes.binance.server``; ``cli_main`` is the command's error handling). A venue's
 handle has ``replay`` (``live.fakes.alpaca.replay.Replay``) and ``close()``; ``ReplayControls``
 gives it the test controls of its replay.
 """
@@ -9,6 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TextIO
 
 
@@ -72,3 +76,34 @@ async def announce_and_serve(
     finally:
         narrating.cancel()
         await handle.close()
+
+
+def cli_main(
+    prog: str,
+    args: Any,
+    from_args: Callable[[Any], Any],
+    data_files: Callable[[Any], list[Any]],
+    run: Callable[[Any], None],
+) -> int:
+    """A local venue's command: build its config from parsed ``args`` (``from_args``), check
+    its data files exist, serve until Ctrl-C (0). Bad flags or data: a message on stderr and 2;
+    the port cannot be bound: 3."""
+    from live.fakes.alpaca.config import ConfigError
+
+    try:
+        config = from_args(args)
+        for path in data_files(config):
+            if path is not None and not Path(path).is_file():
+                raise ConfigError(f"{path}: no such data file")
+    except ConfigError as exc:
+        print(f"{prog}: {exc}", file=sys.stderr)
+        return 2
+    try:
+        run(config)
+    except ValueError as exc:  # a data file that cannot be read
+        print(f"{prog}: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"{prog}: cannot listen on 127.0.0.1:{config.port}: {exc}", file=sys.stderr)
+        return 3
+    return 0
