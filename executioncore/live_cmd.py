@@ -105,7 +105,17 @@ class LiveUnavailable(Exception):
     exit_code = 3
 
 
-ADAPTERS_AVAILABLE = ("alpaca", "sim")
+ADAPTERS_AVAILABLE = ("alpaca", "ibkr", "sim")
+
+
+def adapters_available() -> tuple[str, ...]:
+    """The broker types this installation can run: ``ibkr`` needs ib_async (or ib_insync),
+    looked up without importing it (a backtest never imports live libraries)."""
+    import importlib.util
+
+    if any(importlib.util.find_spec(m) is not None for m in ("ib_async", "ib_insync")):
+        return ADAPTERS_AVAILABLE
+    return tuple(t for t in ADAPTERS_AVAILABLE if t != "ibkr")
 
 
 def live_command(
@@ -122,12 +132,14 @@ def live_command(
         raise LiveError(
             f"{config_path}: brokers {names} trade real money (paper: false): add --live to confirm"
         )
-    missing = [b for b in cfg.brokers if b.type not in ADAPTERS_AVAILABLE]
+    available = adapters_available()
+    missing = [b for b in cfg.brokers if b.type not in available]
     if missing:
         raise LiveUnavailable(
             "; ".join(
                 f"broker {b.name} (type {b.type}): its adapter is not available in this build "
-                f"(available: {', '.join(ADAPTERS_AVAILABLE)})"
+                f"(available: {', '.join(available)})"
+                + (" -- pip install 'executioncore[ibkr]'" if b.type == "ibkr" else "")
                 for b in missing
             )
         )
@@ -421,6 +433,8 @@ def build_adapter(b: BrokerConfig, cfg: LiveConfig, instruments: dict[str, Instr
     the instrument providers)."""
     if b.type == "sim":
         return _sim_adapter(b, cfg)
+    if b.type == "ibkr":
+        return _ibkr_adapter(b, cfg, instruments)
     from live.adapters.alpaca.client import AlpacaAdapter
     from live.adapters.alpaca.config import AlpacaConfig
 
@@ -430,6 +444,23 @@ def build_adapter(b: BrokerConfig, cfg: LiveConfig, instruments: dict[str, Instr
         raw["connect_timeout_s"] = raw["connect_timeout"]
     acfg = AlpacaConfig.from_mapping(b.name, raw, b.key.reveal(), b.secret.reveal(), symbols)  # type: ignore[union-attr]
     return AlpacaAdapter(acfg, {s: i for s, i in instruments.items() if i.venue in (None, b.name)})
+
+
+def _ibkr_adapter(b: BrokerConfig, cfg: LiveConfig, instruments: dict[str, Instrument]) -> Any:
+    """TWS / IB Gateway: each symbol's contract from its ``instruments:`` entry (``sec_type``,
+    ``exchange``, its currency), a ``Stock`` on SMART otherwise."""
+    from live.adapters.ibkr.client import IbkrAdapter
+    from live.adapters.ibkr.config import IbkrConfig
+
+    specs: dict[str, dict[str, str]] = {}
+    for inst in cfg.instruments:
+        opts = cfg.instrument_options.get(inst.symbol, {})
+        if opts.get("broker") not in (None, b.name):
+            continue
+        spec: dict[str, str] = {k: str(opts[k]) for k in ("sec_type", "exchange") if k in opts}
+        specs[inst.symbol] = {**spec, "currency": inst.currency}
+    icfg = IbkrConfig.from_mapping(b.name, b.raw, specs, cfg.seed)
+    return IbkrAdapter(icfg, {s: i for s, i in instruments.items() if i.venue in (None, b.name)})
 
 
 def _sim_adapter(b: BrokerConfig, cfg: LiveConfig) -> Any:

@@ -57,3 +57,13 @@ def alpaca_only(base_url: str, stream_url: str) -> str:
     head, rest = SEED.split("  backup:", 1)
     tail = rest[rest.index("execution:") :]
     return f"{head.rstrip()}\n    base_url: {base_url}\n    stream_url: {stream_url}\n\n{tail}"
+
+
+def ibkr_only(port: int) -> str:
+    """The seed with the IBKR broker alone (``backup: {type: ibkr, host: 127.0.0.1, port}``),
+    its port the local venue's."""
+    head, rest = SEED.split("  primary:", 1)
+    backup = rest[rest.index("  backup:") : rest.index("  crypto:")]
+    tail = rest[rest.index("execution:") :]
+    backup = backup.replace("port: 7497", f"port: {port}")
+    return f"{head}{backup.rstrip()}\n\n{tail}"

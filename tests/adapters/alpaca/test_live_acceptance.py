@@ -203,8 +203,8 @@ def test_an_unreachable_broker_exits_3_within_15_s_naming_it(tmp_path, env, caps
 
 
 def test_the_seed_file_verbatim_offline_exits_3_not_2(tmp_path, env, capsys, monkeypatch):
-    """The whole seed, verbatim (ibkr and ccxt brokers too): their adapters do not exist yet:
-    exit 3, before anything is contacted."""
+    """The whole seed, verbatim (ibkr and ccxt brokers too): the ccxt adapter does not exist
+    yet: exit 3, before anything is contacted."""
     from executioncore.config import load_config
 
     monkeypatch.setenv("BINANCE_API_KEY", "bn-key")
@@ -215,7 +215,7 @@ def test_the_seed_file_verbatim_offline_exits_3_not_2(tmp_path, env, capsys, mon
     assert [b.type for b in load_config(cfg).brokers] == ["alpaca", "ibkr", "ccxt"]
     code, _, err = run_cli(["live", "--config", str(cfg), "--out", str(tmp_path / "run")], capsys)
     assert code == 3
-    assert "backup" in err and "ibkr" in err and "not available" in err
+    assert "crypto" in err and "ccxt" in err and "not available" in err
 
 
 RAISING = """

@@ -1,0 +1,1 @@
+"""Interactive Brokers adapter: TWS / IB Gateway over ib_async (ib_insync as a fallback)."""
