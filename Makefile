@@ -36,7 +36,8 @@ bench: $(STAMP)
 bench-peers: $(STAMP)
 	$(BIN)/python benches/peers.py $(BENCH_ARGS)
 
-# the full live fault matrix: every fault kind of the local venue x seeds 1-3 (make test: one seed)
+# the full live fault matrices: every fault kind of each local venue (alpaca, ibkr) x seeds 1-3
+# (make test: one seed per kind; BENCH_ARGS="--venue ibkr" for one venue)
 faults: $(STAMP)
 	$(BIN)/python benches/fault_matrix.py $(BENCH_ARGS)
 

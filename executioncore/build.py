@@ -58,14 +58,30 @@ def build_strategies(
     return out
 
 
+def _forget_other_copy(path: str, base_dir: Path) -> None:
+    """A module of this name imported earlier from another folder (another scenario's, in the
+    same process: tests, sweeps) must not stand in for the one beside this scenario."""
+    module = sys.modules.get(path)
+    here = base_dir / (path.replace(".", "/") + ".py")
+    if module is None or not here.is_file():
+        return
+    loaded = getattr(module, "__file__", None)
+    if loaded is None or Path(loaded).resolve() != here.resolve():
+        del sys.modules[path]
+        importlib.invalidate_caches()
+
+
 def load_strategy(spec: dict[str, Any], base_dir: Path) -> Strategy:
     """Import ``package.module:ClassName`` (the scenario's folder is on the path) and build it
     with ``params``; ``StrategyError`` names what is wrong (a module that does not import, a
     class it does not define, a parameter the class does not take)."""
     path, _, name = spec["class"].partition(":")
-    for extra in (str(base_dir), str(Path.cwd())):
-        if extra not in sys.path:
-            sys.path.insert(0, extra)
+    # the scenario's folder first, then the current one
+    for extra in (str(Path.cwd()), str(base_dir)):
+        if extra in sys.path:
+            sys.path.remove(extra)
+        sys.path.insert(0, extra)
+    _forget_other_copy(path, base_dir)
     try:
         module = importlib.import_module(path)
     except ImportError as exc:

@@ -145,3 +145,16 @@ def test_live_strategy_class_misspelled_exits_2_listing_the_module_strategies(tm
     cfg = write_live_config(tmp_path, strategy={"class": f"{name}:Crosss"})
     err = run_bad(capsys, "live", "--config", cfg, "--run-for", "1s", "--out", tmp_path / "run")
     assert "'Crosss' does not exist in module" in err and "defines: Anything, Cross" in err
+
+
+def test_two_scenarios_with_same_named_modules_each_load_their_own(tmp_path):
+    from executioncore.build import load_strategy
+
+    for i, fast in enumerate((3, 7)):
+        folder = tmp_path / f"s{i}"
+        folder.mkdir()
+        (folder / "same_name_strategy.py").write_text(
+            f"from kernel.strategy import Strategy\n\n\nclass S(Strategy):\n    FAST = {fast}\n"
+        )
+        strategy = load_strategy({"class": "same_name_strategy:S"}, folder)
+        assert fast == type(strategy).FAST
