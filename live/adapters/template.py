@@ -32,6 +32,7 @@ from kernel.reconcile import FillReport, OrderState, OrderStatusReport, OrderVie
 from kernel.units import Instrument
 
 Emit = Callable[[Any], Awaitable[None]]
+FINAL_GAP_RETRIES = 3
 
 
 class BrokerUnreachable(Exception):
@@ -69,6 +70,7 @@ class VenueAdapter:
         self._rec_lock = asyncio.Lock()
         self.reconciled = False
         self.connected_once = False
+        self.fill_gaps = 0  # orders whose venue status counts fills the last reconciliation lacked
         self.counts: dict[str, int] = {
             "reconciliations": 0,
             "reconcile_failures": 0,
@@ -184,6 +186,7 @@ class VenueAdapter:
             self.counts["recovered_events"] += len(plan.events) - (
                 self.counts["duplicates_dropped"] - before
             )
+            self.fill_gaps = sum(code == "FILL_GAP" for code, _ in plan.notices)
             for code, detail in plan.notices:
                 await self.notice(code, detail)
             for coid in plan.resend:
@@ -202,8 +205,14 @@ class VenueAdapter:
     async def finish(self) -> None:
         """Before the session ends (the runner calls it): one last reconciliation, its account
         report final, so nothing the venue did is missed and the summary's cash and positions
-        are the broker's."""
+        are the broker's. An order still trading while it runs can fill between the read of the
+        fills and the read of its status (a gap): the fills are read again, a few times."""
         await self.reconcile(final=True)
+        for _ in range(FINAL_GAP_RETRIES):
+            if not self.fill_gaps:
+                break
+            await asyncio.sleep(0.2)
+            await self.reconcile(final=True)
 
     async def cancel_remaining(self) -> int:
         """At shutdown with ``cancel_on_exit``, when orders are still open after the grace
