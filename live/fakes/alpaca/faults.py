@@ -69,6 +69,14 @@ class Faults:
             self.injected[kind] += 1
         return hit
 
+    def split(self, kind: str, lots: int) -> list[int]:
+        """``lots`` in 2 or 3 near-equal pieces when ``kind`` hits (a fill reported as several
+        executions), else ``[lots]``."""
+        if lots < 2 or not self.roll(kind):
+            return [lots]
+        k = min(self.pick(kind, (2, 3)), lots)
+        return [lots // k + (1 if i < lots % k else 0) for i in range(k)]
+
     def pick(self, kind: str, options: Sequence[int]) -> int:
         """A seeded choice among ``options`` from ``kind``'s stream (e.g. which 5xx status)."""
         return int(options[int(self._streams[kind].integers(len(options)))])

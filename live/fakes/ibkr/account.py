@@ -332,12 +332,7 @@ class IbAccount:
 
     def _on_filled(self, ev: OrderFilled) -> None:
         o = self.by_key[ev.client_order_id]
-        lots = ev.qty_lots
-        pieces = [lots]
-        if lots >= 2 and self.faults.roll("partial"):
-            k = min(self.faults.pick("partial", (2, 3)), lots)
-            pieces = [lots // k + (1 if i < lots % k else 0) for i in range(k)]
-        for piece in pieces:
+        for piece in self.faults.split("partial", ev.qty_lots):
             self._execution(o, ev, piece)
 
     def _execution(self, o: IbOrder, ev: OrderFilled, lots: int) -> None:

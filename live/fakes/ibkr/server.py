@@ -25,10 +25,8 @@ import asyncio
 import contextlib
 import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any, TextIO
 
-from live.fakes.alpaca.config import ConfigError
 from live.fakes.alpaca.control import venue_stats
 from live.fakes.alpaca.core import VenueCore
 from live.fakes.alpaca.faults import Faults
@@ -49,7 +47,7 @@ from live.fakes.ibkr.wire import (
     MAX_SERVER_VERSION,
     MIN_SERVER_VERSION,
 )
-from live.fakes.serve import ReplayControls, announce_and_serve, run_replay
+from live.fakes.serve import ReplayControls, announce_and_serve, cli_main, run_replay
 
 STAT_KEYS = (
     "connections", "messages_in", "messages_out", "pacing_refused", "outages",
@@ -347,20 +345,7 @@ def main(argv: Sequence[str] | None = None, prog: str = "executioncore venue ibk
     """``executioncore venue ibkr ...``: serve until Ctrl-C (0); bad flags or data: a message
     on stderr and 2; the port cannot be bound: 3. ``--help`` exits through argparse."""
     args = cli_parser(prog).parse_args(argv)
-    try:
-        config = FakeIbkrConfig.from_args(args)
-        for feed in config.market.feeds():
-            if feed.data is not None and not Path(feed.data).is_file():
-                raise ConfigError(f"{feed.data}: no such data file")
-    except ConfigError as exc:
-        print(f"{prog}: {exc}", file=sys.stderr)
-        return 2
-    try:
-        run_venue(config)
-    except ValueError as exc:  # a data file that cannot be read
-        print(f"{prog}: {exc}", file=sys.stderr)
-        return 2
-    except OSError as exc:
-        print(f"{prog}: cannot listen on 127.0.0.1:{config.port}: {exc}", file=sys.stderr)
-        return 3
-    return 0
+    return cli_main(
+        prog, args, FakeIbkrConfig.from_args,
+        lambda c: [f.data for f in c.market.feeds()], run_venue,
+    )  # fmt: skip
