@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from live_churn import CHURN
 
 from live.fakes.alpaca.config import FakeAlpacaConfig
 from live.fakes.alpaca.thread import VenueThread
@@ -17,41 +18,6 @@ from live.fakes.alpaca.thread import VenueThread
 ROOT = Path(__file__).resolve().parents[3]
 USDJPY = ROOT / "scenarios" / "data" / "truefx_usdjpy-ticks.csv"
 KEY, SECRET = "test-key-id", "test-secret-key"
-
-CHURN = '''
-from kernel.enums import Side, OrderType, TimeInForce
-from kernel.strategy import Strategy
-
-
-class Churn(Strategy):
-    """Every ``every`` quotes: a marketable buy, a resting buy far away, its cancel, a
-    marketable sell -- fills and cancels on a schedule of quote counts."""
-
-    strategy_id = "churn"
-
-    def __init__(self, symbol="USDJPY", every=4, qty=1000, **params):
-        super().__init__(**params)
-        self.symbol, self.every, self.qty, self.n, self.rest = symbol, every, qty, 0, None
-
-    def on_start(self):
-        self.lots = self.ctx.instrument(self.symbol).qty_to_lots(self.qty)
-
-    def on_quote(self, q):
-        self.n += 1
-        if self.n % self.every:
-            return
-        phase = (self.n // self.every) % 4
-        c = self.ctx
-        if phase == 0:
-            c.limit(self.symbol, Side.BUY, self.lots, q.ask_ticks)
-        elif phase == 1:
-            self.rest = c.limit(self.symbol, Side.BUY, self.lots, q.bid_ticks - 50)
-        elif phase == 2:
-            if self.rest is not None and self.rest.is_open and self.rest.status.name != "PENDING_CANCEL":
-                c.cancel(self.rest)
-        else:
-            c.limit(self.symbol, Side.SELL, self.lots, q.bid_ticks)
-'''
 
 
 def start_venue(**kw: Any) -> VenueThread:

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 import yaml
+from live_churn import CHURN
 from seed_config import ibkr_only
 
 from executioncore.cli import main
@@ -29,42 +30,6 @@ pytestmark = [pytest.mark.network, pytest.mark.timeout(60)]
 
 ROOT = Path(__file__).resolve().parents[3]
 USDJPY = ROOT / "scenarios" / "data" / "truefx_usdjpy-ticks.csv"
-
-CHURN = '''
-from kernel.enums import Side
-from kernel.strategy import Strategy
-
-
-class Churn(Strategy):
-    """Every ``every`` quotes: a marketable buy, a resting buy far away, its cancel, a
-    marketable sell."""
-
-    strategy_id = "churn"
-
-    def __init__(self, symbol="XYZ", every=4, qty=1000, **params):
-        super().__init__(**params)
-        self.symbol, self.every, self.qty, self.n, self.rest = symbol, every, qty, 0, None
-        self.symbols = (symbol,)
-
-    def on_start(self):
-        self.lots = self.ctx.instrument(self.symbol).qty_to_lots(self.qty)
-
-    def on_quote(self, q):
-        self.n += 1
-        if self.n % self.every:
-            return
-        phase = (self.n // self.every) % 4
-        c = self.ctx
-        if phase == 0:
-            c.limit(self.symbol, Side.BUY, self.lots, q.ask_ticks)
-        elif phase == 1:
-            self.rest = c.limit(self.symbol, Side.BUY, self.lots, q.bid_ticks - 50)
-        elif phase == 2:
-            if self.rest is not None and self.rest.is_open and self.rest.status.name != "PENDING_CANCEL":
-                c.cancel(self.rest)
-        else:
-            c.limit(self.symbol, Side.SELL, self.lots, q.bid_ticks)
-'''
 
 
 def start_venue(faults: dict[str, float] | None = None, seed: int = 1, **kw: Any) -> VenueThread:
