@@ -427,9 +427,16 @@ class Kernel(OrderCommands):
             code = "OVERFILL"
         else:
             code = "LATE_FILL"
-        self.portfolio.apply_fill(
+        realized = self.portfolio.apply_fill(
             order.symbol, order.strategy_id, order.side, event.price_ticks, qty, commission
         )
+        if code == "LATE_FILL":
+            # why: a fill of an order the kernel had closed (a submit refused while its outcome
+            # was in doubt, that the venue had taken after all) is booked whole: it counts and
+            # is recorded like any other fill
+            self.stats.fills += 1
+            for listener in self.fill_listeners:
+                listener(order, event, realized)
         self.notice(
             code,
             f"{event.client_order_id}: fill {event.trade_id} of {event.qty_lots} lots "

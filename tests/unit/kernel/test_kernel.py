@@ -177,6 +177,22 @@ def test_kernel_books_an_overfill_and_flags_it():
     assert k.portfolio.positions["X"].qty == 8 and k.stats.overfills == 2
 
 
+def test_kernel_late_fill_of_a_rejected_order_is_booked_counted_and_recorded():
+    """A submit refused while its outcome was in doubt, that the venue had taken after all: its
+    fill is booked whole, counted, and reaches the fill listeners (the run's record)."""
+    h, s = _with()
+    k = h.kernel
+    seen = []
+    k.fill_listeners.append(lambda order, event, realized: seen.append(event.trade_id))
+    o = s.ctx.limit("X", Side.BUY, 5, 100)
+    h.reject(o.client_order_id, "VENUE_UNREACHABLE")
+    fills_before = k.stats.fills
+    h.fill(o.client_order_id, 100, 5)
+    assert k.portfolio.positions["X"].qty == 5 and k.stats.fills == fills_before + 1
+    assert len(seen) == 1 and k.risk_events[-1][1] == "LATE_FILL"
+    assert k.stats.overfills == 0
+
+
 def test_kernel_cancel_sends_once_and_modify_validates():
     h, s = _with()
     o = s.ctx.limit("X", Side.BUY, 10, 100)
