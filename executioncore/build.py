@@ -164,9 +164,10 @@ def _at(exc: BaseException) -> str:
 
 
 def instrument_rows(instruments: Iterable[Instrument]) -> list[dict[str, Any]]:
-    """Instruments as header rows (exact decimals as strings)."""
-    return [
-        {
+    """Instruments as header rows (exact decimals as strings; ``base`` only for spot pairs)."""
+    rows: list[dict[str, Any]] = []
+    for i in instruments:
+        row: dict[str, Any] = {
             "symbol": i.symbol,
             "tick_size": str(i.tick_size),
             "lot_size": str(i.lot_size),
@@ -174,8 +175,10 @@ def instrument_rows(instruments: Iterable[Instrument]) -> list[dict[str, Any]]:
             "multiplier": str(i.multiplier),
             "venue": i.venue,
         }
-        for i in instruments
-    ]
+        if i.base is not None:
+            row["base"] = i.base
+        rows.append(row)
+    return rows
 
 
 def run_header(scenario: Scenario, seed: int, start_ns: int) -> dict[str, Any]:
@@ -273,6 +276,7 @@ def build_kernel(
             i["currency"],
             Decimal(i["multiplier"]),
             i.get("venue"),
+            i.get("base"),
         )
         for i in header["instruments"]
     ]

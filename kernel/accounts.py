@@ -7,6 +7,12 @@ final report (after the session's last reconciliation) is adopted too, so the su
 positions are the broker's. In between, a difference is adopted only when two reports repeat it
 with no fill in between (a fill in flight explains a one-off). Buying power is kept for the
 pre-trade check (``over_buying_power``).
+
+A multi-asset (crypto) account reports its ``balances`` per asset: a spot pair's position is
+then compared through its base asset's balance (the kernel's ``Portfolio.balance``: the pairs'
+lots and the fees paid in the asset), exactly, and so is every other asset reported; adopting
+a differing base balance sets the first pair's lots to the broker's and the rest (dust, fees)
+to the asset's cash, so the balance is the broker's to the unit.
 """
 
 from __future__ import annotations
@@ -53,11 +59,18 @@ class Accounts:
                     "UNTRACKED_POSITION", f"{venue}: {sym} {reported[sym][0]} lots (no instrument)"
                 )
         symbols = sorted(set(self.venue_symbols(venue)) | (set(reported) & set(k.instruments)))
+        spot = {s for s in symbols if k.instruments[s].base is not None} if report.balances else ()
         diffs = tuple(
             (sym, reported.get(sym, (0, 0))[0] - pf.positions[sym].qty)
             for sym in symbols
-            if reported.get(sym, (0, 0))[0] != pf.positions[sym].qty
+            if sym not in spot and reported.get(sym, (0, 0))[0] != pf.positions[sym].qty
         )
+        if report.balances:
+            diffs += tuple(
+                (asset, units - pf.balance(asset))
+                for asset, units in self._assets(report, spot)
+                if units != pf.balance(asset)
+            )
         cash_diff = report.cash - pf.account_cash(report.currency)
         if first or report.final:
             self._adopt(report, symbols, reported, "start" if first else "final")
@@ -92,11 +105,32 @@ class Accounts:
         why: str,
     ) -> None:
         pf = self.k.portfolio
+        spot = set()
+        if report.balances:
+            spot = {s for s in symbols if self.k.instruments[s].base is not None}
         for sym in symbols:
             qty, cost = reported.get(sym, (0, 0))
-            if pf.positions[sym].qty != qty or why != "mismatch":
+            if sym not in spot and (pf.positions[sym].qty != qty or why != "mismatch"):
                 pf.adopt(sym, EXTERNAL_ID, qty, cost)
-        pf.set_account_cash(report.currency, report.cash)
+        differ = [(a, u) for a, u in self._assets(report, spot) if pf.balance(a) != u]
+        for asset, _units in differ:  # why: the kernel's lots and fees kept where they agree
+            pairs = [s for s, _per in pf.spot_pairs(asset) if s in spot]
+            if pairs:
+                qty, cost = reported.get(pairs[0], (0, 0))
+                pf.adopt(pairs[0], EXTERNAL_ID, qty, cost)
+        pf.set_account_cash(report.currency, report.cash)  # why: after the positions' costs
+        for asset, units in differ:
+            pf.set_account_cash(asset, units - (pf.balance(asset) - pf.account_cash(asset)))
+
+    def _assets(self, report: AccountReport, spot: Any) -> list[tuple[str, int]]:
+        """The assets of a multi-asset report compared with the kernel's balances: every one it
+        reports, and the base of each of its spot pairs (0 when not reported); its cash
+        currency is compared as cash."""
+        have = dict(report.balances)
+        for sym in spot:
+            have.setdefault(self.k.instruments[sym].base, 0)
+        have.pop(report.currency, None)
+        return sorted(have.items())
 
     def over_buying_power(self, order: Order, venue: str) -> bool:
         """The order's value with the venue's other open orders on its side beyond the venue's

@@ -137,6 +137,7 @@ FIELDS: dict[int, tuple[str, ...]] = {
         "commission",
         "ts_event",
         "ts_init",
+        "commission_currency",  # trailing: written only when not "" (TRAILING_OPTIONAL)
     ),
     # --- kernel events and notices
     30: ("owner", "name", "handle", "ts_event", "ts_init"),  # TimerFired
@@ -154,6 +155,7 @@ FIELDS: dict[int, tuple[str, ...]] = {
         "final",
         "ts_event",
         "ts_init",
+        "balances",  # trailing: written only when not () (TRAILING_OPTIONAL)
     ),
     36: ("venue", "code", "detail", "ts_event", "ts_init"),  # VenueNotice
     # --- commands
@@ -207,6 +209,11 @@ FIELDS: dict[int, tuple[str, ...]] = {
         "order.time_in_force",
     ),
 }
+
+# Fields added after journals were written: the last of a record, written only when they hold
+# something other than their default (so every record written before they existed, and every
+# backtest's, keeps its bytes and digest); a record without them decodes to the default.
+TRAILING_OPTIONAL: dict[int, str] = {22: "commission_currency", 35: "balances"}
 
 # The order fields the plain submit form leaves out. A submit takes that form only when each of
 # these conditions holds (so nothing is lost); decoding gives each its ``Order`` default, or the
@@ -320,8 +327,17 @@ check_fields(FIELDS, TAGS, PLAIN_OMITS)
 def _make_encoder(names: tuple[str, ...], tag: int) -> Callable[[int, Any], tuple]:
     """``lambda direction, obj: (direction, tag, obj.field1, obj.field2, ...)``, generated
     (as ``dataclasses`` generates ``__init__``): one tuple built from attribute loads, about
-    three times faster than going through ``attrgetter`` and unpacking, on every order event."""
+    three times faster than going through ``attrgetter`` and unpacking, on every order event.
+    A ``TRAILING_OPTIONAL`` last field is appended only when it is set."""
     assert all(n.isidentifier() for n in names), names
+    extra = TRAILING_OPTIONAL.get(tag)
+    if extra is not None:
+        assert names[-1] == extra, (tag, names)
+        body = ", ".join(f"obj.{n}" for n in names[:-1])
+        return eval(  # type: ignore[no-any-return]
+            f"lambda direction, obj: (direction, {tag}, {body}, obj.{extra}) if obj.{extra} "
+            f"else (direction, {tag}, {body})"
+        )
     body = ", ".join(f"obj.{n}" for n in names)
     return eval(f"lambda direction, obj: (direction, {tag}, {body})")  # type: ignore[no-any-return]
 

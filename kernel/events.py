@@ -282,8 +282,10 @@ class OrderFilled(OrderEvent):
 
     ``symbol``; ``side`` is +1 buy / -1 sell; ``price_ticks`` and ``qty_lots`` of this fill
     (each partial fill is one event); ``liquidity`` 1 maker / 2 taker (``enums.Liquidity``);
-    ``commission`` in int money units (1e-9) of the instrument's currency (negative: a rebate);
-    ``ts_event`` (venue time) and ``ts_init`` (when it reached the kernel): ns.
+    ``commission`` in int money units (1e-9) of ``commission_currency`` (negative: a rebate),
+    "" meaning the instrument's currency; a crypto venue may charge it in the asset bought (a
+    fee in the base asset reduces what is held) or a third asset; ``ts_event`` (venue time) and
+    ``ts_init`` (when it reached the kernel): ns.
     """
 
     KIND: ClassVar[int] = K_FILL
@@ -298,6 +300,7 @@ class OrderFilled(OrderEvent):
     commission: int
     ts_event: int
     ts_init: int
+    commission_currency: str = ""
 
 
 # --- kernel events ----------------------------------------------------------------------------
@@ -370,7 +373,9 @@ class AccountReport:
     broker's (what buying spends), not the margin-style cash of a backtest. ``positions`` is a
     tuple of ``(symbol, qty_lots, cost)`` with ``cost`` the signed cost basis in ticks x lots
     (``avg price x qty``, rounded to whole ticks x lots). ``final``: the report taken after the
-    session's last reconciliation (nothing is in flight any more)."""
+    session's last reconciliation (nothing is in flight any more). ``balances``: a multi-asset
+    account's (crypto) total per asset, ``(asset, units)`` sorted by asset, units of 1e-9 exact;
+    empty for a single-currency account."""
 
     venue: str
     currency: str
@@ -381,6 +386,7 @@ class AccountReport:
     final: bool
     ts_event: int
     ts_init: int
+    balances: tuple = ()
 
 
 @dataclass(slots=True)

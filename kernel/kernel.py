@@ -411,6 +411,7 @@ class Kernel(OrderCommands):
                 event.commission,
                 event.ts_event,
                 event.ts_init,
+                event.commission_currency,
             )
             self.oms.apply(part)
             self._after_apply(order, part)
@@ -428,7 +429,13 @@ class Kernel(OrderCommands):
         else:
             code = "LATE_FILL"
         realized = self.portfolio.apply_fill(
-            order.symbol, order.strategy_id, order.side, event.price_ticks, qty, commission
+            order.symbol,
+            order.strategy_id,
+            order.side,
+            event.price_ticks,
+            qty,
+            commission,
+            event.commission_currency,
         )
         if code == "LATE_FILL":
             # why: a fill of an order the kernel had closed (a submit refused while its outcome
@@ -449,7 +456,13 @@ class Kernel(OrderCommands):
         self.stats.fills += 1
         sym = order.symbol
         realized = self.portfolio.apply_fill(
-            sym, order.strategy_id, order.side, event.price_ticks, event.qty_lots, event.commission
+            sym,
+            order.strategy_id,
+            order.side,
+            event.price_ticks,
+            event.qty_lots,
+            event.commission,
+            event.commission_currency,
         )
         for listener in self.fill_listeners:
             listener(order, event, realized)
@@ -473,6 +486,7 @@ class Kernel(OrderCommands):
                 event.price_ticks,
                 event.qty_lots,
                 event.commission,
+                event.commission_currency,
             )
             self.notice("EXTERNAL_FILL", f"fill {event.trade_id} of unknown order {oid}")
         else:

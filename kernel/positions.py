@@ -17,13 +17,25 @@ the last bar close. A mid can fall on a half tick, so marks are kept doubled (``
 
 The account is a margin account: cash = starting cash + realized P&L - commissions, and
 equity = cash + unrealized P&L, per currency.
+
+A crypto account holds several assets. A spot pair (an instrument with a ``base``, such as
+BTC/USDT) trades its base asset against its quote currency: the position (lots) is what its
+fills bought and sold; a commission charged in another asset than the quote (the base asset
+bought, or a third one such as BNB) is booked to that asset's cash, so each asset's
+``balance`` - its cash, plus the lots of the pairs based on it - is exact to the exchange's.
+Equity over every currency (``equity()``) converts each at the latest known rate into the
+account currency: 1 for the currency itself and, for USD, the USD stablecoins; a base asset at
+its pair's mark; a currency without a known rate is left out.
 """
 
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import Any
 
-from kernel.units import Instrument
+from kernel.units import MONEY_SCALE, Instrument
+
+USD_STABLES = frozenset({"USDT", "USDC"})  # count 1:1 for USD (CONTRACT.md "Currencies")
 
 # mark sources, in order of preference
 MARK_NONE = 0
@@ -185,7 +197,10 @@ class Portfolio:
 
     __slots__ = (
         "_by_currency",
+        "_multi",
         "_pairs",
+        "_spot",
+        "base_fees",
         "commissions",
         "currency",
         "instruments",
@@ -225,6 +240,26 @@ class Portfolio:
             self.start_cash.setdefault(inst.currency, 0)
             self.realized.setdefault(inst.currency, 0)
             self.commissions.setdefault(inst.currency, 0)
+        # spot pairs: base asset -> [(symbol, base units per lot)]; fees paid in a pair's base
+        self._spot: dict[str, list[tuple[str, int]]] = {}
+        self.base_fees: dict[str, int] = {}
+        for sym, inst in instruments.items():
+            if inst.base is not None:
+                per_lot = inst.lot_size * inst.multiplier * MONEY_SCALE
+                if per_lot != per_lot.to_integral_value():
+                    raise ValueError(f"{sym}: lot {inst.lot_size} finer than 1e-9 {inst.base}")
+                self._spot.setdefault(inst.base, []).append((sym, int(per_lot)))
+                self._touch(inst.base)
+        # why: equity() converts other currencies only when there is something to convert; a
+        # single-currency account (every backtest so far) keeps the one-currency fast path
+        self._multi = bool(self._spot) or any(
+            self._fixed_rate(c) is not None for c in self.start_cash if c != currency
+        )
+
+    def _touch(self, currency: str) -> None:
+        self.start_cash.setdefault(currency, 0)
+        self.realized.setdefault(currency, 0)
+        self.commissions.setdefault(currency, 0)
 
     # --- booking ------------------------------------------------------------------------------
     def apply_fill(
@@ -235,8 +270,14 @@ class Portfolio:
         price_ticks: int,
         qty_lots: int,
         commission: int,
+        commission_currency: str = "",
     ) -> int:
-        """Book a fill at both levels; return the instrument-level realized P&L (money)."""
+        """Book a fill at both levels; return the instrument-level realized P&L (money).
+        ``commission`` is in ``commission_currency`` ("" = the instrument's): another asset's
+        is charged to that asset's cash (the position's own commission is its currency's)."""
+        if commission_currency and commission_currency != self.instruments[symbol].currency:
+            self.charge(symbol, commission_currency, commission)
+            commission = 0
         pos = self.positions[symbol]
         realized = pos.apply_fill(side, price_ticks, qty_lots, commission)
         key = (symbol, strategy_id)
@@ -248,6 +289,16 @@ class Portfolio:
         self.realized[cur] += realized
         self.commissions[cur] += commission
         return realized
+
+    def charge(self, symbol: str, asset: str, amount: int) -> None:
+        """A commission of ``amount`` units of ``asset`` on a fill of ``symbol`` (a spot pair's
+        base asset, or a third asset such as BNB)."""
+        self._touch(asset)
+        self.commissions[asset] += amount
+        inst = self.instruments[symbol]
+        if asset == inst.base:
+            self.base_fees[symbol] = self.base_fees.get(symbol, 0) + amount
+        self._multi = True
 
     # --- queries ------------------------------------------------------------------------------
     def position_qty(self, symbol: str, strategy_id: str | None = None) -> int:
@@ -279,10 +330,55 @@ class Portfolio:
     def set_account_cash(self, currency: str, cash: int) -> None:
         """Make ``account_cash(currency)`` equal a broker's ``cash`` (the starting cash moves;
         realized P&L and commissions are kept)."""
-        self.start_cash.setdefault(currency, 0)
-        self.realized.setdefault(currency, 0)
-        self.commissions.setdefault(currency, 0)
+        if currency not in self.start_cash:
+            self._touch(currency)
+            self._multi = self._multi or self._fixed_rate(currency) is not None
         self.start_cash[currency] += cash - self.account_cash(currency)
+
+    # --- the assets of a multi-asset (crypto) account -------------------------------------------
+    def spot_pairs(self, asset: str) -> list[tuple[str, int]]:
+        """The spot pairs based on ``asset``: ``(symbol, units of asset per lot)``."""
+        return self._spot.get(asset, [])
+
+    def balance(self, asset: str) -> int:
+        """What the account holds of ``asset`` as an exchange counts it (units of 1e-9): its
+        cash, plus the lots of the spot pairs based on it."""
+        total = self.account_cash(asset)
+        for sym, per_lot in self._spot.get(asset, ()):
+            total += self.positions[sym].qty * per_lot
+        return total
+
+    def assets(self) -> list[str]:
+        """Every currency and asset the account has booked anything in, sorted."""
+        return sorted(self.start_cash)
+
+    def held(self, symbol: str) -> int:
+        """A spot pair's holding in units of its base asset: its lots less the fees paid in
+        the base asset on its fills."""
+        inst = self.instruments[symbol]
+        per_lot = inst.lot_size * inst.multiplier * MONEY_SCALE
+        return self.positions[symbol].qty * int(per_lot) - self.base_fees.get(symbol, 0)
+
+    def _fixed_rate(self, currency: str) -> int | None:
+        """1 where ``currency`` counts 1:1 for the account currency, else None."""
+        if currency == self.currency or (self.currency == "USD" and currency in USD_STABLES):
+            return 1
+        return None
+
+    def rate(self, currency: str) -> Fraction | None:
+        """The latest known rate of ``currency`` in the account currency: 1:1 (itself, a USD
+        stablecoin for USD), or a base asset's pair mark times its quote's rate; None when no
+        rate is known."""
+        fixed = self._fixed_rate(currency)
+        if fixed is not None:
+            return Fraction(fixed)
+        for sym, _per_lot in self._spot.get(currency, ()):
+            inst = self.instruments[sym]
+            quote = self._fixed_rate(inst.currency)
+            mark2 = self.markets[sym].mark2
+            if quote is not None and mark2 is not None:
+                return Fraction(mark2, 2) * Fraction(inst.tick_size) * quote
+        return None
 
     def adopt(self, symbol: str, strategy_id: str, qty_lots: int, cost: int) -> None:
         """Set ``symbol``'s position to a broker's (``qty_lots``, ``cost`` in ticks x lots)
@@ -318,7 +414,34 @@ class Portfolio:
         return total
 
     def equity(self, currency: str | None = None) -> int:
+        """Cash and unrealized P&L in ``currency``; with none given, the account's equity: with
+        several currencies, each at its latest known rate (see the module's note)."""
+        if currency is None and self._multi:
+            return self.total_equity()
         return self.cash(currency) + self.unrealized_total(currency)
+
+    @property
+    def multi_currency(self) -> bool:
+        """True when another currency than the account's counts (a crypto account)."""
+        return self._multi
+
+    def total_equity(self) -> int:
+        """Equity over every currency in the account currency, each at its latest known rate
+        (a currency without one is left out)."""
+        return self.converted(
+            {cur: self.cash(cur) + self.unrealized_total(cur) for cur in self.start_cash}
+        )
+
+    def converted(self, amounts: dict[str, int]) -> int:
+        """The sum of per-currency ``amounts`` in the account currency at the latest known
+        rates (floored to a unit; a currency without a rate is left out)."""
+        total = Fraction(0)
+        for cur, amount in amounts.items():
+            if amount:
+                rate = self.rate(cur)
+                if rate is not None:
+                    total += amount * rate
+        return int(total // 1)
 
     def position_notional(self, symbol: str, qty_lots: int) -> int | None:
         """|qty| x the mark, in money units, or None without a mark."""

@@ -88,6 +88,7 @@ class FillReport:
     client_order_id: str | None = None
     commission: int = 0
     liquidity: int = int(Liquidity.TAKER)
+    commission_currency: str = ""  # "" = the instrument's currency (see OrderFilled)
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,6 +262,7 @@ class Reconciler:
                     f.commission,
                     f.ts_event,
                     ts_init,
+                    f.commission_currency,
                 )
             )
         busy = set(in_flight)

@@ -274,8 +274,12 @@ class RiskGuard:
                 return reason
         if reduces:
             return None
-        currency = portfolio.instruments[order.symbol].currency
-        equity = portfolio.equity(currency)
+        if portfolio.multi_currency:
+            # why: a crypto account's equity is over its assets (a fee paid in BTC, the BTC
+            # held), in the account currency: the measure the daily loss baseline uses
+            equity = portfolio.equity()
+        else:
+            equity = portfolio.equity(portfolio.instruments[order.symbol].currency)
         if cfg.daily_loss_limit is not None and self.start_of_day_equity is not None:
             reason = check_daily_loss(equity, self.start_of_day_equity, cfg.daily_loss_limit)
             if reason is not None:

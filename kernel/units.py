@@ -110,7 +110,9 @@ class Instrument:
 
     Parameters: ``symbol``; ``tick_size`` and ``lot_size`` as exact decimals (str or Decimal; a
     float is read by its shortest repr); ``currency`` of prices and P&L; ``multiplier`` (contract
-    size, default 1); ``venue`` (default venue name, optional).
+    size, default 1); ``venue`` (default venue name, optional); ``base``: for a spot pair
+    (``BTC/USDT``), the asset a position holds (its balance moves with the fills, a fee charged
+    in it included), None otherwise.
     """
 
     symbol: str
@@ -119,6 +121,7 @@ class Instrument:
     currency: str = "USD"
     multiplier: Decimal = Decimal(1)
     venue: str | None = None
+    base: str | None = None
     ticklot_money: int = field(init=False)
     _tick_frac: Fraction = field(init=False, repr=False)
     _lot_frac: Fraction = field(init=False, repr=False)
