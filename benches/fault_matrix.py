@@ -2,7 +2,8 @@
 (``executioncore live`` + the venue's adapter + the local venue on 127.0.0.1), with the counts
 the issues ask for: runs, faults injected, fills, lost, duplicated, mismatches.
 
-    python benches/fault_matrix.py [--venue alpaca|ibkr|all] [--seeds 1 2 3] [--run-for 3s] [--json]
+    python benches/fault_matrix.py [--venue alpaca|ibkr|binance|all] [--seeds 1 2 3] [--run-for 3s]
+                                   [--json]
 
 ``make test`` runs one seed per kind (tests/adapters/*/test_*fault*); ``make faults`` runs this.
 """
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-for extra in ("tests", "tests/adapters/alpaca", "tests/adapters/ibkr"):
+for extra in ("tests", "tests/adapters/alpaca", "tests/adapters/ibkr", "tests/adapters/binance"):
     sys.path.insert(0, str(ROOT / extra))
 
 
@@ -56,6 +57,23 @@ def ibkr_rows(seeds: list[int], run_for: str) -> list[dict[str, Any]]:
     return rows
 
 
+def binance_rows(seeds: list[int], run_for: str) -> list[dict[str, Any]]:
+    from test_bn_live_faults import RATES, run
+    from test_bn_live_session import KEY, SECRET
+
+    os.environ.setdefault("BINANCE_API_KEY", KEY)
+    os.environ.setdefault("BINANCE_API_SECRET", SECRET)
+    rows = []
+    for kind in sorted(RATES):
+        for seed in seeds:
+            with tempfile.TemporaryDirectory() as tmp:
+                result, c, injected = run(Path(tmp), kind, seed, run_for)
+            adapter = result.summary["live"]["adapters"]["bn"]
+            rows.append(_row("binance", kind, seed, injected, result.summary["orders"], c, adapter))
+            _show(rows[-1])
+    return rows
+
+
 def _row(
     venue: str, kind: str, seed: int, injected: int, orders: int, c: Any, adapter: dict
 ) -> dict:
@@ -81,7 +99,7 @@ def _show(x: dict[str, Any]) -> None:
     if QUIET:
         return
     print(
-        f"{x['venue']:>6} {x['fault']:>14} seed {x['seed']}: injected {x['injected']:>3}  "
+        f"{x['venue']:>7} {x['fault']:>14} seed {x['seed']}: injected {x['injected']:>3}  "
         f"orders {x['orders']:>3}  fills {x['fills']:>3}  lost {x['lost']}  dup {x['duplicated']}  "
         f"mismatch {x['mismatches']}  (reconciliations {x['reconciliations']}, "
         f"recovered {x['recovered_events']})",
@@ -92,6 +110,7 @@ def _show(x: dict[str, Any]) -> None:
 VENUES: dict[str, Callable[[list[int], str], list[dict[str, Any]]]] = {
     "alpaca": alpaca_rows,
     "ibkr": ibkr_rows,
+    "binance": binance_rows,
 }
 
 

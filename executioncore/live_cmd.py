@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import time
 from pathlib import Path
 from typing import Any
@@ -105,17 +106,25 @@ class LiveUnavailable(Exception):
     exit_code = 3
 
 
-ADAPTERS_AVAILABLE = ("alpaca", "ibkr", "sim")
+ADAPTERS_AVAILABLE = ("alpaca", "ibkr", "ccxt", "sim")
+EXTRAS = {"ibkr": "ibkr", "ccxt": "ccxt"}  # broker type -> the pip extra that installs it
 
 
 def adapters_available() -> tuple[str, ...]:
     """The broker types this installation can run: ``ibkr`` needs ib_async (or ib_insync),
-    looked up without importing it (a backtest never imports live libraries)."""
+    ``ccxt`` needs ccxt, looked up without importing them (a backtest never imports live
+    libraries)."""
     import importlib.util
 
-    if any(importlib.util.find_spec(m) is not None for m in ("ib_async", "ib_insync")):
-        return ADAPTERS_AVAILABLE
-    return tuple(t for t in ADAPTERS_AVAILABLE if t != "ibkr")
+    def have(*modules: str) -> bool:
+        return any(importlib.util.find_spec(m) is not None for m in modules)
+
+    missing = set()
+    if not have("ib_async", "ib_insync"):
+        missing.add("ibkr")
+    if not have("ccxt"):
+        missing.add("ccxt")
+    return tuple(t for t in ADAPTERS_AVAILABLE if t not in missing)
 
 
 def live_command(
@@ -139,7 +148,7 @@ def live_command(
             "; ".join(
                 f"broker {b.name} (type {b.type}): its adapter is not available in this build "
                 f"(available: {', '.join(available)})"
-                + (" -- pip install 'executioncore[ibkr]'" if b.type == "ibkr" else "")
+                + (f" -- pip install 'executioncore[{EXTRAS[b.type]}]'" if b.type in EXTRAS else "")
                 for b in missing
             )
         )
@@ -323,6 +332,8 @@ def _live_summary(
             entry["equity"] = report.equity / MONEY_SCALE
             entry["buying_power"] = report.buying_power / MONEY_SCALE
             entry["currency"] = report.currency
+            if report.balances:
+                entry["balances"] = {a: _number(u) for a, u in report.balances}
         brokers[a.name] = entry
     summary["brokers"] = brokers
     if kernel.accounts.latest:
@@ -335,6 +346,46 @@ def _live_summary(
     summary["alerts"] = []
     summary["open_orders"] = len(kernel.oms.open_orders())
     summary["balances"] = {cur: summary["cash"]}
+    if pf.multi_currency:
+        _multi_currency_summary(summary, kernel)
+
+
+def _multi_currency_summary(summary: dict[str, Any], kernel: Kernel) -> None:
+    """A session with several currencies (a crypto account): ``balances`` per asset exact to
+    the brokers' (units of 1e-9 as numbers); a spot pair's position is what it holds (its fees
+    in the base asset taken off); P&L, cash and equity in the account currency at the latest
+    known rates (CONTRACT.md "Currencies")."""
+    from kernel.units import MONEY_SCALE
+
+    pf = kernel.portfolio
+    assets = pf.assets()
+    summary["balances"] = {
+        a: _number(pf.balance(a)) for a in assets if pf.balance(a) or a == pf.currency
+    }
+    for sym, inst in kernel.instruments.items():
+        if inst.base is not None:
+            summary["positions"][sym] = _number(pf.held(sym))
+    summary["realized_pnl"] = pf.converted(pf.realized) / MONEY_SCALE
+    summary["commissions"] = pf.converted(pf.commissions) / MONEY_SCALE
+    summary["unrealized_pnl"] = (
+        pf.converted({c: pf.unrealized_total(c) for c in assets}) / MONEY_SCALE
+    )
+    cash_like = {c: pf.account_cash(c) for c in assets if not pf.spot_pairs(c)}
+    summary["cash"] = pf.converted(cash_like) / MONEY_SCALE
+    summary["equity"] = pf.equity() / MONEY_SCALE
+    if kernel.accounts.session_equity:
+        summary["total_return"] = pf.equity() / kernel.accounts.session_equity - 1
+
+
+def _number(units: int) -> int | float:
+    """Units of 1e-9 as a JSON number: an int when whole, else the float whose shortest form
+    is the exact decimal (9 places at most)."""
+    from decimal import Decimal
+
+    from kernel.units import MONEY_SCALE
+
+    value = Decimal(units) / MONEY_SCALE
+    return int(value) if value == value.to_integral_value() else float(value)
 
 
 def _qty_of(kernel: Kernel, symbol: str, lots: int) -> Any:
@@ -379,12 +430,21 @@ async def _provide_instruments(
             continue
         held = await a.held_symbols() if hasattr(a, "held_symbols") else []
         need = [s for s in [*wanted, *held] if s not in instruments]
+        # why: a spot pair's entry in the config gives its grid, not the asset it holds: the
+        # broker's instrument provider says which (BTC for BTC/USDT)
+        spot = [
+            s
+            for s, i in instruments.items()
+            if a.kind == "ccxt" and i.base is None and "/" in s and i.venue in (None, a.name)
+        ]
         try:
-            found = await provide(need)
+            found = await provide(need + [s for s in spot if s not in need])
         except VenueUnavailable as exc:
             raise BrokerUnreachable(a.name, a.kind, a.url, str(exc), 0.0) from None
         for sym, inst in found.items():
-            instruments.setdefault(sym, inst)
+            known = instruments.setdefault(sym, inst)
+            if known is not inst and known.base is None and inst.base is not None:
+                instruments[sym] = dataclasses.replace(known, base=inst.base)
         a.instruments.update({s: i for s, i in instruments.items() if i.venue in (None, a.name)})
     unknown = [s for s in wanted if s not in instruments]
     if unknown:
@@ -435,6 +495,17 @@ def build_adapter(b: BrokerConfig, cfg: LiveConfig, instruments: dict[str, Instr
         return _sim_adapter(b, cfg)
     if b.type == "ibkr":
         return _ibkr_adapter(b, cfg, instruments)
+    if b.type == "ccxt":
+        from live.adapters.ccxt.client import CcxtAdapter
+        from live.adapters.ccxt.config import CcxtConfig
+
+        key, secret = (s.reveal() if s is not None else "" for s in (b.key, b.secret))
+        ccfg = CcxtConfig.from_mapping(b.name, dict(b.raw), key, secret, cfg.seed)
+        mine = {s: i for s, i in instruments.items() if i.venue in (None, b.name)}
+        try:
+            return CcxtAdapter(ccfg, mine)
+        except ValueError as exc:  # why: an exchange ccxt lacks, a sandbox it does not have
+            raise ScenarioError(cfg.path, f"brokers.{b.name}.exchange", str(exc)) from None
     from live.adapters.alpaca.client import AlpacaAdapter
     from live.adapters.alpaca.config import AlpacaConfig
 

@@ -50,8 +50,9 @@ def _tone(v: Any) -> str:
 
 
 def _net(s: dict[str, Any]) -> float | None:
-    # why: realized P&L excludes fees; equity minus starting cash is what the run made
-    equity, start = s.get("equity"), s.get("starting_cash")
+    # why: realized P&L excludes fees; equity minus starting cash is what the run made (live:
+    # minus the equity the brokers held at the session's start)
+    equity, start = s.get("equity"), s.get("starting_equity") or s.get("starting_cash")
     if isinstance(equity, int | float) and isinstance(start, int | float) and start:
         return float(equity) - float(start)
     return None
@@ -109,13 +110,19 @@ def _groups(s: dict[str, Any], g: dict[str, Any]) -> list[tuple[str, list[Row]]]
     positions = s.get("positions") or {}
     pos_rows = [_num(str(sym), fmt_count(q)) for sym, q in sorted(positions.items())]
     currency = s.get("currency")
-    return [
+    groups = [
         ("run", _run_rows(s)),
         (f"P&L ({currency})" if currency else "P&L", pnl),
         ("activity", activity),
         ("risk", risk),
         ("positions", pos_rows or [_txt("(none)", "")]),
     ]
+    balances = s.get("balances") or {}
+    if len(balances) > 1:  # why: a crypto account's assets (one currency is its cash above)
+        groups.append(
+            ("balances", [_num(str(a), fmt_count(v)) for a, v in sorted(balances.items()) if v])
+        )
+    return groups
 
 
 def summary_table(summary: dict[str, Any], stats: dict[str, Any], color: bool = False) -> str:

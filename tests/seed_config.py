@@ -1,5 +1,6 @@
 """The product brief's ``executioncore.yaml`` (CONTRACT.md, "Live configuration"), verbatim, and
-the variant the acceptance checks run offline: only the Alpaca broker, pointed at a local venue."""
+the variants the acceptance checks run offline: one broker (Alpaca, IBKR or the ccxt ``crypto``
+one) alone, pointed at a local venue."""
 
 from __future__ import annotations
 
@@ -67,3 +68,14 @@ def ibkr_only(port: int) -> str:
     tail = rest[rest.index("execution:") :]
     backup = backup.replace("port: 7497", f"port: {port}")
     return f"{head}{backup.rstrip()}\n\n{tail}"
+
+
+def crypto_only(base_url: str, stream_url: str) -> str:
+    """The seed with the ``crypto`` broker alone (``type: ccxt, exchange: binance``, its keys,
+    ``sandbox: true``), plus ``base_url``/``stream_url`` lines onto a local venue."""
+    head, rest = SEED.split("  primary:", 1)
+    crypto = rest[rest.index("  crypto:") : rest.index("execution:")]
+    tail = rest[rest.index("execution:") :]
+    return (
+        f"{head}{crypto.rstrip()}\n    base_url: {base_url}\n    stream_url: {stream_url}\n\n{tail}"
+    )

@@ -202,20 +202,37 @@ def test_an_unreachable_broker_exits_3_within_15_s_naming_it(tmp_path, env, caps
     assert KEY not in err and SECRET not in err and "Traceback" not in err
 
 
-def test_the_seed_file_verbatim_offline_exits_3_not_2(tmp_path, env, capsys, monkeypatch):
-    """The whole seed, verbatim (ibkr and ccxt brokers too): the ccxt adapter does not exist
-    yet: exit 3, before anything is contacted."""
+def test_the_seed_file_verbatim_gives_every_broker_its_adapter(tmp_path, env, monkeypatch):
+    """The whole seed, verbatim: alpaca, ibkr and ccxt brokers each get their adapter, aimed
+    where the brief says (Alpaca's paper API, TWS paper on 127.0.0.1:7497, Binance's testnet
+    for ``sandbox: true``). Nothing is contacted: the seed's brokers are real ones, and tests
+    never leave 127.0.0.1 (each adapter's end to end run is in its own tests, on a local
+    venue)."""
+    import asyncio
+
     from executioncore.config import load_config
+    from executioncore.live_cmd import adapters_available, build_adapter
 
     monkeypatch.setenv("BINANCE_API_KEY", "bn-key")
     monkeypatch.setenv("BINANCE_API_SECRET", "bn-secret")
-    text = SEED
-    cfg = tmp_path / "executioncore.yaml"
-    cfg.write_text(text)
-    assert [b.type for b in load_config(cfg).brokers] == ["alpaca", "ibkr", "ccxt"]
-    code, _, err = run_cli(["live", "--config", str(cfg), "--out", str(tmp_path / "run")], capsys)
-    assert code == 3
-    assert "crypto" in err and "ccxt" in err and "not available" in err
+    cfg_path = tmp_path / "executioncore.yaml"
+    cfg_path.write_text(SEED)
+    cfg = load_config(cfg_path)
+    assert [b.type for b in cfg.brokers] == ["alpaca", "ibkr", "ccxt"]
+    assert {"alpaca", "ibkr", "ccxt"} <= set(adapters_available())
+    adapters = [build_adapter(b, cfg, {}) for b in cfg.brokers]
+    try:
+        assert [(a.name, a.kind) for a in adapters] == [
+            ("primary", "alpaca"), ("backup", "ibkr"), ("crypto", "ccxt")
+        ]  # fmt: skip
+        assert "paper-api.alpaca.markets" in adapters[0].url
+        assert adapters[1].url == "127.0.0.1:7497"
+        assert "testnet.binance.vision" in adapters[2].url
+        for a in adapters:
+            assert "bn-secret" not in repr(a.stats()) and SECRET not in repr(a.stats())
+    finally:
+        for a in adapters:
+            asyncio.run(a.stop())
 
 
 RAISING = """
