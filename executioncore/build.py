@@ -163,8 +163,11 @@ def _at(exc: BaseException) -> str:
     return f" at {tb.tb_frame.f_code.co_filename}:{tb.tb_lineno}" if tb is not None else ""
 
 
-def instrument_rows(instruments: Iterable[Instrument]) -> list[dict[str, Any]]:
-    """Instruments as header rows (exact decimals as strings; ``base`` only for spot pairs)."""
+def instrument_rows(
+    instruments: Iterable[Instrument], routes: dict[str, tuple[str, ...]] | None = None
+) -> list[dict[str, Any]]:
+    """Instruments as header rows (exact decimals as strings; ``base`` only for spot pairs,
+    ``venues`` only for a symbol with several venues, in routing order)."""
     rows: list[dict[str, Any]] = []
     for i in instruments:
         row: dict[str, Any] = {
@@ -177,6 +180,8 @@ def instrument_rows(instruments: Iterable[Instrument]) -> list[dict[str, Any]]:
         }
         if i.base is not None:
             row["base"] = i.base
+        if routes and len(routes.get(i.symbol, ())) > 1:
+            row["venues"] = list(routes[i.symbol])
         rows.append(row)
     return rows
 
@@ -191,7 +196,7 @@ def run_header(scenario: Scenario, seed: int, start_ns: int) -> dict[str, Any]:
         "start_ns": start_ns,
         "currency": scenario.currency,
         "cash": str(scenario.cash),
-        "instruments": instrument_rows(scenario.instruments),
+        "instruments": instrument_rows(scenario.instruments, scenario.routes),
         "venues": [v.name for v in scenario.venues],
         "sources": [
             {
@@ -229,7 +234,11 @@ def plain(value: Any) -> Any:
 
 
 def live_header(
-    cfg: LiveConfig, instruments: list[Instrument], orders: list[dict[str, Any]], start_ns: int
+    cfg: LiveConfig,
+    instruments: list[Instrument],
+    orders: list[dict[str, Any]],
+    start_ns: int,
+    routes: dict[str, tuple[str, ...]] | None = None,
 ) -> dict[str, Any]:
     """The journal header of a live run (what a replay or a recovery needs; no secrets)."""
     return {
@@ -239,7 +248,7 @@ def live_header(
         "start_ns": start_ns,
         "currency": cfg.currency,
         "cash": cfg.cash,
-        "instruments": instrument_rows(instruments),
+        "instruments": instrument_rows(instruments, routes),
         "venues": [b.name for b in cfg.brokers],
         "sources": [],
         "outages": {},
@@ -300,6 +309,7 @@ def build_kernel(
         journal_market_data=header.get("journal_market_data", False),
         default_venue=header.get("default_venue"),
         deny_when_down=header.get("deny_when_down", False),
+        routes={i["symbol"]: tuple(i["venues"]) for i in header["instruments"] if "venues" in i},
     )
     if header.get("default_tif"):
         kernel.default_tif = TimeInForce[str(header["default_tif"]).upper()]

@@ -351,7 +351,7 @@ def _live_instruments(
             item["venue"] = extra["broker"]
         plain.append(item)
         extras.append(extra)
-    instruments = _instruments(c, plain, currency)
+    instruments, _routes = _instruments(c, plain, currency)  # why: live pins are one broker
     options = {i.symbol: e for i, e in zip(instruments, extras, strict=True) if e}
     return instruments, options
 

@@ -119,6 +119,8 @@ class Scenario:
     end: int | None
     raw: dict[str, Any]
     start: int | None = None
+    # symbol -> its venues in routing order (an instrument's ``venue: [a, b]``): failover
+    routes: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def base_dir(self) -> Path:
@@ -289,10 +291,17 @@ def parse_scenario(raw: Any, path: Path) -> Scenario:
         money_to_units(cash)
     except UnitError as exc:
         raise c.fail("account.cash", str(exc)) from None
-    instruments = _instruments(c, raw.get("instruments"), currency)
+    instruments, routes = _instruments(c, raw.get("instruments"), currency)
     symbols = {i.symbol for i in instruments}
     venues = _venues(c, raw)
     venue_names = {v.name for v in venues}
+    for i, inst in enumerate(instruments):
+        for name in routes.get(inst.symbol, (inst.venue,) if inst.venue else ()):
+            if name not in venue_names:
+                raise c.fail(
+                    f"instruments[{i}].venue",
+                    f"unknown venue {name!r} (accepted: {', '.join(sorted(venue_names))})",
+                )
     data = _data(c, raw.get("data"), symbols, venue_names, path.parent)
     _check_exchange_data(c, venues, data, "venues" in raw)
     risk = c.mapping(raw.get("risk") or {}, "risk")
@@ -331,16 +340,29 @@ def parse_scenario(raw: Any, path: Path) -> Scenario:
         end,
         raw,
         start,
+        routes=routes,
     )
 
 
-def _instruments(c: _Checker, value: Any, currency: str) -> list[Instrument]:
+def _instruments(
+    c: _Checker, value: Any, currency: str
+) -> tuple[list[Instrument], dict[str, tuple[str, ...]]]:
     if value is None:
         raise c.fail("instruments", "missing: list the instruments the scenario trades")
     out = []
+    routes: dict[str, tuple[str, ...]] = {}
     for i, entry in enumerate(c.listing(value, "instruments")):
         where = f"instruments[{i}]"
         entry = c.mapping(entry, where, INSTRUMENT_KEYS)
+        venue = entry.get("venue")
+        if isinstance(venue, list):
+            # why: several venues trade it, in routing order: orders go to the first that is up
+            names = tuple(c.text(v, f"{where}.venue") for v in venue)
+            if not names or len(set(names)) != len(names):
+                raise c.fail(f"{where}.venue", "a list of distinct venue names, in routing order")
+            venue = names[0]
+            if len(names) > 1:
+                routes[str(entry.get("symbol"))] = names
         for key in ("symbol", "tick_size", "lot_size"):
             if key not in entry:
                 raise c.fail(f"{where}.{key}", "missing")
@@ -354,7 +376,7 @@ def _instruments(c: _Checker, value: Any, currency: str) -> list[Instrument]:
                 _dec(entry["lot_size"]),
                 currency=entry.get("currency", currency),
                 multiplier=_dec(entry.get("multiplier", 1)),
-                venue=entry.get("venue"),
+                venue=venue,
             )
         except InvalidInstrument as exc:
             raise c.fail(where, str(exc)) from None
@@ -363,7 +385,7 @@ def _instruments(c: _Checker, value: Any, currency: str) -> list[Instrument]:
         out.append(inst)
     if not out:
         raise c.fail("instruments", "at least one instrument is needed")
-    return out
+    return out, routes
 
 
 def _dec(value: Any) -> Any:

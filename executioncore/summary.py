@@ -61,6 +61,7 @@ def summarize(
         "risk_events": len(k.risk_events),
         "refused_events": st.refused_events,
         "overfills": st.overfills,
+        "failovers": st.failovers,
         "open_orders": len(k.oms.open_orders()),
         "open_order_list": open_order_list(k),
         "skipped_rows": skipped_rows,

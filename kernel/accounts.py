@@ -32,7 +32,7 @@ EXTERNAL_ID = "external"  # positions from fills of orders the kernel did not pl
 class Accounts:
     """One kernel's view of its brokers' accounts."""
 
-    __slots__ = ("buying_power", "k", "latest", "mismatch", "session_equity")
+    __slots__ = ("buying_power", "cash", "held", "k", "latest", "mismatch", "session_equity")
 
     def __init__(self, kernel: Kernel) -> None:
         self.k = kernel
@@ -40,10 +40,46 @@ class Accounts:
         self.buying_power: dict[str, int] = {}
         self.mismatch: dict[str, tuple[Any, int]] = {}  # a difference seen once, per venue
         self.session_equity: int | None = None  # the equity the brokers first reported
+        # several venues: what each holds as the kernel books it (its fills since its report)
+        self.held: dict[tuple[str, str], int] = {}  # (venue, symbol) -> lots
+        self.cash: dict[str, int] = {}  # venue -> cash in its report's currency
 
     def venue_symbols(self, venue: str) -> list[str]:
-        """The symbols that trade at ``venue``: pinned to it, or unpinned (any venue)."""
-        return [s for s, i in self.k.instruments.items() if i.venue in (None, venue)]
+        """The symbols that trade at ``venue``: pinned to it, routed to it among others, or
+        unpinned (any venue)."""
+        routes = self.k.routes
+        return [
+            s
+            for s, i in self.k.instruments.items()
+            if i.venue in (None, venue) or venue in routes.get(s, ())
+        ]
+
+    def on_fill(self, venue: str | None, order_fill: tuple[str, int, int, int, int, str]) -> None:
+        """With several venues, a fill at ``venue`` moves that venue's books (position, cash):
+        each broker's report is compared with its own share. ``order_fill``: symbol, side,
+        price in ticks, lots, commission and its currency."""
+        report = self.latest.get(venue) if venue is not None else None
+        if report is None or len(self.k.venues) < 2:
+            return
+        symbol, side, price, lots, commission, fee_currency = order_fill
+        key = (report.venue, symbol)
+        self.held[key] = self.held.get(key, 0) + side * lots
+        inst = self.k.instruments[symbol]
+        if inst.currency == report.currency:
+            fee = commission if fee_currency in ("", report.currency) else 0
+            money = price * lots * inst.ticklot_money
+            self.cash[report.venue] = self.cash.get(report.venue, 0) - side * money - fee
+
+    def _have(self, venue: str, symbol: str) -> int:
+        """What the kernel books ``venue`` as holding of ``symbol`` (one venue: the position)."""
+        if len(self.k.venues) < 2:
+            return self.k.portfolio.positions[symbol].qty
+        return self.held.get((venue, symbol), 0)
+
+    def _cash(self, venue: str, currency: str) -> int:
+        if len(self.k.venues) < 2:
+            return self.k.portfolio.account_cash(currency)
+        return self.cash.get(venue, 0)
 
     def on_report(self, report: AccountReport) -> None:
         k = self.k
@@ -61,9 +97,9 @@ class Accounts:
         symbols = sorted(set(self.venue_symbols(venue)) | (set(reported) & set(k.instruments)))
         spot = {s for s in symbols if k.instruments[s].base is not None} if report.balances else ()
         diffs = tuple(
-            (sym, reported.get(sym, (0, 0))[0] - pf.positions[sym].qty)
+            (sym, reported.get(sym, (0, 0))[0] - self._have(venue, sym))
             for sym in symbols
-            if sym not in spot and reported.get(sym, (0, 0))[0] != pf.positions[sym].qty
+            if sym not in spot and reported.get(sym, (0, 0))[0] != self._have(venue, sym)
         )
         if report.balances:
             diffs += tuple(
@@ -71,7 +107,7 @@ class Accounts:
                 for asset, units in self._assets(report, spot)
                 if units != pf.balance(asset)
             )
-        cash_diff = report.cash - pf.account_cash(report.currency)
+        cash_diff = report.cash - self._cash(venue, report.currency)
         if first or report.final:
             self._adopt(report, symbols, reported, "start" if first else "final")
             if first:
@@ -108,19 +144,43 @@ class Accounts:
         spot = set()
         if report.balances:
             spot = {s for s in symbols if self.k.instruments[s].base is not None}
+        venue = report.venue
         for sym in symbols:
             qty, cost = reported.get(sym, (0, 0))
-            if sym not in spot and (pf.positions[sym].qty != qty or why != "mismatch"):
-                pf.adopt(sym, EXTERNAL_ID, qty, cost)
+            if sym not in spot and (self._have(venue, sym) != qty or why != "mismatch"):
+                self._adopt_position(venue, sym, qty, cost)
         differ = [(a, u) for a, u in self._assets(report, spot) if pf.balance(a) != u]
         for asset, _units in differ:  # why: the kernel's lots and fees kept where they agree
             pairs = [s for s, _per in pf.spot_pairs(asset) if s in spot]
             if pairs:
                 qty, cost = reported.get(pairs[0], (0, 0))
                 pf.adopt(pairs[0], EXTERNAL_ID, qty, cost)
-        pf.set_account_cash(report.currency, report.cash)  # why: after the positions' costs
+        # why: after the positions' costs; with several venues in one currency, their sum
+        self.cash[venue] = report.cash
+        pf.set_account_cash(report.currency, self._currency_cash(report))
         for asset, units in differ:
             pf.set_account_cash(asset, units - (pf.balance(asset) - pf.account_cash(asset)))
+
+    def _adopt_position(self, venue: str, sym: str, qty: int, cost: int) -> None:
+        """``venue``'s holding of ``sym`` becomes ``(qty, cost)``; what other venues hold
+        stays, at its share of the cost."""
+        pf = self.k.portfolio
+        if len(self.k.venues) < 2:
+            pf.adopt(sym, EXTERNAL_ID, qty, cost)
+            return
+        pos = pf.positions[sym]
+        other = pos.qty - self.held.get((venue, sym), 0)
+        other_cost = pos.cost * other // pos.qty if pos.qty and other else 0
+        pf.adopt(sym, EXTERNAL_ID, other + qty, other_cost + cost)
+        self.held[(venue, sym)] = qty
+
+    def _currency_cash(self, report: AccountReport) -> int:
+        """The cash the kernel holds in the report's currency: the venue's (one venue), or the
+        sum over the venues that report in it."""
+        if len(self.k.venues) < 2:
+            return report.cash
+        cur = report.currency
+        return sum(self.cash.get(v, 0) for v, r in sorted(self.latest.items()) if r.currency == cur)
 
     def _assets(self, report: AccountReport, spot: Any) -> list[tuple[str, int]]:
         """The assets of a multi-asset report compared with the kernel's balances: every one it

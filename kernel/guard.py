@@ -53,7 +53,11 @@ class Guard:
             if k.deny_when_down and event.venue not in self.disconnected:
                 self.notice("BROKER_DOWN", f"{event.venue}: disconnected; retrying")
             self.disconnected.add(event.venue)
-            if risk.config.reduce_on_disconnect and risk.state == TradingState.ACTIVE:
+            if (
+                risk.config.reduce_on_disconnect
+                and risk.state == TradingState.ACTIVE
+                and not self.covered(event.venue)
+            ):
                 risk.state_before_disconnect = TradingState.ACTIVE
                 self.set_state(TradingState.REDUCING, f"VENUE_DISCONNECTED:{event.venue}")
         elif event.reconciled:
@@ -61,12 +65,48 @@ class Guard:
                 self.notice("BROKER_UP", f"{event.venue}: reconnected and reconciled")
             self.disconnected.discard(event.venue)
             if (
-                not self.disconnected
+                all(self.covered(v) for v in self.disconnected)
                 and risk.state == TradingState.REDUCING
                 and risk.state_before_disconnect == TradingState.ACTIVE
             ):
                 risk.state_before_disconnect = None
                 self.set_state(TradingState.ACTIVE, f"VENUE_RECONCILED:{event.venue}")
+        if k.routes:
+            self.reroute()
+
+    def covered(self, venue: str) -> bool:
+        """Every symbol that trades at ``venue`` has another venue up (failover): its being
+        down reduces nothing."""
+        k = self.k
+        if not k.routes:
+            return False
+        for sym, inst in k.instruments.items():
+            venues = k.routes.get(sym)
+            if venues is None:
+                if inst.venue in (venue, None):
+                    return False
+            elif venue in venues and all(v in self.disconnected for v in venues):
+                return False
+        return True
+
+    def reroute(self) -> None:
+        """Each symbol with several venues trades at the first that is up: a change is a
+        journaled ``FAILOVER`` (away from its first venue, or on to another) or ``FAILBACK``
+        (its first venue again). Orders open at a venue that went down stay there (never sent
+        elsewhere: no duplicate exposure); its reconciliation settles them when it returns."""
+        k = self.k
+        down = self.disconnected
+        for sym, venues in k.routes.items():
+            now = next((v for v in venues if v not in down), venues[0])
+            before = k.active_route[sym]
+            if now == before:
+                continue
+            k.active_route[sym] = now
+            if now == venues[0]:
+                self.notice("FAILBACK", f"{sym}: new orders go to {now} again ({before} before)")
+            else:
+                k.stats.failovers += 1
+                self.notice("FAILOVER", f"{sym}: {before} is down; new orders go to {now}")
 
     def on_reject(self) -> None:
         """A venue rejected an order: the consecutive-rejects breaker may trip."""

@@ -67,7 +67,9 @@ class Kernel(OrderCommands):
     ``order.venue``, else the instrument's venue, else ``default_venue``, else the only venue);
     ``journal``; ``currency`` and ``starting_cash`` (money units, or a dict per currency);
     ``risk`` limits; ``seed`` of the run (strategy rng streams); ``id_prefix`` for client order
-    ids; ``deny_when_down`` (live): deny orders for a venue that is down (``BROKER_DOWN``).
+    ids; ``deny_when_down`` (live): deny orders for a venue that is down (``BROKER_DOWN``);
+    ``routes``: per symbol, the venues that trade it in routing order (failover: an order that
+    names no venue goes to the first that is up; see ``ordering``).
     An order event the state machine refuses is the same in a backtest and live: counted
     (``stats.refused_events``), a journaled ``EVENT_REFUSED`` notice, and a fill is never lost
     (booked to the position; beyond the order's quantity it is an overfill).
@@ -88,11 +90,17 @@ class Kernel(OrderCommands):
         journal_market_data: bool = True,
         default_venue: str | None = None,
         deny_when_down: bool = False,
+        routes: dict[str, tuple[str, ...]] | None = None,
     ) -> None:
         self.clock = clock
         self.instruments: dict[str, Instrument] = {i.symbol: i for i in instruments}
         self.venues: dict[str, VenuePort] = dict(venues or {})
         self.default_venue = default_venue
+        # symbol -> its venues in routing order (only symbols with more than one)
+        self.routes: dict[str, tuple[str, ...]] = {
+            sym: tuple(v) for sym, v in sorted((routes or {}).items()) if len(v) > 1
+        }
+        self.active_route: dict[str, str] = {sym: v[0] for sym, v in self.routes.items()}
         self.journal = journal
         self.seed = seed
         self.id_prefix = id_prefix
@@ -437,6 +445,12 @@ class Kernel(OrderCommands):
             commission,
             event.commission_currency,
         )
+        if self.accounts.latest:
+            self.accounts.on_fill(
+                order.venue,
+                (order.symbol, order.side, event.price_ticks, qty, commission,
+                 event.commission_currency),
+            )  # fmt: skip
         if code == "LATE_FILL":
             # why: a fill of an order the kernel had closed (a submit refused while its outcome
             # was in doubt, that the venue had taken after all) is booked whole: it counts and
@@ -466,6 +480,12 @@ class Kernel(OrderCommands):
         )
         for listener in self.fill_listeners:
             listener(order, event, realized)
+        if self.accounts.latest:
+            self.accounts.on_fill(
+                order.venue,
+                (sym, order.side, event.price_ticks, event.qty_lots, event.commission,
+                 event.commission_currency),
+            )  # fmt: skip
         self.risk.on_venue_ok()
         if self._loss_watch:
             self._watch_loss()

@@ -46,6 +46,8 @@ class OrderCommands:
     instruments: dict[str, Instrument]
     venues: dict[str, VenuePort]
     default_venue: str | None
+    routes: dict[str, tuple[str, ...]]
+    active_route: dict[str, str]
     deny_when_down: bool
     oms: OrderManager
     risk: RiskGuard
@@ -115,7 +117,16 @@ class OrderCommands:
         return entry
 
     def _route(self, order: Order) -> str | None:
-        venue = order.venue or self.instruments[order.symbol].venue or self.default_venue
+        """The order's venue: the one it names; else, for a symbol with several venues, the
+        first that is up (all down: the first, where it is denied ``BROKER_DOWN``); else the
+        instrument's, the default, or the only venue."""
+        venue = order.venue
+        if venue is None:
+            routes = self.routes.get(order.symbol) if self.routes else None
+            if routes is not None:
+                venue = self.active_route[order.symbol]
+            else:
+                venue = self.instruments[order.symbol].venue or self.default_venue
         if venue is None and len(self.venues) == 1:
             venue = next(iter(self.venues))
         return venue if venue in self.venues else None

@@ -533,7 +533,7 @@ def make_order(
         post_only=post_only,
         reduce_only=reduce_only,
         display_lots=disp,
-        venue=venue if venue is not None else instrument.venue,
+        venue=venue,  # why: None lets the kernel route it (the instrument's venue, failover)
         ts_init=ts_init,
         **links,  # type: ignore[arg-type]
     )

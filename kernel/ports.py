@@ -32,6 +32,7 @@ class KernelStats:
         "cancels",
         "denied",
         "expired",
+        "failovers",
         "fills",
         "md_events",
         "modifies",
@@ -54,6 +55,7 @@ class KernelStats:
         self.refused_events = 0
         self.overfills = 0
         self.unknown_events = 0
+        self.failovers = 0  # a symbol's orders moved to another venue (its first one down)
 
     def as_dict(self) -> dict[str, int]:
         return {name: getattr(self, name) for name in self.__slots__}

@@ -263,9 +263,10 @@ def test_make_order_decimals_convert_to_ticks_and_lots():
     assert o.symbol == "BTC-USD"
 
 
-def test_make_order_names_are_case_insensitive_and_venue_defaults_to_instrument():
+def test_make_order_names_are_case_insensitive_and_venue_is_left_to_the_kernels_routing():
     o = make_order(AAPL, "S-1", "S", "SELL", "LIMIT", 100, limit_price=1.5, time_in_force="IOC")
-    assert (o.side, o.time_in_force, o.venue) == (Side.SELL, TIF.IOC, "XNAS")
+    # None: the kernel routes it when it is sent (the instrument's venue, or failover)
+    assert (o.side, o.time_in_force, o.venue) == (Side.SELL, TIF.IOC, None)
     assert make_order(AAPL, "S-2", "S", Side.BUY, T.MARKET, 1, venue="ARCA").venue == "ARCA"
 
 
