@@ -14,6 +14,10 @@ One symbol: ``FakeAlpacaConfig(symbol=..., data=..., tick_size=..., lot_size=...
 ``symbols=[SymbolFeed(symbol, data, tick_size, lot_size), ...]`` (one data file per symbol; the
 files are merged by time), or on the command line several ``--data FILE --symbol S`` pairs
 (paired in order; ``--tick-size`` / ``--lot-size`` likewise, or given once for all).
+
+L2 book data (``kind="book"``) often comes as several files of one symbol, a snapshot and then
+its diff updates: one ``SymbolFeed`` per file with the same symbol and grid (``--symbol S --data
+SNAP --data UPDATES``, or ``--symbol S`` repeated); the symbol is traded once.
 """
 
 from __future__ import annotations
@@ -21,12 +25,12 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 from kernel.units import Instrument, UnitError, money_to_units, to_decimal
+from live.fakes.alpaca.flags import ConfigError, parse_accounts, parse_faults, parse_positions
 from sim.feeds import KINDS, DataSpec
 
 FAULT_KINDS = (
@@ -45,15 +49,11 @@ FAULT_KINDS = (
     # of the connection (until the client reconnects); REST keeps answering
     "mute",
 )
-DATA_KINDS = ("quotes", "trades", "bars")
+DATA_KINDS = ("quotes", "trades", "bars", "book")
 START_MODES = ("on-connect", "now")
 MODES = ("recorded", "exchange")
 DEFAULT_STEP_MS = 5.0
 DEFAULT_MAX_WAIT_S = 3.0
-
-
-class ConfigError(ValueError):
-    """A fake venue configuration that cannot be used (names the field)."""
 
 
 @dataclass(slots=True)
@@ -81,11 +81,13 @@ class FakeAlpacaConfig:
     """The fake venue's settings.
 
     Market data: ``data`` (a CSV/Parquet file in the contract's columns for ``kind``: quotes,
-    trades or bars with ``interval``), for ``symbol`` on a grid of ``tick_size`` / ``lot_size``;
+    trades, bars with ``interval``, or L2 book updates), for ``symbol`` on a grid of
+    ``tick_size`` / ``lot_size``;
     ``columns`` renames file columns. ``data=None`` runs a venue with no market (orders rest).
     Several symbols: ``symbols`` (a list of ``SymbolFeed``; when given it replaces ``symbol``,
     ``data``, ``tick_size`` and ``lot_size``, which are set to its first entry's); every file is
-    of ``kind``; the files are replayed merged by time.
+    of ``kind``; the files are replayed merged by time. A symbol appears once, except with book
+    data: one entry per file (a snapshot, then updates), each with data and the same grid.
 
     Replay: ``start`` is ``"on-connect"`` (the replay waits for the first client: a websocket
     connection to ``/stream`` or ``/v2/{feed}``, or a REST request with the right keys; the
@@ -150,8 +152,18 @@ class FakeAlpacaConfig:
                 raise ConfigError("symbols: give at least one symbol")
             names = [f.symbol for f in feeds]
             dup = sorted({n for n in names if names.count(n) > 1})
-            if dup:
-                raise ConfigError(f"symbols: {', '.join(dup)} given more than once")
+            if dup and self.kind != "book":
+                raise ConfigError(
+                    f"symbols: {', '.join(dup)} given more than once (several files of one "
+                    "symbol: book data only)"
+                )
+            for name in dup:
+                same = [f for f in feeds if f.symbol == name]
+                if (
+                    any(f.data is None for f in same)
+                    or len({(f.tick_size, f.lot_size) for f in same}) > 1
+                ):
+                    raise ConfigError(f"symbols: each file of {name} needs data and one grid")
             self.symbols = feeds
             first = feeds[0]
             self.symbol, self.data = first.symbol, first.data
@@ -162,6 +174,9 @@ class FakeAlpacaConfig:
             raise ConfigError(f"kind: {self.kind!r} must be one of {', '.join(DATA_KINDS)}")
         if self.kind == "bars" and self.interval is None:
             raise ConfigError("interval: bars need an interval (e.g. 1m)")
+        if self.kind == "book" and all(f.data is None for f in self.feeds()):
+            # why: the venue shows the replayed book; without its files --kind book is a slip
+            raise ConfigError("data: book data needs its files (e.g. a snapshot, then updates)")
         if self.host not in ("127.0.0.1", "localhost", "::1"):
             raise ConfigError(f"host: the fake venue binds to loopback only, not {self.host!r}")
         if not 0 <= self.port <= 65535:
@@ -225,8 +240,12 @@ class FakeAlpacaConfig:
         return self.feeds()[0].instrument()
 
     def instruments(self) -> list[Instrument]:
-        """Every traded instrument, in order."""
-        return [f.instrument() for f in self.feeds()]
+        """Every traded instrument, in order (a symbol with several book files once)."""
+        out: dict[str, Instrument] = {}
+        for f in self.feeds():
+            if f.symbol not in out:
+                out[f.symbol] = f.instrument()
+        return list(out.values())
 
     def opening_position(self, inst: Instrument) -> tuple[int, Fraction, int] | None:
         """``initial_positions[symbol]`` as (signed lots, signed cost in ticks x lots, cost in
@@ -396,9 +415,20 @@ class FakeAlpacaConfig:
         return cls.from_args(cls.cli_parser().parse_args(argv))
 
 
-def add_market_arguments(parser: argparse.ArgumentParser, first_client: str) -> None:
+def add_market_arguments(
+    parser: argparse.ArgumentParser,
+    first_client: str,
+    *,
+    symbol: str = "XYZ",
+    kind: str = "quotes",
+    tick_size: str = "0.01",
+    lot_size: str = "1",
+) -> None:
     """Declare the market data, matching and replay flags (shared with the other local venues;
-    ``market_kwargs`` reads them); ``first_client`` is what starts ``--start on-connect``."""
+    ``market_kwargs`` reads them); ``first_client`` is what starts ``--start on-connect``.
+    ``symbol``, ``kind``, ``tick_size`` and ``lot_size`` are the venue's defaults (``--kind``'s
+    and, for the help text, the others': a venue with its own fills them in before
+    ``market_kwargs``)."""
     data = parser.add_argument_group("market data")
     data.add_argument(
         "--data",
@@ -406,33 +436,37 @@ def add_market_arguments(parser: argparse.ArgumentParser, first_client: str) -> 
         action="append",
         metavar="FILE",
         help="recorded market data (CSV or Parquet, one symbol a file); repeat it with "
-        "--symbol for several symbols (paired in order). Without it: no market, orders rest",
+        "--symbol for several symbols (paired in order). Book data of one symbol in several "
+        "files (a snapshot, then diff updates): one --symbol, a --data for each file. "
+        "Without it: no market, orders rest",
     )
     data.add_argument(
         "--symbol",
         action="append",
         metavar="S",
-        help="the symbol traded (repeatable, paired in order with --data; default XYZ)",
+        help=f"the symbol traded (repeatable, paired in order with --data; with --kind book "
+        f"one --symbol serves every --data, or repeat the same symbol; default {symbol})",
     )
     data.add_argument(
         "--tick-size",
         action="append",
         metavar="TICK",
-        help="price increment, e.g. 0.01 (repeatable, paired with --symbol; one value: all "
-        "symbols; default 0.01)",
+        help=f"price increment, e.g. {tick_size} (repeatable, paired with --symbol; one "
+        f"value: all symbols; default {tick_size})",
     )
     data.add_argument(
         "--lot-size",
         action="append",
         metavar="LOT",
-        help="quantity increment and minimum order size, e.g. 1 (repeatable like "
-        "--tick-size; default 1)",
+        help=f"quantity increment and minimum order size, e.g. {lot_size} (repeatable like "
+        f"--tick-size; default {lot_size})",
     )
     data.add_argument(
         "--kind",
-        default="quotes",
+        default=kind,
         choices=DATA_KINDS,
-        help="what the data files hold (default quotes)",
+        help=f"what the data files hold: quotes, trades, bars (with --interval) or book (L2 "
+        f"snapshot and diff rows, replayed one timestamp of a file at a time; default {kind})",
     )
     data.add_argument("--interval", default=None, help="bar length for --kind bars, e.g. 1m")
     parser.add_argument_group("matching").add_argument(
@@ -441,8 +475,8 @@ def add_market_arguments(parser: argparse.ArgumentParser, first_client: str) -> 
         choices=MODES,
         help="recorded (default): every order meets the recorded market (each account on "
         "its own); exchange: one matching engine per symbol where the accounts' orders "
-        "trade with each other at the resting order's price, the recorded quotes as "
-        "background liquidity (self-trade prevention within an account)",
+        "trade with each other at the resting order's price, the recorded quotes or book "
+        "as background liquidity (self-trade prevention within an account)",
     )
     replay = parser.add_argument_group("replay")
     replay.add_argument(
@@ -479,8 +513,9 @@ def add_market_arguments(parser: argparse.ArgumentParser, first_client: str) -> 
     replay.add_argument(
         "--loop",
         action="store_true",
-        help="when the data is used up, replay it again from the first row, shifted forward "
-        "in time (the venue's clock, order ids and fills keep increasing)",
+        help="when the data is used up, replay it again from the first row (book data: the "
+        "book restarts from it), shifted forward in time (the venue's clock, order ids and "
+        "fills keep increasing)",
     )
 
 
@@ -504,9 +539,12 @@ def add_account_arguments(parser: argparse.ArgumentParser) -> argparse._Argument
 
 def market_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     """The ``FakeAlpacaConfig`` arguments of the flags ``add_market_arguments`` and
-    ``add_account_arguments`` declare, plus ``--seed`` (symbols paired with their files)."""
+    ``add_account_arguments`` declare, plus ``--seed`` (symbols paired with their files; book
+    data: one symbol for every file)."""
     symbols = list(args.symbol or ["XYZ"])
     data = list(args.data or [])
+    if args.kind == "book" and len(symbols) == 1 and len(data) > 1:
+        symbols *= len(data)  # why: a snapshot and its updates are files of one symbol
     n = len(symbols)
     if data and len(data) != n:
         raise ConfigError(
@@ -552,49 +590,3 @@ def _per_symbol(values: list[str] | None, n: int, flag: str, default: str) -> li
     if len(values) != n:
         raise ConfigError(f"{flag}: {len(values)} values for {n} symbols; give one, or one each")
     return list(values)
-
-
-def parse_faults(text: str) -> dict[str, float]:
-    """``"drop=0.1,http_429=0.05"`` -> ``{"drop": 0.1, "http_429": 0.05}``."""
-    out: dict[str, float] = {}
-    for part in filter(None, (p.strip() for p in text.split(","))):
-        name, sep, value = part.partition("=")
-        if not sep:
-            raise ConfigError(f"faults: {part!r} must be KIND=PROBABILITY")
-        try:
-            out[name.strip()] = float(value)
-        except ValueError:
-            raise ConfigError(f"faults: {value!r} is not a probability") from None
-    return out
-
-
-def parse_accounts(items: Sequence[str]) -> list[tuple[str, str]]:
-    """``["alice:s1", "bob:s2"]`` -> ``[("alice", "s1"), ("bob", "s2")]`` (the secret may hold
-    a colon; the key may not)."""
-    out = []
-    for item in items:
-        key, sep, secret = item.partition(":")
-        if not (sep and key.strip() and secret.strip()):
-            raise ConfigError(f"account: {item!r} must be KEY:SECRET")
-        out.append((key.strip(), secret.strip()))
-    return out
-
-
-def parse_positions(items: Sequence[str]) -> dict[str, tuple[str, str]]:
-    """``["AAPL=10@150", "MSFT=-5@300.5"]`` -> ``{"AAPL": ("10", "150"), ...}``."""
-    out: dict[str, tuple[str, str]] = {}
-    for item in items:
-        sym, sep, rest = item.partition("=")
-        qty, at, px = rest.partition("@")
-        sym, qty, px = sym.strip(), qty.strip(), px.strip()
-        if not (sep and at and sym and qty and px):
-            raise ConfigError(f"position: {item!r} must be SYMBOL=QTY@PRICE, e.g. AAPL=10@150")
-        for name, text in (("qty", qty), ("price", px)):
-            try:
-                Decimal(text)
-            except ArithmeticError:
-                raise ConfigError(f"position {item!r}: {name} {text!r} is not a number") from None
-        if sym in out:
-            raise ConfigError(f"position: {sym} given more than once")
-        out[sym] = (qty, px)
-    return out

@@ -20,9 +20,10 @@ cannot take at once is canceled; stops trigger on trades only (the engine's and 
 
 Routing. An order's key in its market (``k1``, ``k2``, ... from one counter) maps to its
 account; every report a market gives goes to the account owning its key (``FakeVenue.receive``).
-Market data goes through the core (``on_quote`` / ``on_trade`` / ``on_bar``): the clock moves
-(expiring what falls due, earliest first across every market), every account's marks move, then
-the symbol's market(s) see the data. In exchange mode each execution an account's order took as
+Market data goes through the core (``on_quote`` / ``on_trade`` / ``on_bar`` / ``on_book``): the
+clock moves (expiring what falls due, earliest first across every market), every account's marks
+move, then the symbol's market(s) see the data. With book data the core also keeps each symbol's
+recorded book as clients see it (``depth``: ``live.fakes.alpaca.depth``); marks are its mid. In exchange mode each execution an account's order took as
 the taker is printed on the data stream's trades (``on_execution(symbol, ts, price, lots)``),
 and the quotes stream shows the engine's touch (``on_top(symbol, ts, top)`` whenever the best
 prices or their sizes change: the recorded market's and every account's orders alike);
@@ -38,9 +39,10 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from kernel.enums import Liquidity
-from kernel.events import OrderFilled, QuoteTick, TradeTick
+from kernel.events import BookUpdate, OrderFilled, QuoteTick, TradeTick
 from kernel.units import Instrument
 from live.fakes.alpaca.config import FakeAlpacaConfig
+from live.fakes.alpaca.depth import Delta, Depth
 from live.fakes.alpaca.orders import Ids
 from sim.bars import on_bar
 from sim.exchange_market import ExchangeMarket
@@ -99,6 +101,9 @@ class VenueCore:
         self._logins: dict[str, FakeVenue] = {}
         self._shared = self._books() if self.exchange else None
         self._undata = {f.symbol for f in config.feeds() if f.data is None}  # marked by trades
+        self.depth: dict[str, Depth] = (
+            {i.symbol: Depth() for i in self.instruments} if config.kind == "book" else {}
+        )
 
     # --- accounts --------------------------------------------------------------------------------
     def join(self, account: FakeVenue) -> dict[str, Book]:
@@ -214,3 +219,19 @@ class VenueCore:
         for m in self.by_symbol[symbol]:
             self.deliver(on_bar(m, open_ns, o, h, low, c, ts))  # type: ignore[arg-type]
         self._mark(symbol, c)
+
+    def on_book(
+        self, symbol: str, ts: int, deltas: tuple[Delta, ...], snapshot: bool
+    ) -> list[Delta]:
+        """A recorded L2 update (a snapshot replaces the book); return the levels of the shown
+        book (``depth``) it changed."""
+        self.advance_to(ts)
+        depth = self.depth[symbol]
+        changed = depth.apply(deltas, snapshot)
+        bid, _, ask, _ = depth.top()
+        if bid is not None and ask is not None:
+            self._mark(symbol, Fraction(bid + ask, 2))
+        update = BookUpdate(symbol, deltas, snapshot, ts, ts)
+        for m in self.by_symbol[symbol]:
+            self.deliver(m.on_book(update), m)
+        return changed

@@ -5,7 +5,15 @@ backtest's fill rules), then goes out on the data stream as Alpaca's message (``
 ``b`` with the bar's open as ``t``). Several symbols' files are merged by time (a tie: the
 config's symbol order). When the data ends the venue stays up on the last time; with ``loop``
 it starts again from the first row, every timestamp shifted forward by the data's span plus one
-mean gap between rows (bars: one interval), so the venue's time never goes back.
+mean gap between events (bars: one interval), so the venue's time never goes back.
+
+Book data: an event is one file's rows of one timestamp (``live.fakes.alpaca.depth.book_groups``,
+the backtest's ``BookUpdate``); the book's top goes out as a ``q`` whenever a price or size of it
+changes (exchange mode: the engine's touch, through the core), and ``on_book(symbol, ts,
+changed)``, when set, hears every update with the levels it changed (the Binance venue's depth
+stream). Each pass starts from an empty book: a symbol's first update of a pass replaces the
+book as a snapshot does, so a loop over diffs alone does not pile one pass onto the last (the
+first pass is the same either way).
 
 Start: with ``start="on-connect"`` the timed replay waits for ``client_connected()`` (the server
 calls it on the first client); with ``"now"`` it runs at once. ``start_paused`` overrides both
@@ -30,6 +38,7 @@ from typing import Any
 from kernel.units import Instrument
 from live.fakes.alpaca.config import FakeAlpacaConfig
 from live.fakes.alpaca.core import VenueCore
+from live.fakes.alpaca.depth import Delta, Top, book_groups
 from sim.feeds import DataSpec, read_chunks
 
 Publish = Callable[[str, str, dict[str, Any]], None]  # (channel, symbol, message)
@@ -88,6 +97,9 @@ class Replay:
         self._progress = asyncio.Event()  # an event was replayed
         self._trade_seq = 0
         self._due: float | None = None  # loop time the previous event was due (speed pace)
+        self.on_book: Callable[[str, int, list[Delta]], None] | None = None
+        self._booked: set[str] = set()  # symbols whose book this pass has begun
+        self._tops: dict[str, Top] = {}  # the book tops last published
 
     # --- control --------------------------------------------------------------------------
     @property
@@ -164,6 +176,7 @@ class Replay:
             while True:
                 first = last = None
                 rows = 0
+                self._booked.clear()
                 for i, row in self._merged():
                     ts = row[0]
                     first = ts if first is None else first
@@ -251,6 +264,9 @@ class Replay:
 
     def _rows(self, inst: Instrument, spec: DataSpec) -> Iterator[tuple[Any, ...]]:
         kind = spec.kind
+        if kind == "book":
+            yield from book_groups(read_chunks(spec, inst))
+            return
         for chunk in read_chunks(spec, inst):
             cols = chunk.cols
             ts = chunk.ts.tolist()
@@ -305,6 +321,8 @@ class Replay:
                 "z": "C",
             }
             self.publish("trades", sym, msg)
+        elif kind == "book":
+            self._book(inst, row, shift)
         else:
             ts, o, h, low, c, v = row
             ts += shift
@@ -324,3 +342,17 @@ class Replay:
                 "vw": _num(px(c)),
             }
             self.publish("bars", sym, msg)
+
+    def _book(self, inst: Instrument, row: tuple[Any, ...], shift: int) -> None:
+        ts, deltas, snapshot = row
+        ts += shift
+        sym = inst.symbol
+        fresh = sym not in self._booked  # why: a loop's next pass restarts the book
+        self._booked.add(sym)
+        changed = self.venue.on_book(sym, ts, deltas, snapshot or fresh)
+        top = self.venue.depth[sym].top()
+        if not self.venue.exchange and top != self._tops.get(sym):  # why: exchange: on_top
+            self._tops[sym] = top
+            self.publish("quotes", sym, _quote_msg(inst, ts, top[0], top[1], top[2], top[3]))
+        if self.on_book is not None:
+            self.on_book(sym, ts, changed)

@@ -4,8 +4,10 @@ The market side (data file, symbol grid, replay pace, start, loop, seed) is a ``
 (``market``), read from the same flags the other local venues take
 (``live.fakes.alpaca.config.add_market_arguments``), with Binance's defaults: trades data
 (``--kind trades``), tick 0.01 and step 0.000001 (BTCUSDT's grid when the bundled trades were
-recorded). Symbols are written the ccxt way (``BTC/USDT``; ``BTCUSDT`` is split on a known quote
-asset); the market keys them by the venue's name (``BTCUSDT``). On top of it: the account's
+recorded; the help text says so). Symbols are written the ccxt way (``BTC/USDT``; ``BTCUSDT`` is
+split on a known quote asset); the market keys them by the venue's name (``BTCUSDT``). L2 book
+data (``--kind book``) may come as a snapshot file and an updates file of one symbol
+(``--symbol BTC/USDT --data SNAP --data UPDATES``): the venue then serves that book. On top of it: the account's
 balances per asset (``--balance USDT=100000``), the maker / taker fee in basis points, the
 minimum notional of the NOTIONAL filter, the API key pair, and the seeded faults of
 ``FAULT_KINDS`` with the ``Retry-After`` of a 429 and the length of a 418 ban.
@@ -184,8 +186,11 @@ def cli_parser(prog: str = "executioncore venue binance") -> argparse.ArgumentPa
         "ccxt.pro's urls['api']['ws'] spot at ws://127.0.0.1:9443/ws, ws-api spot at "
         "ws://127.0.0.1:9443/ws-api/v3.",
     )
-    add_market_arguments(parser, "a signed REST request, or a user-data or market websocket")
-    parser.set_defaults(kind="trades", cash="0", currency="USDT", position=[])
+    add_market_arguments(
+        parser, "a signed REST request, or a user-data or market websocket",
+        symbol="BTC/USDT", kind="trades", tick_size=TICK_SIZE, lot_size=STEP_SIZE,
+    )  # fmt: skip
+    parser.set_defaults(cash="0", currency="USDT", position=[])
     net = parser.add_argument_group("network")
     net.add_argument(
         "--port", type=int, default=0, help="port on 127.0.0.1 (default 0: a free one)"

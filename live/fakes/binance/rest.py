@@ -37,6 +37,7 @@ Handler = Callable[["BinanceVenue", dict[str, str]], Any]
 PUBLIC, KEY, SIGNED = "public", "key", "signed"  # what a route checks
 UNKNOWN_STATUS = "Timeout waiting for response from backend server. Send status unknown; execution status unknown."
 MAX_RECV_WINDOW = 60_000
+DEPTH_LIMIT, MAX_DEPTH_LIMIT = 100, 5000  # GET /api/v3/depth's default and largest limit
 
 
 def wall_ms() -> int:
@@ -130,6 +131,12 @@ def exchange_info(venue: BinanceVenue, p: dict[str, str]) -> Any:
 
 def depth(venue: BinanceVenue, p: dict[str, str]) -> Any:
     sym = venue.symbol(p)
+    if sym.name in venue.core.depth:  # book data: the replayed book
+        try:
+            limit = int(p.get("limit") or DEPTH_LIMIT)
+        except ValueError:
+            raise BnError(-1100, "Illegal characters found in parameter 'limit'.") from None
+        return venue.depth(sym, min(max(limit, 1), MAX_DEPTH_LIMIT))
     top = venue.book_ticker(sym)
     bids = [[top["bidPrice"], top["bidQty"]]] if top["bidQty"] != ZERO8 else []
     asks = [[top["askPrice"], top["askQty"]]] if top["askQty"] != ZERO8 else []

@@ -8,6 +8,12 @@ on-connect`` waits for the first signed request or websocket), the websockets
 port: REST at ``http://127.0.0.1:PORT/api/v3``, market streams at ``ws://127.0.0.1:PORT/ws``,
 the WebSocket API at ``ws://127.0.0.1:PORT/ws-api/v3``.
 
+Market data is the recorded market's, in both matching modes: with trades, the last print is the
+touch; with L2 book data (``--kind book``) the replayed book (``core.depth``) answers
+``GET /api/v3/depth`` and ``bookTicker``, and each update goes out on ``<symbol>@depth`` as a
+``depthUpdate`` holding the levels it changed (``U`` / ``u``: the book's versions, so a client
+syncs a local book from the REST snapshot's ``lastUpdateId`` as Binance documents).
+
 Start it in a loop with ``await start_venue(config)``, in a thread with
 ``live.fakes.binance.thread.VenueThread(config)``, blocking with ``run_venue(config)``, or from
 the command line with ``main(argv)`` (``executioncore venue binance``).
@@ -76,6 +82,8 @@ class BinanceVenue:
                                self.client_connected)  # fmt: skip
         self.account = BnAccount(config, self.core, self.faults, self.streams)
         self.replay = Replay(config.market, self.core, self.publish)
+        self.replay.on_book = self.publish_book
+        self._tops: dict[str, Any] = {}  # the book tops last sent on bookTicker
         self.banned_until = 0.0  # loop time
         self._keys = 0
 
@@ -125,11 +133,56 @@ class BinanceVenue:
         return fmt8(sym.inst.ticks_to_price(ticks))
 
     def book_ticker(self, sym: BnSymbol) -> dict[str, Any]:
-        """The touch: the last print's price and size on both sides (zeros before any)."""
+        """The touch: the book's top with book data, else the last print's price and size on
+        both sides (zeros before any)."""
+        depth = self.core.depth.get(sym.name)
+        if depth is not None:
+            bid, bid_lots, ask, ask_lots = depth.top()
+            return {"symbol": sym.name, **self._level("bid", sym, bid, bid_lots),
+                    **self._level("ask", sym, ask, ask_lots)}  # fmt: skip
         last = self.core.prints.get(sym.name)
         px = self._px(sym, last[1]) if last else fmt8(Decimal(0))
         qty = fmt8(sym.inst.lots_to_qty(last[2])) if last else fmt8(Decimal(0))
         return {"symbol": sym.name, "bidPrice": px, "bidQty": qty, "askPrice": px, "askQty": qty}
+
+    def _level(self, name: str, sym: BnSymbol, px: int | None, lots: int) -> dict[str, str]:
+        """``{"bidPrice", "bidQty"}`` (``name`` bid) of a book level; an empty side: zeros."""
+        price = fmt8(Decimal(0)) if px is None else self._px(sym, px)
+        return {f"{name}Price": price, f"{name}Qty": fmt8(sym.inst.lots_to_qty(lots))}
+
+    def depth(self, sym: BnSymbol, limit: int) -> dict[str, Any]:
+        """``GET /api/v3/depth``: the replayed book's best ``limit`` levels a side."""
+        book = self.core.depth[sym.name]
+        qty = sym.inst.lots_to_qty
+        return {
+            "lastUpdateId": book.update_id,
+            "bids": [[self._px(sym, px), fmt8(qty(n))] for px, n in book.levels(1, limit)],
+            "asks": [[self._px(sym, px), fmt8(qty(n))] for px, n in book.levels(-1, limit)],
+        }
+
+    def publish_book(self, symbol: str, ts: int, changed: list[tuple[int, int, int]]) -> None:
+        """A replayed book update: its changed levels on ``<symbol>@depth``, and the top on
+        ``<symbol>@bookTicker`` when it moved."""
+        if not changed:
+            return
+        sym = self.account.symbols[symbol]
+        book = self.core.depth[symbol]
+        low, qty = symbol.lower(), sym.inst.lots_to_qty
+        sides: dict[int, list[list[str]]] = {1: [], -1: []}
+        for side, px, lots in changed:
+            sides[side].append([self._px(sym, px), fmt8(qty(lots))])
+        u = book.update_id
+        self.streams.market(f"{low}@depth", {
+            "e": "depthUpdate", "E": ts // 1_000_000, "s": symbol, "U": u - len(changed) + 1,
+            "u": u, "b": sides[1], "a": sides[-1],
+        })  # fmt: skip
+        top = self.book_ticker(sym)
+        if top != self._tops.get(symbol):
+            self._tops[symbol] = top
+            self.streams.market(f"{low}@bookTicker", {
+                "u": u, "s": symbol, "b": top["bidPrice"], "B": top["bidQty"],
+                "a": top["askPrice"], "A": top["askQty"],
+            })  # fmt: skip
 
     def ticker(self, sym: BnSymbol) -> dict[str, Any]:
         """``GET /api/v3/ticker/24hr`` over the session's prints (the recorded fields)."""
@@ -303,15 +356,16 @@ def describe(handle: VenueHandle) -> list[str]:
         f"  REST            {base}/api/v3  (ccxt urls['api'] public, private; v1: {base}/api/v1)",
         f"  user data       {ws}/ws-api/v3  (userDataStream.subscribe.signature, as ccxt.pro "
         f"does; or a listen key: {ws}/ws/<listenKey>)",
-        f"  market streams  {ws}/ws  (trade, bookTicker, ticker)",
+        f"  market streams  {ws}/ws  (trade, bookTicker, ticker, depth)",
         f"  keys            {config.api_key} / {config.api_secret}",
         "  balances        " + ", ".join(f"{a}={v}" for a, v in sorted(config.balances.items())),
         f"  fees            maker {config.maker_bps} bps, taker {config.taker_bps} bps",
     ]
-    feeds = {f.symbol: f for f in market.feeds()}
     for s in config.symbols():
-        feed = feeds[s.name]
-        source = str(feed.data) if feed.data is not None else "no data (orders rest)"
+        feeds = [f for f in market.feeds() if f.symbol == s.name]
+        feed = feeds[0]
+        files = [str(f.data) for f in feeds if f.data is not None]
+        source = " + ".join(files) or "no data (orders rest)"
         lines.append(f"  symbol          {s.base}/{s.quote} ({s.name}, tick {feed.tick_size}, "
                      f"step {feed.lot_size}, minNotional {config.min_notional}): {source}")  # fmt: skip
     lines.append(f"  replay          {market.pace()}, {market.kind} ({'looping' if market.loop else 'once'})")  # fmt: skip

@@ -15,9 +15,10 @@ connections are closed instead of sending it), ``drop_report`` / ``dup_report``
 
 Market streams (``/ws``, ``/ws/<anything>``, ``/stream?streams=a/b`` with the combined
 wrapper): ``SUBSCRIBE`` / ``UNSUBSCRIBE`` / ``LIST_SUBSCRIPTIONS`` and streams named in the
-path; ``<symbol>@trade``, ``<symbol>@bookTicker`` and ``<symbol>@ticker``. With trades as the
-data, the touch is the last print (bid = ask = its price, its size each side), as the fill rules
-see it. Every connection has a bounded send queue; a client that falls behind by
+path; ``<symbol>@trade``, ``<symbol>@bookTicker``, ``<symbol>@ticker`` and, with book data,
+``<symbol>@depth`` (``@depth@100ms`` and ``@depth@1000ms`` name it too: every update is sent).
+With trades as the data, the touch is the last print (bid = ask = its price, its size each side),
+as the fill rules see it; with book data it is the book's top. Every connection has a bounded send queue; a client that falls behind by
 ``QUEUE_BOUND`` messages is disconnected.
 """
 
@@ -35,7 +36,7 @@ from live.fakes.alpaca.faults import Faults
 from live.fakes.binance.orders import BnError
 
 QUEUE_BOUND = 10_000
-CHANNELS = ("trade", "bookTicker", "ticker")
+CHANNELS = ("trade", "bookTicker", "ticker", "depth")
 
 
 class Conn:
@@ -231,4 +232,6 @@ class Streams:
 
 def _normal(stream: str) -> str:
     sym, _, channel = stream.partition("@")
+    if channel in ("depth@100ms", "depth@1000ms"):
+        channel = "depth"  # why: the update speed is the replay's
     return f"{sym.lower()}@{channel}"
