@@ -180,6 +180,9 @@ async def _session(
     resuming = path.exists() and not fresh and not _finished(path)
     instruments = {i.symbol: i for i in cfg.instruments}
     adapters = [build_adapter(b, cfg, instruments) for b in cfg.brokers]
+    for a in adapters:  # why: a broker whose reconciliations keep failing is down for routing
+        if hasattr(a, "failover_after_s"):
+            a.failover_after_s = (cfg.routing or {}).get("failover_after_s")
     try:
         for a in adapters:
             connect = getattr(a, "connect", None)
@@ -197,11 +200,15 @@ async def _session(
             for a in adapters:
                 if hasattr(a, "instruments") and isinstance(a.instruments, dict):
                     a.instruments.update(
-                        {s: i for s, i in kernel.instruments.items() if i.venue in (None, a.name)}
+                        {
+                            s: i
+                            for s, i in kernel.instruments.items()
+                            if i.venue in (None, a.name) or a.name in kernel.routes.get(s, ())
+                        }
                     )
         else:
             wanted = _wanted_symbols(cfg, raw_orders, strategy)
-            await _provide_instruments(adapters, cfg, instruments, wanted)
+            routes = await _provide_instruments(adapters, cfg, instruments, wanted)
             orders = (
                 load_orders(orders_path, cfg, raw_orders, instruments)
                 if orders_path is not None and raw_orders is not None
@@ -218,7 +225,7 @@ async def _session(
                 # session's script-1 would meet the first's at the broker (a duplicate id is taken
                 # as the order being there). The header keeps the prefix for replay and recovery.
                 cfg.id_prefix = session_prefix(start)
-            header = live_header(cfg, list(instruments.values()), orders, start)
+            header = live_header(cfg, list(instruments.values()), orders, start, routes)
             journal.append((IN, TAG_RUN, header))
             kernel, _ = build_kernel(header, journal, clock, cfg.base_dir, {}, strategy)
             unsent = []
@@ -420,16 +427,27 @@ def _wanted_symbols(cfg: LiveConfig, raw_orders: dict[str, Any] | None, strategy
 
 async def _provide_instruments(
     adapters: list[Any], cfg: LiveConfig, instruments: dict[str, Instrument], wanted: list[str]
-) -> None:
+) -> dict[str, tuple[str, ...]]:
     """Fill in the instruments the config does not give from each broker's instrument provider
     (in config order; a broker named by ``broker:`` for a symbol answers for it), plus every
-    symbol a broker already holds (its positions are adopted)."""
+    symbol a broker already holds (its positions are adopted). Returns the routes: each symbol
+    that several brokers list, with them in config order (failover; a pinned one has none)."""
+    pinned = {s for s, o in cfg.instrument_options.items() if o.get("broker")}
+    listed: dict[str, list[str]] = {}
     for a in adapters:
         provide = getattr(a, "provide_instruments", None)
         if provide is None or not callable(provide):
             continue
         held = await a.held_symbols() if hasattr(a, "held_symbols") else []
         need = [s for s in [*wanted, *held] if s not in instruments]
+        if len(adapters) > 1:
+            # why: a symbol an earlier broker (or the config) gave may trade here too: this
+            # broker is then where its orders go while the earlier one is down
+            for sym in wanted:
+                if sym in instruments and sym not in pinned and sym not in need:
+                    with contextlib.suppress(VenueUnavailable):
+                        if await a.fetch_instrument(sym) is not None:
+                            listed.setdefault(sym, []).append(a.name)
         # why: a spot pair's entry in the config gives its grid, not the asset it holds: the
         # broker's instrument provider says which (BTC for BTC/USDT)
         spot = [
@@ -445,7 +463,15 @@ async def _provide_instruments(
             known = instruments.setdefault(sym, inst)
             if known is not inst and known.base is None and inst.base is not None:
                 instruments[sym] = dataclasses.replace(known, base=inst.base)
-        a.instruments.update({s: i for s, i in instruments.items() if i.venue in (None, a.name)})
+            if sym not in pinned and a.name not in listed.get(sym, ()):
+                listed.setdefault(sym, []).append(a.name)
+        a.instruments.update(
+            {
+                s: i
+                for s, i in instruments.items()
+                if i.venue in (None, a.name) or a.name in listed.get(s, ())
+            }
+        )
     unknown = [s for s in wanted if s not in instruments]
     if unknown:
         raise ScenarioError(
@@ -454,6 +480,7 @@ async def _provide_instruments(
             f"no broker knows {', '.join(unknown)} (add an instruments: entry with tick_size "
             "and lot_size, or check the symbol)",
         )
+    return {s: tuple(names) for s, names in listed.items() if len(names) > 1}
 
 
 def install_execution(kernel: Kernel, execution: dict[str, Any] | None) -> None:

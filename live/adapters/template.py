@@ -71,6 +71,10 @@ class VenueAdapter:
         self.reconciled = False
         self.connected_once = False
         self.fill_gaps = 0  # orders whose venue status counts fills the last reconciliation lacked
+        # a venue whose reconciliations fail this long, while its stream is up, is down for
+        # routing (``routing.failover_after``): the kernel sends its symbols' orders elsewhere
+        self.failover_after_s: float | None = None
+        self.failing_since: float | None = None
         self.counts: dict[str, int] = {
             "reconciliations": 0,
             "reconcile_failures": 0,
@@ -178,7 +182,9 @@ class VenueAdapter:
             except VenueUnavailable as exc:
                 self.counts["reconcile_failures"] += 1
                 await self.notice("RECONCILE_FAILED", str(exc))
+                await self._watch_failures()
                 return False
+            self.failing_since = None
             plan = self.rec.plan(opens, reports, fills, wall_ns(), self.in_flight())
             before = self.counts["duplicates_dropped"]
             for event in plan.events:
@@ -197,6 +203,22 @@ class VenueAdapter:
                 self.reconciled = True
                 await self.status(True, True)
             return True
+
+    async def _watch_failures(self) -> None:
+        """Reconciliations failing for ``failover_after_s``: the venue is down (its stream may
+        be up, its REST is not); the next reconciliation that succeeds brings it back."""
+        now = time.monotonic()
+        if self.failing_since is None:
+            self.failing_since = now
+            return
+        after = self.failover_after_s
+        if after is not None and self.reconciled and now - self.failing_since >= after:
+            self.reconciled = False
+            await self.notice(
+                "RECONCILE_STALE",
+                f"{self.name}: not reconciled for {now - self.failing_since:.1f} s",
+            )
+            await self.status(False, False)
 
     def is_connected(self) -> bool:
         """The venue's event stream is up (a subclass says)."""

@@ -74,7 +74,9 @@ windows = st.lists(
 )
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(windows)
 def test_random_outages_never_duplicate_an_order_or_a_fill(tmp_path, outages):
     k, _ = run(scenario_with(tmp_path, outages), tmp_path / "run")

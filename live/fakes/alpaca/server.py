@@ -104,6 +104,7 @@ class VenueHandle(ReplayControls):
         self.data_hub = data_hub
         self.counters = counters
         self._runner = runner
+        self._site: web.TCPSite | None = None  # None: offline
         self._task: asyncio.Task[None] | None = None
 
     def stats(self) -> dict[str, Any]:
@@ -113,6 +114,25 @@ class VenueHandle(ReplayControls):
     def state(self) -> dict[str, Any]:
         """Orders, fills, positions and cash (``views.venue_state``: each account's too)."""
         return {**views.venue_state(self.core), "replayed": self.replay.events}
+
+    async def go_offline(self) -> None:
+        """The venue unreachable, as when its network is cut: nothing listens on its port and
+        every open socket (REST keep-alive, streams) is closed; its market and its accounts go
+        on (orders resting there still fill). ``go_online`` listens on the same port again."""
+        site, self._site = self._site, None
+        if site is not None:
+            await site.stop()
+        for conn in [*self.trade_hub.conns, *self.data_hub.conns]:
+            with contextlib.suppress(Exception):
+                await conn.ws.close(code=WSCloseCode.GOING_AWAY)
+        server = self._runner.server
+        if server is not None:
+            await server.shutdown(0.1)
+
+    async def go_online(self) -> None:
+        if self._site is None:
+            self._site = web.TCPSite(self._runner, self.config.host, self.port)
+            await self._site.start()
 
     async def close(self) -> None:
         """Stop replaying, close every socket, stop listening."""
@@ -442,6 +462,7 @@ async def start_venue(config: FakeAlpacaConfig) -> VenueHandle:
     await site.start()
     port = runner.addresses[0][1]
     handle = VenueHandle(config, runner, port, core, replay, faults, trade_hub, data_hub, counters)
+    handle._site = site
     handle._task = asyncio.ensure_future(run_replay(replay, counters))
     return handle
 
@@ -464,11 +485,12 @@ def describe(handle: VenueHandle) -> list[str]:
         lines.append(f"  accounts        {n}: --key and each --account, each its own trade stream")
     if config.mode == "exchange":
         lines.append("  mode            exchange: the accounts' orders trade with each other")
-    for feed in config.feeds():
-        source = str(feed.data) if feed.data is not None else "no data (orders rest)"
+    for inst in config.instruments():
+        feeds = [f for f in config.feeds() if f.symbol == inst.symbol]
+        source = " + ".join(str(f.data) for f in feeds if f.data is not None)
         lines.append(
-            f"  symbol          {feed.symbol} (tick {feed.tick_size}, lot {feed.lot_size}): "
-            f"{source}"
+            f"  symbol          {inst.symbol} (tick {feeds[0].tick_size}, lot "
+            f"{feeds[0].lot_size}): {source or 'no data (orders rest)'}"
         )
     lines.append(
         f"  replay          {config.kind}, {config.pace()}"
@@ -502,7 +524,7 @@ def run_venue(config: FakeAlpacaConfig, out: TextIO | None = None) -> None:
             "stream_url": handle.stream_url,
             "data_url": handle.data_url,
             "key": "<configured>",
-            "symbols": [f.symbol for f in config.feeds()],
+            "symbols": [i.symbol for i in config.instruments()],
             "mode": config.mode,
             "accounts": len(config.key_pairs()),
         }

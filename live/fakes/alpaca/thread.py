@@ -22,5 +22,12 @@ class VenueThread(LoopThread):
         self.stream_url = self.handle.stream_url
         self.data_url = self.handle.data_url
 
+    def offline(self) -> None:
+        """Cut the venue off the network (``VenueHandle.go_offline``); ``online()`` restores."""
+        self._call(self.handle.go_offline())
+
+    def online(self) -> None:
+        self._call(self.handle.go_online())
+
     def __enter__(self) -> VenueThread:
         return self
