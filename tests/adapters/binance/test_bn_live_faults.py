@@ -24,7 +24,7 @@ pytestmark = [pytest.mark.network, pytest.mark.timeout(90), pytest.mark.usefixtu
 
 RATES = {
     "rate_limit": 0.03,
-    "ban": 0.004,
+    "ban": 0.01,
     "unknown_status": 0.2,
     "drop_report": 0.2,
     "ws_drop": 0.03,
