@@ -90,3 +90,24 @@ def test_random_outages_never_duplicate_an_order_or_a_fill(tmp_path, outages):
     for o in sent:
         assert o.venue in ("primary", "backup")
     k.portfolio._check()
+
+
+def test_an_algo_parent_keeps_working_across_a_failover_its_children_go_where_it_is_up(tmp_path):
+    doc = yaml.safe_load(SCENARIO.read_text())
+    doc["orders"] = [
+        {"at": "2013-01-01T22:04:00Z", "id": "twap", "symbol": "USDJPY", "side": "buy",
+         "quantity": 60000, "algo": {"name": "twap", "duration": "20m", "slices": 10}},
+    ]  # fmt: skip
+    doc["expect"] = {"positions": {"USDJPY": 60000}}
+    path = scenario_with(tmp_path, [("primary", 10, 20)])
+    doc["faults"] = yaml.safe_load(path.read_text())["faults"]
+    path.write_text(yaml.safe_dump(doc))
+    k, result = run(path, tmp_path / "run")
+    assert result.summary["expectations"]["passed"], result.summary["expectations"]
+    children = [o for o in k.oms.orders.values() if o.algo_id is not None]
+    (down_at, _, _), (up_at, _, _) = k.risk_events  # FAILOVER, FAILBACK: what the kernel knew
+    during = {o.venue for o in children if down_at <= o.ts_init < up_at}
+    outside = {o.venue for o in children if not down_at <= o.ts_init < up_at}
+    assert during == {"backup"} and outside == {"primary"}
+    # the slice sent as the outage began met it (rejected); the algo's retry went to the backup
+    assert sum(o.status.name == "REJECTED" for o in children) <= 1
