@@ -112,7 +112,10 @@ class SmartRouter(ExecAlgo):
         side = self.side
         limit = self.p.limit_ticks
         ranked: list[tuple[Fraction, int, str, int, int | None]] = []
+        down = self.kernel.guard.disconnected
         for i, venue in enumerate(self.venue_names()):
+            if venue in down:
+                continue  # why: a venue that is down takes nothing (its quotes are stale)
             px = quotes.best(venue, self.symbol, side)
             if px is None:
                 continue

@@ -9,7 +9,7 @@ from sim_helpers import T0, quotes, run
 
 from kernel.algos import AlgoEngine, AlgoStatus
 from kernel.enums import OrderType, Side, TimeInForce
-from kernel.events import BookUpdate
+from kernel.events import BookUpdate, VenueStatus
 
 
 # --- iceberg ----------------------------------------------------------------------------------
@@ -85,6 +85,15 @@ def test_sor_cheapest_net_venue_first_split_by_displayed_size():
             TimeInForce.IOC,
         )
     assert b.ts_init <= a.ts_init
+    h.check()
+
+
+def test_sor_leaves_out_a_venue_that_is_down():
+    h = AlgoHarness(risk={"reduce_on_disconnect": False}, venues=("a", "b"))
+    h.kernel.on_event(VenueStatus("b", False, False, T0, T0))
+    h.quote(99, 100, 30, 30)
+    h.start("sor", 50, venues=("a", "b"), fees_bps={"a": 5, "b": 1})
+    assert h.submits("b") == [] and [c.order.quantity for c in h.submits("a")] == [30]
     h.check()
 
 
