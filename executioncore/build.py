@@ -261,6 +261,7 @@ def live_header(
         "deny_when_down": True,
         "default_tif": cfg.default_tif,
         "live": True,
+        "routing_policy": (cfg.routing or {}).get("policy", "hold"),
     }
 
 
@@ -310,6 +311,7 @@ def build_kernel(
         default_venue=header.get("default_venue"),
         deny_when_down=header.get("deny_when_down", False),
         routes={i["symbol"]: tuple(i["venues"]) for i in header["instruments"] if "venues" in i},
+        routing_policy=header.get("routing_policy", "hold"),
     )
     if header.get("default_tif"):
         kernel.default_tif = TimeInForce[str(header["default_tif"]).upper()]

@@ -36,7 +36,14 @@ _INITIALIZED = OrderStatus.INITIALIZED
 class Guard:
     """The trading state's owner for one kernel: breakers, the kill switch, flattening."""
 
-    __slots__ = ("disconnected", "flattening", "halted_for_the_day", "k", "must_cancel")
+    __slots__ = (
+        "disconnected",
+        "flattening",
+        "halted_for_the_day",
+        "k",
+        "must_cancel",
+        "offsets",
+    )
 
     def __init__(self, kernel: Kernel) -> None:
         self.k = kernel
@@ -44,6 +51,8 @@ class Guard:
         self.halted_for_the_day = False
         self.must_cancel: dict[str, int] = {}  # orders the guard canceled -> attempts so far
         self.disconnected: set[str] = set()  # venues down and not yet reconciled
+        # routing.policy flatten: (down venue, symbol) -> lots already sent elsewhere to close it
+        self.offsets: dict[tuple[str, str], int] = {}
 
     def on_venue_status(self, event: VenueStatus) -> None:
         """A venue went down (-> REDUCING) or came back reconciled (-> ACTIVE if it was)."""
@@ -73,6 +82,8 @@ class Guard:
                 self.set_state(TradingState.ACTIVE, f"VENUE_RECONCILED:{event.venue}")
         if k.routes:
             self.reroute()
+            if not event.connected and k.routing_policy == "flatten":
+                self.offset_down(event.venue)
 
     def covered(self, venue: str) -> bool:
         """Every symbol that trades at ``venue`` has another venue up (failover): its being
@@ -107,6 +118,35 @@ class Guard:
             else:
                 k.stats.failovers += 1
                 self.notice("FAILOVER", f"{sym}: {before} is down; new orders go to {now}")
+
+    def offset_down(self, venue: str) -> None:
+        """``routing.policy: flatten``: what ``venue`` holds, while it is down, is closed where
+        each symbol trades now (the down venue's own orders stay there, untouched): market
+        orders of the guard's, once per holding not yet offset."""
+        k = self.k
+        for sym, venues in k.routes.items():
+            if venue not in venues:
+                continue
+            target = k.active_route[sym]
+            held = k.accounts.held.get((venue, sym), 0)
+            offset = self.offsets.get((venue, sym), 0)
+            need = -(held + offset)
+            if target in self.disconnected or not need:
+                continue
+            order = Order(
+                k.next_order_id(RISK_ID),
+                RISK_ID,
+                sym,
+                Side.BUY if need > 0 else Side.SELL,
+                OrderType.MARKET,
+                abs(need),
+                algo_id=RISK_ID,
+                venue=target,
+                ts_init=k.clock.now_ns(),
+            )
+            self.notice("FAILOVER_FLATTEN", f"{sym}: {venue} holds {held} lots; closed at {target}")
+            self.offsets[(venue, sym)] = offset + need
+            k.submit_order(order, bypass_risk=True)
 
     def on_reject(self) -> None:
         """A venue rejected an order: the consecutive-rejects breaker may trip."""
@@ -221,21 +261,60 @@ class Guard:
         for sid in set(owners) | set(working):
             owner = sid if sid in k._order_owners else RISK_ID
             groups[owner] = groups.get(owner, 0) - pf.position_qty(symbol, sid)
+        room = self._venue_room(symbol)
         for owner in sorted(groups):
             need = groups[owner] - working.get(owner, 0)
-            if need == 0:
+            for venue, qty in self._split(need, room):
+                order = Order(
+                    k.next_order_id(RISK_ID),
+                    owner,
+                    symbol,
+                    Side.BUY if qty > 0 else Side.SELL,
+                    OrderType.MARKET,
+                    abs(qty),
+                    algo_id=RISK_ID,
+                    venue=venue,
+                    ts_init=k.clock.now_ns(),
+                )
+                k.submit_order(order, bypass_risk=True)
+
+    def _venue_room(self, symbol: str) -> dict[str, int]:
+        """For a symbol held at several venues: what closes each venue's holding (less what the
+        guard's orders working there already do), per venue that is up, in routing order.
+        Empty: one venue, or nothing known per venue (orders are routed as usual)."""
+        k = self.k
+        venues = k.routes.get(symbol)
+        held = k.accounts.held
+        if not venues or not held:
+            return {}
+        room: dict[str, int] = {}
+        for v in venues:
+            if v in self.disconnected:
                 continue
-            order = Order(
-                k.next_order_id(RISK_ID),
-                owner,
-                symbol,
-                Side.BUY if need > 0 else Side.SELL,
-                OrderType.MARKET,
-                abs(need),
-                algo_id=RISK_ID,
-                ts_init=k.clock.now_ns(),
+            working = sum(
+                o.side * (o.quantity - o.filled_lots)
+                for o in k.oms.open_orders(symbol)
+                if o.algo_id == RISK_ID and o.venue == v
             )
-            k.submit_order(order, bypass_risk=True)
+            room[v] = -(held.get((v, symbol), 0) + working)
+        return room
+
+    @staticmethod
+    def _split(need: int, room: dict[str, int]) -> list[tuple[str | None, int]]:
+        """``need`` (signed lots) as orders: first at each venue whose holding it closes (the
+        kill switch flattens at every broker), the rest routed as usual (None)."""
+        out: list[tuple[str | None, int]] = []
+        for venue, closes in room.items():
+            if need == 0:
+                break
+            if closes * need > 0:
+                qty = need if abs(need) <= abs(closes) else closes
+                out.append((venue, qty))
+                room[venue] = closes - qty
+                need -= qty
+        if need:
+            out.append((None, need))
+        return out
 
     def set_state(self, new: TradingState, reason: str) -> None:
         k = self.k

@@ -69,7 +69,8 @@ class Kernel(OrderCommands):
     ``risk`` limits; ``seed`` of the run (strategy rng streams); ``id_prefix`` for client order
     ids; ``deny_when_down`` (live): deny orders for a venue that is down (``BROKER_DOWN``);
     ``routes``: per symbol, the venues that trade it in routing order (failover: an order that
-    names no venue goes to the first that is up; see ``ordering``).
+    names no venue goes to the first that is up; see ``ordering``); ``routing_policy``
+    (``hold`` or ``flatten``) for a down venue's positions.
     An order event the state machine refuses is the same in a backtest and live: counted
     (``stats.refused_events``), a journaled ``EVENT_REFUSED`` notice, and a fill is never lost
     (booked to the position; beyond the order's quantity it is an overfill).
@@ -91,6 +92,7 @@ class Kernel(OrderCommands):
         default_venue: str | None = None,
         deny_when_down: bool = False,
         routes: dict[str, tuple[str, ...]] | None = None,
+        routing_policy: str = "hold",
     ) -> None:
         self.clock = clock
         self.instruments: dict[str, Instrument] = {i.symbol: i for i in instruments}
@@ -101,6 +103,9 @@ class Kernel(OrderCommands):
             sym: tuple(v) for sym, v in sorted((routes or {}).items()) if len(v) > 1
         }
         self.active_route: dict[str, str] = {sym: v[0] for sym, v in self.routes.items()}
+        # hold: a down venue's positions wait for it; flatten: they are closed where the
+        # symbol trades meanwhile (``Guard.offset_down``)
+        self.routing_policy = routing_policy
         self.journal = journal
         self.seed = seed
         self.id_prefix = id_prefix

@@ -153,3 +153,52 @@ def test_random_outages_never_send_an_order_twice_and_route_to_an_up_venue(flips
             assert o.venue == want and o.status == OrderStatus.SUBMITTED
     sent = [c.order.client_order_id for v in k.venues.values() for c in v.sent]  # type: ignore[attr-defined]
     assert len(sent) == len(set(sent))
+
+
+def test_the_kill_switch_flattens_at_every_broker_each_its_own_holding():
+    k = kernel()
+    k.on_event(report("primary", 50_000, 100, 100 * 10_000))
+    k.on_event(report("backup", 20_000, 0, 0))
+    k.on_event(status("primary", False))
+    buy(k, "o1", 30)
+    k.on_event(OrderAccepted("o1", "B1", 2, 2))
+    k.on_event(fill("o1", "B1", "t1", 30, 10_000))
+    k.on_event(status("primary", True))
+    assert k.accounts.held == {("primary", "XYZ"): 100, ("backup", "XYZ"): 30}
+    k.kill_switch()
+    sells = sorted(
+        (c.venue, c.order.side, c.order.quantity)
+        for v in k.venues.values()
+        for c in v.sent  # type: ignore[attr-defined]
+        if type(c).__name__ == "SubmitOrder" and c.order.algo_id == "risk"
+    )
+    assert sells == [("backup", Side.SELL, 30), ("primary", Side.SELL, 100)]
+
+
+def test_policy_flatten_closes_a_down_brokers_holding_where_the_symbol_trades_meanwhile():
+    k = Kernel(
+        SimClock(10**18),
+        [XYZ],
+        {"primary": Port("primary"), "backup": Port("backup")},
+        deny_when_down=True,
+        routes={"XYZ": ("primary", "backup")},
+        routing_policy="flatten",
+    )
+    k.on_event(report("primary", 50_000, 100, 100 * 10_000))
+    k.on_event(report("backup", 20_000, 0, 0))
+    k.on_event(status("primary", False))
+    sent = [c.order for c in k.venues["backup"].sent]  # type: ignore[attr-defined]
+    assert [(o.side, o.quantity, o.algo_id) for o in sent] == [(Side.SELL, 100, "risk")]
+    assert "FAILOVER_FLATTEN" in codes(k)
+    k.on_event(status("primary", True))
+    k.on_event(status("primary", False))  # down again: the holding was offset already
+    assert len(k.venues["backup"].sent) == 1  # type: ignore[attr-defined]
+    assert k.venues["primary"].sent == []  # type: ignore[attr-defined]
+
+
+def test_policy_hold_leaves_a_down_brokers_holding_alone():
+    k = kernel()
+    k.on_event(report("primary", 50_000, 100, 100 * 10_000))
+    k.on_event(report("backup", 20_000, 0, 0))
+    k.on_event(status("primary", False))
+    assert k.venues["backup"].sent == []  # type: ignore[attr-defined]
