@@ -14,6 +14,7 @@ import inspect
 import sys
 from collections.abc import Iterable
 from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -198,6 +199,7 @@ def run_header(scenario: Scenario, seed: int, start_ns: int) -> dict[str, Any]:
         "cash": str(scenario.cash),
         "instruments": instrument_rows(scenario.instruments, scenario.routes),
         "venues": [v.name for v in scenario.venues],
+        **_venue_fees({v.name: v.fees.get("taker_bps", 0) for v in scenario.venues}),
         "sources": [
             {
                 "kind": e.spec.kind,
@@ -222,6 +224,15 @@ def run_header(scenario: Scenario, seed: int, start_ns: int) -> dict[str, Any]:
     }
 
 
+def _venue_fees(taker_bps: dict[str, Any]) -> dict[str, Any]:
+    """``{"venue_fees": {venue: taker bps}}`` for the smart order router's default fees (each
+    venue's own fee model), when there are several venues to choose between; else nothing (a
+    one-venue run's header, and digest, stay as they were)."""
+    if len(taker_bps) < 2:
+        return {}
+    return {"venue_fees": {v: str(b) for v, b in sorted(taker_bps.items()) if b is not None}}
+
+
 def plain(value: Any) -> Any:
     """YAML values as msgpack-safe plain types (dates become ISO strings)."""
     if isinstance(value, dict):
@@ -239,6 +250,7 @@ def live_header(
     orders: list[dict[str, Any]],
     start_ns: int,
     routes: dict[str, tuple[str, ...]] | None = None,
+    venue_fees: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The journal header of a live run (what a replay or a recovery needs; no secrets)."""
     return {
@@ -250,6 +262,7 @@ def live_header(
         "cash": cfg.cash,
         "instruments": instrument_rows(instruments, routes),
         "venues": [b.name for b in cfg.brokers],
+        **_venue_fees(venue_fees or {}),
         "sources": [],
         "outages": {},
         "risk": plain(cfg.risk),
@@ -312,6 +325,7 @@ def build_kernel(
         deny_when_down=header.get("deny_when_down", False),
         routes={i["symbol"]: tuple(i["venues"]) for i in header["instruments"] if "venues" in i},
         routing_policy=header.get("routing_policy", "hold"),
+        venue_fees={v: Fraction(Decimal(b)) for v, b in (header.get("venue_fees") or {}).items()},
     )
     if header.get("default_tif"):
         kernel.default_tif = TimeInForce[str(header["default_tif"]).upper()]

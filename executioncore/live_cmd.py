@@ -225,7 +225,8 @@ async def _session(
                 # session's script-1 would meet the first's at the broker (a duplicate id is taken
                 # as the order being there). The header keeps the prefix for replay and recovery.
                 cfg.id_prefix = session_prefix(start)
-            header = live_header(cfg, list(instruments.values()), orders, start, routes)
+            fees = {a.name: a.taker_bps() for a in adapters if hasattr(a, "taker_bps")}
+            header = live_header(cfg, list(instruments.values()), orders, start, routes, fees)
             journal.append((IN, TAG_RUN, header))
             kernel, _ = build_kernel(header, journal, clock, cfg.base_dir, {}, strategy)
             unsent = []

@@ -17,6 +17,7 @@ local cancels of held orders, trading state changes, risk notices).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from fractions import Fraction
 from typing import Any
 
 from kernel import codec
@@ -70,7 +71,8 @@ class Kernel(OrderCommands):
     ids; ``deny_when_down`` (live): deny orders for a venue that is down (``BROKER_DOWN``);
     ``routes``: per symbol, the venues that trade it in routing order (failover: an order that
     names no venue goes to the first that is up; see ``ordering``); ``routing_policy``
-    (``hold`` or ``flatten``) for a down venue's positions.
+    (``hold`` or ``flatten``) for a down venue's positions; ``venue_fees``: each venue's taker
+    fee in bps, the smart order router's default.
     An order event the state machine refuses is the same in a backtest and live: counted
     (``stats.refused_events``), a journaled ``EVENT_REFUSED`` notice, and a fill is never lost
     (booked to the position; beyond the order's quantity it is an overfill).
@@ -93,6 +95,7 @@ class Kernel(OrderCommands):
         deny_when_down: bool = False,
         routes: dict[str, tuple[str, ...]] | None = None,
         routing_policy: str = "hold",
+        venue_fees: dict[str, Fraction] | None = None,
     ) -> None:
         self.clock = clock
         self.instruments: dict[str, Instrument] = {i.symbol: i for i in instruments}
@@ -106,6 +109,8 @@ class Kernel(OrderCommands):
         # hold: a down venue's positions wait for it; flatten: they are closed where the
         # symbol trades meanwhile (``Guard.offset_down``)
         self.routing_policy = routing_policy
+        # each venue's taker fee in bps (its fee model): the smart order router's default
+        self.venue_fees: dict[str, Fraction] = dict(venue_fees or {})
         self.journal = journal
         self.seed = seed
         self.id_prefix = id_prefix

@@ -52,8 +52,9 @@ class AlgoParams:
     ``limit_offset_ticks`` (children are limits at the near touch + offset, else market);
     pov: ``rate`` (0 < rate <= 1), ``min_child_lots``, ``max_child_lots``, ``limit_offset_ticks``;
     iceberg: ``display_lots``;
-    sor: ``venues`` (None: every venue), ``fees_bps`` (taker fee assumed per venue),
-    ``sweep_ticks`` (how far past the touch it may take when the parent has no limit).
+    sor: ``venues`` (None: every venue), ``fees_bps`` (taker fee assumed per venue; a venue it
+    does not name: that venue's own fee model, ``Kernel.venue_fees``), ``sweep_ticks`` (how far
+    past the touch it may take when the parent has no limit).
     """
 
     duration_ns: int | None = None

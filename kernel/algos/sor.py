@@ -125,7 +125,9 @@ class SmartRouter(ExecAlgo):
             size = quotes.displayed(venue, self.symbol, side, cap)
             if size is not None and size <= 0:
                 continue
-            fee = self.p.fees_bps.get(venue, Fraction(0))
+            fee = self.p.fees_bps.get(venue)
+            if fee is None:  # why: the venue's own fee model, when the parent gives none
+                fee = self.kernel.venue_fees.get(venue, Fraction(0))
             net = px * (BPS + side * fee)  # why: a buyer pays the fee on top, a seller gives it up
             ranked.append((side * net, i, venue, cap, size))
         if not ranked:

@@ -121,6 +121,16 @@ class CcxtReports(VenueAdapter):
         except ValueError as exc:
             raise VenueUnavailable(f"market {symbol}: {exc}") from None
 
+    def taker_bps(self) -> Decimal | None:
+        """The exchange's taker fee for the session's markets, in bps (ccxt's market fee; the
+        highest when they differ): the smart order router's default for this broker."""
+        fees = []
+        for spec in self.specs.values():
+            market = (self.ex.markets or {}).get(spec.ccxt_symbol) or {}
+            if market.get("taker") is not None:
+                fees.append(Decimal(str(market["taker"])) * 10_000)
+        return max(fees) if fees else None
+
     async def held_symbols(self) -> list[str]:
         """None: a crypto account's other assets are balances, not positions of the session.
         A testnet or a real account holds many (BNB kept for fees, dust of old trades): taking

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
 from itertools import pairwise
 
 from algo_helpers import AlgoHarness, S
@@ -84,6 +85,18 @@ def test_sor_cheapest_net_venue_first_split_by_displayed_size():
             100,
             TimeInForce.IOC,
         )
+    assert b.ts_init <= a.ts_init
+    h.check()
+
+
+def test_sor_without_fees_takes_each_venues_own_fee_model():
+    h = AlgoHarness(venues=("a", "b"))
+    h.kernel.venue_fees.update({"a": Fraction(5), "b": Fraction(1)})
+    h.quote(99, 100, 30, 30)
+    h.start("sor", 50, venues=("a", "b"))
+    (b,) = h.submits("b")
+    (a,) = h.submits("a")
+    assert (b.order.quantity, a.order.quantity) == (30, 20)  # b is cheaper net of fees
     assert b.ts_init <= a.ts_init
     h.check()
 
