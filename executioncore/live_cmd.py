@@ -383,6 +383,11 @@ def _multi_currency_summary(summary: dict[str, Any], kernel: Kernel) -> None:
     summary["equity"] = pf.equity() / MONEY_SCALE
     if kernel.accounts.session_equity:
         summary["total_return"] = pf.equity() / kernel.accounts.session_equity - 1
+    unconverted = [a for a in assets if pf.balance(a) and pf.rate(a) is None]
+    if unconverted:
+        # why: left out of equity and P&L (no known rate); position limits on instruments in
+        # them apply within their own currency
+        summary["unconverted_currencies"] = unconverted
 
 
 def _number(units: int) -> int | float:

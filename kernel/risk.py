@@ -274,12 +274,16 @@ class RiskGuard:
                 return reason
         if reduces:
             return None
-        if portfolio.multi_currency:
+        currency = portfolio.instruments[order.symbol].currency
+        if portfolio.multi_currency and portfolio.rate(currency) is not None:
             # why: a crypto account's equity is over its assets (a fee paid in BTC, the BTC
-            # held), in the account currency: the measure the daily loss baseline uses
+            # held), and several brokers' over all of them, in the account currency: the
+            # measure the daily loss baseline uses
             equity = portfolio.equity()
         else:
-            equity = portfolio.equity(portfolio.instruments[order.symbol].currency)
+            # why: no known rate into the account currency: the limit applies within the
+            # instrument's own currency (its broker's account)
+            equity = portfolio.equity(currency)
         if cfg.daily_loss_limit is not None and self.start_of_day_equity is not None:
             reason = check_daily_loss(equity, self.start_of_day_equity, cfg.daily_loss_limit)
             if reason is not None:

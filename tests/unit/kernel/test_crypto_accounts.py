@@ -161,3 +161,21 @@ def test_a_balance_the_kernel_missed_is_adopted_to_the_unit_at_the_end():
     assert pf.positions["BTC/USDT"].qty == 2000
     assert pf.balance("BTC") == units("0.0200004") and pf.balance("USDT") == units("9000")
     pf._check()
+
+
+def test_a_currency_without_a_known_rate_has_its_position_limit_within_its_own_equity():
+    from kernel.risk import RiskConfig
+
+    dax = Instrument("DAX", "0.5", "1", "EUR", venue="bn")
+    k = Kernel(
+        SimClock(10**18), [BTC, dax], {"bn": Port()},
+        risk=RiskConfig.from_mapping({"max_position_pct": 0.5}),
+        currency="USD", starting_cash={"USDT": 1_000_000 * E9, "EUR": 10_000 * E9},
+    )  # fmt: skip
+    assert k.portfolio.multi_currency and k.portfolio.rate("EUR") is None
+    big = Order("o1", "s", "DAX", Side.BUY, OrderType.LIMIT, 1, 30_000)  # 15,000 EUR
+    assert not k.submit_order(big)  # half of the 10,000 EUR, not of a million USDT
+    small = Order("o2", "s", "DAX", Side.BUY, OrderType.LIMIT, 1, 8_000)  # 4,000 EUR
+    assert k.submit_order(small)
+    btc = Order("o3", "s", "BTC/USDT", Side.BUY, OrderType.LIMIT, 100_000, 5_000_000)
+    assert k.submit_order(btc)  # 50,000 USDT within half the account's convertible equity
