@@ -18,6 +18,7 @@ import yaml
 from live_churn import CHURN
 
 from executioncore.live_cmd import live_command
+from executioncore.replay import replay
 from live.fakes.alpaca.config import FakeAlpacaConfig
 from live.fakes.alpaca.thread import VenueThread as AlpacaVenue
 from live.fakes.ibkr import FakeIbkrConfig
@@ -101,3 +102,6 @@ def test_the_primary_goes_offline_orders_fail_over_to_the_backup_and_come_back(t
     assert Decimal(str(s["brokers"]["backup"]["cash"])) == Decimal(b_state["cash"])
     assert s["brokers"]["primary"]["connected"] and s["brokers"]["backup"]["connected"]
     assert s["overfills"] == 0 and s["open_orders"] == 0
+    # every routing decision replays from the journal (the health changes are its inputs)
+    report = replay(tmp_path / "run")
+    assert report.ok, report.as_dict()
