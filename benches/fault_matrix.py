@@ -46,15 +46,7 @@ def alpaca_rows(seeds: list[int], run_for: str) -> list[dict[str, Any]]:
 def ibkr_rows(seeds: list[int], run_for: str) -> list[dict[str, Any]]:
     from test_adapter_ibkr_faults import RATES, run
 
-    rows = []
-    for kind in sorted(RATES):
-        for seed in seeds:
-            with tempfile.TemporaryDirectory() as tmp:
-                result, c, injected, _refs = run(Path(tmp), kind, seed, run_for)
-            adapter = result.summary["live"]["adapters"]["ib"]
-            rows.append(_row("ibkr", kind, seed, injected, result.summary["orders"], c, adapter))
-            _show(rows[-1])
-    return rows
+    return _session_rows("ibkr", "ib", sorted(RATES), seeds, lambda *a: run(*a)[:3], run_for)
 
 
 def binance_rows(seeds: list[int], run_for: str) -> list[dict[str, Any]]:
@@ -63,13 +55,21 @@ def binance_rows(seeds: list[int], run_for: str) -> list[dict[str, Any]]:
 
     os.environ.setdefault("BINANCE_API_KEY", KEY)
     os.environ.setdefault("BINANCE_API_SECRET", SECRET)
+    return _session_rows("binance", "bn", sorted(RATES), seeds, run, run_for)
+
+
+def _session_rows(
+    label: str, broker: str, kinds: list[str], seeds: list[int], run: Any, run_for: str
+) -> list[dict[str, Any]]:
+    """Each kind x seed through a test module's ``run(tmp, kind, seed, run_for)`` returning
+    ``(result, consistency, injected)``; ``broker``: the broker's name in its config."""
     rows = []
-    for kind in sorted(RATES):
+    for kind in kinds:
         for seed in seeds:
             with tempfile.TemporaryDirectory() as tmp:
                 result, c, injected = run(Path(tmp), kind, seed, run_for)
-            adapter = result.summary["live"]["adapters"]["bn"]
-            rows.append(_row("binance", kind, seed, injected, result.summary["orders"], c, adapter))
+            adapter = result.summary["live"]["adapters"][broker]
+            rows.append(_row(label, kind, seed, injected, result.summary["orders"], c, adapter))
             _show(rows[-1])
     return rows
 

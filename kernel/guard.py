@@ -133,20 +133,9 @@ class Guard:
             need = -(held + offset)
             if target in self.disconnected or not need:
                 continue
-            order = Order(
-                k.next_order_id(RISK_ID),
-                RISK_ID,
-                sym,
-                Side.BUY if need > 0 else Side.SELL,
-                OrderType.MARKET,
-                abs(need),
-                algo_id=RISK_ID,
-                venue=target,
-                ts_init=k.clock.now_ns(),
-            )
             self.notice("FAILOVER_FLATTEN", f"{sym}: {venue} holds {held} lots; closed at {target}")
             self.offsets[(venue, sym)] = offset + need
-            k.submit_order(order, bypass_risk=True)
+            self._close(RISK_ID, sym, need, target)
 
     def on_reject(self) -> None:
         """A venue rejected an order: the consecutive-rejects breaker may trip."""
@@ -265,18 +254,23 @@ class Guard:
         for owner in sorted(groups):
             need = groups[owner] - working.get(owner, 0)
             for venue, qty in self._split(need, room):
-                order = Order(
-                    k.next_order_id(RISK_ID),
-                    owner,
-                    symbol,
-                    Side.BUY if qty > 0 else Side.SELL,
-                    OrderType.MARKET,
-                    abs(qty),
-                    algo_id=RISK_ID,
-                    venue=venue,
-                    ts_init=k.clock.now_ns(),
-                )
-                k.submit_order(order, bypass_risk=True)
+                self._close(owner, symbol, qty, venue)
+
+    def _close(self, owner: str, symbol: str, qty: int, venue: str | None) -> None:
+        """The guard's market order for ``qty`` signed lots (at ``venue``, else routed)."""
+        k = self.k
+        order = Order(
+            k.next_order_id(RISK_ID),
+            owner,
+            symbol,
+            Side.BUY if qty > 0 else Side.SELL,
+            OrderType.MARKET,
+            abs(qty),
+            algo_id=RISK_ID,
+            venue=venue,
+            ts_init=k.clock.now_ns(),
+        )
+        k.submit_order(order, bypass_risk=True)
 
     def _venue_room(self, symbol: str) -> dict[str, int]:
         """For a symbol held at several venues: what closes each venue's holding (less what the

@@ -4,12 +4,13 @@ a churning strategy, and the consistency check (no lost fill, no duplicate, same
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import yaml
+from live_checks import Consistency
 from live_churn import CHURN
 
 from live.fakes.alpaca.config import FakeAlpacaConfig
@@ -63,20 +64,6 @@ def write_config(tmp: Path, venue: VenueThread, strategy: bool = True, **broker:
     path = tmp / "executioncore.yaml"
     path.write_text(yaml.safe_dump(doc))
     return path
-
-
-@dataclass
-class Consistency:
-    venue_fills: int
-    kernel_fills: int
-    lost: list[str] = field(default_factory=list)
-    duplicated: list[str] = field(default_factory=list)
-    duplicate_orders: list[str] = field(default_factory=list)
-    mismatches: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not (self.lost or self.duplicated or self.duplicate_orders or self.mismatches)
 
 
 def check(

@@ -7,35 +7,16 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
+from live_checks import EXE, journal_fills
 from live_harness import KEY, SECRET, start_venue, write_config
 
 from executioncore.replay import replay
-from executioncore.store import SqliteStore
-from kernel.codec import IN, TAGS, decode
-from kernel.events import OrderFilled
-from kernel.journal import read_records
 
 pytestmark = [pytest.mark.network, pytest.mark.timeout(120)]
-EXE = Path(sys.executable).with_name("executioncore")
-
-
-def journal_fills(path: Path) -> list[str]:
-    store = SqliteStore.open(path)
-    try:
-        tag = TAGS[OrderFilled]
-        return [
-            decode(r)[1].trade_id
-            for r in read_records(store.blocks())
-            if r[0] == IN and r[1] == tag
-        ]
-    finally:
-        store.close()
 
 
 def test_kill_9_then_restart_recovers_and_matches_the_venue(tmp_path):

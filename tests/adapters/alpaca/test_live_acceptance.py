@@ -10,10 +10,9 @@ from decimal import Decimal
 
 import pytest
 import yaml
+from live_checks import run_cli
 from live_harness import KEY, SECRET, USDJPY, start_venue
 from seed_config import SEED, alpaca_only
-
-from executioncore.cli import main
 
 pytestmark = pytest.mark.network
 
@@ -56,15 +55,6 @@ def venue_books(venue) -> tuple[dict, dict[str, Decimal]]:
     acct = rest(venue, "/v2/account")
     positions = {p["symbol"]: Decimal(p["qty"]) for p in rest(venue, "/v2/positions")}
     return acct, positions
-
-
-def run_cli(args: list[str], capsys) -> tuple[int, dict | None, str]:
-    code = main(args)
-    out = capsys.readouterr()
-    summary = None
-    if "--json" in args and out.out.strip():
-        summary = json.loads(out.out.strip().splitlines()[-1])
-    return code, summary, out.err
 
 
 def test_the_seed_file_runs_scripted_orders_end_to_end(tmp_path, env, capsys):

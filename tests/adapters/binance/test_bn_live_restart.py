@@ -8,13 +8,12 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
+from live_checks import journal_fills, live_args
 from test_bn_live_session import (
     KEY,
     SECRET,
@@ -25,31 +24,8 @@ from test_bn_live_session import (
 )
 
 from executioncore.replay import replay
-from executioncore.store import SqliteStore
-from kernel.codec import IN, TAGS, decode
-from kernel.events import OrderFilled
-from kernel.journal import read_records
 
 pytestmark = [pytest.mark.network, pytest.mark.timeout(90)]
-EXE = Path(sys.executable).with_name("executioncore")
-
-
-def journal_fills(path: Path) -> list[str]:
-    store = SqliteStore.open(path)
-    try:
-        tag = TAGS[OrderFilled]
-        return [
-            decode(r)[1].trade_id
-            for r in read_records(store.blocks())
-            if r[0] == IN and r[1] == tag
-        ]
-    finally:
-        store.close()
-
-
-def live(cfg: Path, run_dir: Path, run_for: str) -> list[str]:
-    return [str(EXE), "live", "--config", str(cfg), "--run-for", run_for, "--out", str(run_dir),
-            "--json"]  # fmt: skip
 
 
 def test_kill_9_then_restart_recovers_exactly_and_matches_the_venue(tmp_path):
@@ -59,7 +35,7 @@ def test_kill_9_then_restart_recovers_exactly_and_matches_the_venue(tmp_path):
     try:
         cfg = write_config(tmp_path, venue)
         first = subprocess.Popen(
-            live(cfg, run_dir, "60s"), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            live_args(cfg, run_dir, "60s"), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             cwd=tmp_path,
         )  # fmt: skip
         deadline = time.monotonic() + 40
@@ -72,7 +48,7 @@ def test_kill_9_then_restart_recovers_exactly_and_matches_the_venue(tmp_path):
         assert trades_before_kill >= 12
         time.sleep(0.5)  # the venue goes on: resting orders may fill while the session is down
         second = subprocess.run(
-            live(cfg, run_dir, "3s"), env=env, capture_output=True, text=True, cwd=tmp_path,
+            live_args(cfg, run_dir, "3s"), env=env, capture_output=True, text=True, cwd=tmp_path,
             timeout=60,
         )  # fmt: skip
         assert second.returncode == 0, second.stderr[-2000:]

@@ -9,19 +9,17 @@ restart test too.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
-from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from live_checks import Consistency, run_cli
 from live_churn import CHURN
 from seed_config import crypto_only
 
-from executioncore.cli import main
 from executioncore.live_cmd import live_command
 from live.fakes.alpaca.config import FakeAlpacaConfig
 from live.fakes.binance import FakeBinanceConfig, VenueThread
@@ -80,20 +78,6 @@ def write_config(tmp: Path, venue: VenueThread, strategy: bool = True) -> Path:
     return path
 
 
-@dataclass
-class Consistency:
-    venue_fills: int
-    kernel_fills: int
-    lost: list[str] = field(default_factory=list)
-    duplicated: list[str] = field(default_factory=list)
-    duplicate_orders: list[str] = field(default_factory=list)
-    mismatches: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not (self.lost or self.duplicated or self.duplicate_orders or self.mismatches)
-
-
 def venue_balances(state: dict[str, Any]) -> dict[str, Decimal]:
     """Each asset's total (free + locked) at the venue, zeros left out."""
     out = {}
@@ -126,13 +110,6 @@ def check(summary: dict[str, Any], kernel_trades: list[str], venue: VenueThread)
         if mine.get(asset, Decimal(0)) != want:
             out.mismatches.append(f"{asset}: kernel {mine.get(asset)}, venue {want}")
     return out
-
-
-def run_cli(args: list[str], capsys: Any) -> tuple[int, dict[str, Any] | None, str]:
-    code = main(args)
-    out = capsys.readouterr()
-    summary = json.loads(out.out.strip().splitlines()[-1]) if out.out.strip() else None
-    return code, summary, out.err
 
 
 SCRIPT = {

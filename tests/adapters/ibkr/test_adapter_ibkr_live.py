@@ -9,19 +9,17 @@ The helpers here (``start_venue``, ``write_config``, ``check``) serve the other
 
 from __future__ import annotations
 
-import json
 from collections import Counter
-from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from live_checks import Consistency, run_cli
 from live_churn import CHURN
 from seed_config import ibkr_only
 
-from executioncore.cli import main
 from executioncore.live_cmd import live_command
 from live.fakes.alpaca.config import FakeAlpacaConfig
 from live.fakes.ibkr import FakeIbkrConfig, VenueThread
@@ -65,20 +63,6 @@ def order_refs(venue: VenueThread) -> list[str]:
     return venue.call(lambda: [o.order_ref for o in venue.handle.account.orders.values()])  # type: ignore[no-any-return]
 
 
-@dataclass
-class Consistency:
-    venue_fills: int
-    kernel_fills: int
-    lost: list[str] = field(default_factory=list)
-    duplicated: list[str] = field(default_factory=list)
-    duplicate_orders: list[str] = field(default_factory=list)
-    mismatches: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not (self.lost or self.duplicated or self.duplicate_orders or self.mismatches)
-
-
 def check(summary: dict[str, Any], trade_ids: list[str], venue: VenueThread) -> Consistency:
     """The kernel's books against the venue's: every execution once, every order once, the
     same positions and cash."""
@@ -97,14 +81,6 @@ def check(summary: dict[str, Any], trade_ids: list[str], venue: VenueThread) -> 
     return out
 
 
-def run_cli(args: list[str], capsys: Any) -> tuple[int, dict[str, Any] | None, str]:
-    code = main(args)
-    out = capsys.readouterr()
-    summary = json.loads(out.out.strip().splitlines()[-1]) if out.out.strip() else None
-    return code, summary, out.err
-
-
-# --- the seed's config and scripted orders --------------------------------------------------------
 SCRIPT = {
     "orders": [
         {"at": "+0.3s", "id": "buy1", "symbol": "XYZ", "side": "buy", "quantity": 100},

@@ -8,7 +8,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
 from decimal import Decimal
@@ -16,34 +15,12 @@ from pathlib import Path
 
 import pytest
 import yaml
+from live_checks import journal_fills, live_args
 from test_adapter_ibkr_live import order_refs, start_venue, write_config
 
 from executioncore.replay import replay
-from executioncore.store import SqliteStore
-from kernel.codec import IN, TAGS, decode
-from kernel.events import OrderFilled
-from kernel.journal import read_records
 
 pytestmark = [pytest.mark.network, pytest.mark.timeout(60)]
-EXE = Path(sys.executable).with_name("executioncore")
-
-
-def journal_fills(path: Path) -> list[str]:
-    store = SqliteStore.open(path)
-    try:
-        tag = TAGS[OrderFilled]
-        return [
-            decode(r)[1].trade_id
-            for r in read_records(store.blocks())
-            if r[0] == IN and r[1] == tag
-        ]
-    finally:
-        store.close()
-
-
-def live(cfg: Path, run_dir: Path, run_for: str) -> list[str]:
-    return [str(EXE), "live", "--config", str(cfg), "--run-for", run_for, "--out", str(run_dir),
-            "--json"]  # fmt: skip
 
 
 def test_kill_9_then_restart_recovers_exactly_and_matches_the_venue(tmp_path):
@@ -53,7 +30,7 @@ def test_kill_9_then_restart_recovers_exactly_and_matches_the_venue(tmp_path):
     try:
         cfg = write_config(tmp_path, venue)
         first = subprocess.Popen(
-            live(cfg, run_dir, "60s"), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            live_args(cfg, run_dir, "60s"), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             cwd=tmp_path,
         )  # fmt: skip
         deadline = time.monotonic() + 30
@@ -66,7 +43,7 @@ def test_kill_9_then_restart_recovers_exactly_and_matches_the_venue(tmp_path):
         assert fills_before_kill >= 12
         time.sleep(0.5)  # the venue goes on: resting orders may fill while the session is down
         second = subprocess.run(
-            live(cfg, run_dir, "3s"), env=env, capture_output=True, text=True, cwd=tmp_path,
+            live_args(cfg, run_dir, "3s"), env=env, capture_output=True, text=True, cwd=tmp_path,
             timeout=40,
         )  # fmt: skip
         assert second.returncode == 0, second.stderr[-2000:]
@@ -113,7 +90,7 @@ def test_a_fill_made_while_the_session_is_dead_is_recovered_on_restart(tmp_path)
         rest = {"at": "+0.2s", "id": "dip", "symbol": "XYZ", "side": "buy", "quantity": 100,
                 "type": "limit", "limit_price": 99.6, "time_in_force": "gtc"}  # fmt: skip
         orders.write_text(yaml.safe_dump({"orders": [rest]}))
-        args = [*live(cfg, run_dir, "60s"), "--orders", str(orders)]
+        args = [*live_args(cfg, run_dir, "60s"), "--orders", str(orders)]
         first = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline and not [
@@ -127,7 +104,7 @@ def test_a_fill_made_while_the_session_is_dead_is_recovered_on_restart(tmp_path)
             time.sleep(0.05)  # the market falls through the limit while no one is connected
         assert len(venue.state()["executions"]) == 1
         second = subprocess.run(
-            [*live(cfg, run_dir, "1s"), "--orders", str(orders)], capture_output=True,
+            [*live_args(cfg, run_dir, "1s"), "--orders", str(orders)], capture_output=True,
             text=True, cwd=tmp_path, timeout=40,
         )  # fmt: skip
         assert second.returncode == 0, second.stderr[-2000:]

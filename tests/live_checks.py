@@ -1,0 +1,67 @@
+"""What the live tests of every venue share: the consistency of the kernel's books with a local
+venue's (``Consistency``), the ``executioncore`` CLI run in process (``run_cli``) or as a process
+(``EXE``, ``live_args``), and the fills a session's journal holds (``journal_fills``)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from executioncore.cli import main
+from executioncore.store import SqliteStore
+from kernel.codec import IN, TAGS, decode
+from kernel.events import OrderFilled
+from kernel.journal import read_records
+
+EXE = Path(sys.executable).with_name("executioncore")
+
+
+@dataclass
+class Consistency:
+    """The kernel's books against a venue's: every fill once (none lost, none twice), every
+    order once, the same positions / cash / balances (``mismatches`` says how they differ)."""
+
+    venue_fills: int
+    kernel_fills: int
+    lost: list[str] = field(default_factory=list)
+    duplicated: list[str] = field(default_factory=list)
+    duplicate_orders: list[str] = field(default_factory=list)
+    mismatches: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not (self.lost or self.duplicated or self.duplicate_orders or self.mismatches)
+
+
+def run_cli(args: list[str], capsys: Any) -> tuple[int, dict[str, Any] | None, str]:
+    """``executioncore ARGS`` in this process: the exit code, the summary (the last stdout line
+    with ``--json``) and stderr."""
+    code = main(args)
+    out = capsys.readouterr()
+    summary = None
+    if "--json" in args and out.out.strip():
+        summary = json.loads(out.out.strip().splitlines()[-1])
+    return code, summary, out.err
+
+
+def live_args(cfg: Path, run_dir: Path, run_for: str) -> list[str]:
+    """The command line of a live session run as its own process (to ``kill -9`` it)."""
+    return [str(EXE), "live", "--config", str(cfg), "--run-for", run_for, "--out", str(run_dir),
+            "--json"]  # fmt: skip
+
+
+def journal_fills(path: Path) -> list[str]:
+    """The trade ids of every fill a journal holds, in order."""
+    store = SqliteStore.open(path)
+    try:
+        tag = TAGS[OrderFilled]
+        return [
+            decode(r)[1].trade_id
+            for r in read_records(store.blocks())
+            if r[0] == IN and r[1] == tag
+        ]
+    finally:
+        store.close()
