@@ -17,6 +17,10 @@ decides, the events go out through the once-gate, then the account report (after
 reflects), then ``VenueStatus(up, reconciled)`` when the venue was not reconciled. A failure
 (the venue's REST down) becomes a ``VenueNotice("RECONCILE_FAILED")``: the session goes on and
 the next reconciliation tries again. Adapters see the kernel only through an ``OrderView``.
+
+``TaskedAdapter`` adds what the IBKR and CCXT adapters share: their work as tasks, the venue
+port onto their order commands, and a watchdog that reconciles when asked, periodically and
+after a failure.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from kernel.units import Instrument
 
 Emit = Callable[[Any], Awaitable[None]]
 FINAL_GAP_RETRIES = 3
+TICK_S = 0.1  # a watchdog's period (``TaskedAdapter``)
 
 
 class BrokerUnreachable(Exception):
@@ -262,3 +267,86 @@ def _reason(exc: BaseException) -> str:
     if "name or service" in low or "nodename" in low or "getaddrinfo" in low:
         return "host not found"
     return text
+
+
+class TaskedAdapter(VenueAdapter):
+    """A venue adapter whose work runs as tasks on the event loop, watched every ``TICK_S``
+    (IBKR, CCXT). The venue port schedules the venue's ``orders`` (``submit(order)``,
+    ``modify(cmd)``; ``cancel`` stays the venue's own) and its ``book`` says what is in flight.
+    A venue implements ``_tick`` (its own checks, then ``_reconcile_if_due``); a tick that
+    raises one of ``watchdog_errors`` becomes a ``VenueNotice("<notice_prefix>_WATCHDOG")``."""
+
+    orders: Any  # the venue's order commands
+    book: Any  # the venue's order book (``in_flight()``)
+    notice_prefix = "VENUE"
+    watchdog_errors: tuple[type[BaseException], ...] = (VenueUnavailable,)
+
+    def __init__(self, name: str, url: str, connect_timeout_s: float = 10.0) -> None:
+        super().__init__(name, url, connect_timeout_s)
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._reconcile_at: float | None = None
+        self._started = self._closing = False
+
+    def _spawn(self, coro: Any) -> asyncio.Task[Any]:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def _cancel_tasks(self) -> None:
+        """Every task still running cancelled, and awaited."""
+        for task in list(self._tasks):
+            task.cancel()
+        for task in list(self._tasks):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+    def _describe(self, exc: BaseException) -> str:
+        """An error as a notice tells it (a venue whose errors may hold a secret masks it)."""
+        return str(exc)
+
+    # --- the venue port (the kernel calls these; they only schedule work) ---------------------------
+    def submit(self, cmd: Any) -> None:
+        self._spawn(self.orders.submit(cmd.order))
+
+    def modify(self, cmd: Any) -> None:
+        self._spawn(self.orders.modify(cmd))
+
+    def resend(self, client_order_id: str) -> None:
+        order = self.view.sent_order(client_order_id) if self.view is not None else None
+        if order is not None:
+            self._spawn(self.orders.submit(order))
+
+    def in_flight(self) -> set[str]:
+        return self.book.in_flight()
+
+    # --- the watchdog ----------------------------------------------------------------------------
+    def _reconcile_soon(self, delay_s: float = 0.0) -> None:
+        at = time.monotonic() + delay_s
+        if self._reconcile_at is None or at < self._reconcile_at:
+            self._reconcile_at = at
+
+    async def _watchdog(self) -> None:
+        times = [time.monotonic()] * 2  # the last full reconciliation, the last attempt
+        while not self._closing:
+            await asyncio.sleep(TICK_S)
+            try:
+                await self._tick(times)
+            except self.watchdog_errors as exc:
+                # why: the watchdog outlives a bad tick; what it did not do, the next one does
+                await self.notice(f"{self.notice_prefix}_WATCHDOG", self._describe(exc))
+
+    async def _tick(self, times: list[float]) -> None:
+        raise NotImplementedError
+
+    async def _reconcile_if_due(self, times: list[float], now: float, every_s: float) -> None:
+        """A reconciliation asked for (``_reconcile_soon``), periodic (``every_s`` since the
+        last full one) or retried (a second after a failed one)."""
+        due = self._reconcile_at is not None and now >= self._reconcile_at
+        periodic = now - times[0] >= every_s
+        retry = not self.reconciled and now - times[1] >= 1.0
+        if due or periodic or retry:
+            self._reconcile_at = None
+            times[1] = now
+            if await self.reconcile():
+                times[0] = now

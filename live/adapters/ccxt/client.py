@@ -69,7 +69,6 @@ from live.adapters.ccxt.stream import Backoff, QuoteStream, UserStream
 from live.adapters.ccxt.tracking import OrderBook
 from live.adapters.template import VenueUnavailable, wall_ns
 
-TICK_S = 0.1  # the watchdog's period
 _ACKED = (WORKING, FILLED, CANCELED, EXPIRED)
 
 
@@ -143,9 +142,6 @@ class CcxtAdapter(CcxtReports):
         self._open_snapshot: dict[str, Any] = {}  # coid -> the exchange's order (this reconcile)
         self._reading: set[str] = set()  # orders whose trades are being read
         self._markets_loaded = False
-        self._tasks: set[asyncio.Task[Any]] = set()
-        self._reconcile_at: float | None = None
-        self._started = self._closing = False
         rng = named_stream(cfg.seed, f"ccxt:{cfg.name}:stream")
         self.user: UserStream | None = None
         self.quotes: QuoteStream | None = None
@@ -167,12 +163,6 @@ class CcxtAdapter(CcxtReports):
 
     def _ref_price(self, symbol: str) -> Decimal | None:
         return self.prices.get(symbol)
-
-    def _spawn(self, coro: Any) -> asyncio.Task[Any]:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return task
 
     # --- adapter life ----------------------------------------------------------------------------
     async def probe(self) -> None:
@@ -234,11 +224,7 @@ class CcxtAdapter(CcxtReports):
         if self.user is not None:
             await self.user.close()
         self.rest.close()
-        for task in list(self._tasks):
-            task.cancel()
-        for task in list(self._tasks):
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await self._cancel_tasks()
         for ex in (self.pro, self.ex):
             if ex is not None:
                 with contextlib.suppress(Exception):
@@ -259,23 +245,9 @@ class CcxtAdapter(CcxtReports):
         out["exchange"] = self.cfg.exchange
         return out
 
-    # --- the venue port (the kernel calls these; they only schedule work) ---------------------------
-    def submit(self, cmd: Any) -> None:
-        self._spawn(self.orders.submit(cmd.order))
-
+    # --- the venue port (``submit``, ``modify``, ``resend``: the template's) -----------------------
     def cancel(self, cmd: Any) -> None:
         self._spawn(self.orders.cancel(cmd.client_order_id, cmd.symbol))
-
-    def modify(self, cmd: Any) -> None:
-        self._spawn(self.orders.modify(cmd))
-
-    def resend(self, client_order_id: str) -> None:
-        order = self.view.sent_order(client_order_id) if self.view is not None else None
-        if order is not None:
-            self._spawn(self.orders.submit(order))
-
-    def in_flight(self) -> set[str]:
-        return self.book.in_flight()
 
     async def cancel_now(self, order: OrderState) -> bool:
         """At shutdown, an order still open: its cancel sent now, awaited (False: the exchange
@@ -350,14 +322,9 @@ class CcxtAdapter(CcxtReports):
             inst = self.instruments.get(symbol) if symbol else None
             if spec is None or inst is None:
                 continue
-            try:
-                fill = parse.parse_trade(t, spec, inst)
-            except MalformedMessage as exc:
-                await self._malformed(f"trade: {exc}")
-                continue
-            if fill.trade_id not in self.rec.seen_trades:
-                self.counts["fills_streamed"] += 1
-            await self._deliver(fill, self._coid_of_fill(fill))
+            fill = await self._read_trade(t, spec, inst, "fills_streamed")
+            if fill is not None:
+                await self._deliver(fill, self._coid_of_fill(fill))
 
     def _coid_of_fill(self, fill: parse.Fill) -> str | None:
         if self._is_ours(fill.client_order_id):
@@ -417,20 +384,9 @@ class CcxtAdapter(CcxtReports):
         self._reconcile_soon()
 
     # --- the watchdog ----------------------------------------------------------------------------
-    async def _watchdog(self) -> None:
-        """Orders ahead of their fills, DAY / GTD expiries, reconciliations due or failed."""
-        times = [time.monotonic()] * 2  # the last full reconciliation, the last attempt
-        while not self._closing:
-            await asyncio.sleep(TICK_S)
-            try:
-                await self._tick(times)
-            except (VenueUnavailable, ccxt_async.BaseError) as exc:
-                # why: the watchdog outlives a bad tick; what it did not do, the next one does
-                await self.notice(
-                    f"{self.notice_prefix}_WATCHDOG", describe(exc, self.cfg.secrets())
-                )
-
     async def _tick(self, times: list[float]) -> None:
+        """The watchdog's: orders ahead of their fills, DAY / GTD expiries, reconciliations due
+        or failed."""
         if self.view is None:
             return
         now = time.monotonic()
@@ -447,14 +403,7 @@ class CcxtAdapter(CcxtReports):
                         self._spawn(self.orders.cancel(coid, order.symbol, expire=True))
         if self.rest.banned or (self.user is not None and not self.user.connected.is_set()):
             return
-        due = self._reconcile_at is not None and now >= self._reconcile_at
-        periodic = now - times[0] >= self.cfg.reconcile_every_s
-        retry = not self.reconciled and now - times[1] >= 1.0
-        if due or periodic or retry:
-            self._reconcile_at = None
-            times[1] = now
-            if await self.reconcile():
-                times[0] = now
+        await self._reconcile_if_due(times, now, self.cfg.reconcile_every_s)
 
     async def _read_order_trades(self, coid: str) -> None:
         """An order the exchange says filled more than its trades showed: its trades read
@@ -475,14 +424,9 @@ class CcxtAdapter(CcxtReports):
                 {"orderId": order_id},
             )  # fmt: skip
             for t in trades or ():
-                try:
-                    fill = parse.parse_trade(t, spec, inst)
-                except MalformedMessage as exc:
-                    await self._malformed(f"trade: {exc}")
-                    continue
-                if fill.trade_id not in self.rec.seen_trades:
-                    self.counts["fills_read"] += 1
-                await self._deliver(fill, coid)
+                fill = await self._read_trade(t, spec, inst, "fills_read")
+                if fill is not None:
+                    await self._deliver(fill, coid)
             ev = self.book.executed.get(coid)
             if ev is not None:
                 # why: still short after reading them all: the trades lag the order; try again

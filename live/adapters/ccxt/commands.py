@@ -226,12 +226,7 @@ class OrderCommands:
             except ccxt_async.OrderNotFound as exc:
                 # why: done already (filled, expired) or never placed: its state comes from the
                 # reconciliation that follows
-                self.reconcile_soon()
-                if not expire:
-                    await self._cancel_rejected(
-                        coid, f"UNKNOWN_ORDER: {describe(exc, self.secrets)}"
-                    )
-                return False
+                return await self._cancel_failed(coid, expire, "UNKNOWN_ORDER", exc)
             except VenueUnavailable as exc:
                 if not expire:
                     code = "BANNED" if isinstance(exc, Banned) else "VENUE_UNAVAILABLE"
@@ -241,19 +236,9 @@ class OrderCommands:
                 if attempt + 1 < CANCEL_ATTEMPTS:
                     await asyncio.sleep(self.cfg.lookup_delay_s)
                     continue
-                self.reconcile_soon()
-                if not expire:
-                    await self._cancel_rejected(
-                        coid, f"VENUE_UNREACHABLE: {describe(exc, self.secrets)}"
-                    )
-                return False
+                return await self._cancel_failed(coid, expire, "VENUE_UNREACHABLE", exc)
             except ccxt_async.ExchangeError as exc:
-                self.reconcile_soon()
-                if not expire:
-                    await self._cancel_rejected(
-                        coid, f"VENUE_REFUSED: {describe(exc, self.secrets)}"
-                    )
-                return False
+                return await self._cancel_failed(coid, expire, "VENUE_REFUSED", exc)
             if isinstance(resp, dict) and (resp.get("id") or resp.get("info")):
                 try:
                     snap = parse.parse_order(resp, inst)
@@ -262,6 +247,15 @@ class OrderCommands:
                 book.track(coid, inst.symbol, snap.order_id)
                 await self.on_order(coid, snap)
             return True
+        return False
+
+    async def _cancel_failed(self, coid: str, expire: bool, code: str, exc: Exception) -> bool:
+        """A cancel the exchange refused or could not be asked: the order's state comes from a
+        reconciliation soon; the kernel's cancel (not the adapter's own ``expire``) is
+        rejected with ``code``. False: not answered."""
+        self.reconcile_soon()
+        if not expire:
+            await self._cancel_rejected(coid, f"{code}: {describe(exc, self.secrets)}")
         return False
 
     async def _cancel_rejected(self, coid: str, reason: str) -> None:

@@ -36,13 +36,15 @@ from live.adapters.ccxt.errors import MalformedMessage, describe
 from live.adapters.ccxt.parse import MarketSpec
 from live.adapters.ccxt.rest import Banned, RestGate
 from live.adapters.ccxt.tracking import OrderBook
-from live.adapters.template import VenueAdapter, VenueUnavailable, wall_ns
+from live.adapters.template import TaskedAdapter, VenueUnavailable, wall_ns
 
 PAGE = 1000  # myTrades per request (Binance's maximum)
 
 
-class CcxtReports(VenueAdapter):
+class CcxtReports(TaskedAdapter):
     """Markets, the instrument provider and the reconciliation reports (see the module)."""
+
+    watchdog_errors = (VenueUnavailable, ccxt_async.BaseError)
 
     cfg: CcxtConfig
     instruments: dict[str, Instrument]
@@ -58,7 +60,6 @@ class CcxtReports(VenueAdapter):
     _seen_seq: dict[str, int]  # market id -> the highest trade id the kernel knows
     _open_snapshot: dict[str, Any]  # coid -> the exchange's order (this reconciliation)
     _markets_loaded: bool
-    _reconcile_at: float | None
     notice_prefix: str
 
     def _my_symbols(self) -> list[str]:
@@ -66,11 +67,6 @@ class CcxtReports(VenueAdapter):
 
     def _is_ours(self, coid: str | None) -> bool:
         return bool(coid) and self.view is not None and self.view.get(coid) is not None  # type: ignore[arg-type]
-
-    def _reconcile_soon(self, delay_s: float = 0.0) -> None:
-        at = time.monotonic() + delay_s
-        if self._reconcile_at is None or at < self._reconcile_at:
-            self._reconcile_at = at
 
     # --- markets and instruments -----------------------------------------------------------------
     async def _load_markets(self) -> None:
@@ -145,16 +141,33 @@ class CcxtReports(VenueAdapter):
         await self.notice(f"{self.notice_prefix}_MALFORMED", detail)
         self._reconcile_soon()  # why: what could not be read is read again
 
+    async def _read_trade(
+        self, raw: Any, spec: MarketSpec, inst: Instrument, counter: str
+    ) -> parse.Fill | None:
+        """A trade the exchange sent as a fill (None: malformed, reported); ``counts[counter]``
+        counts it when the kernel has not seen it yet."""
+        try:
+            fill = parse.parse_trade(raw, spec, inst)
+        except MalformedMessage as exc:
+            await self._malformed(f"trade: {exc}")
+            return None
+        if fill.trade_id not in self.rec.seen_trades:
+            self.counts[counter] += 1
+        return fill
+
     # --- the reconciliation reports ----------------------------------------------------------------
     async def reconcile(self, final: bool = False) -> bool:
         if self.rest.banned:
             return False  # why: no REST call may go out; the end of the ban reconciles
         return await super().reconcile(final)
 
+    def _describe(self, exc: BaseException) -> str:
+        return describe(exc, self.cfg.secrets())
+
     def _unavailable(self, what: str, exc: BaseException) -> VenueUnavailable:
         if isinstance(exc, VenueUnavailable):
             return exc
-        return VenueUnavailable(f"{what}: {describe(exc, self.cfg.secrets())}")
+        return VenueUnavailable(f"{what}: {self._describe(exc)}")
 
     async def fetch_fills(self) -> list[FillReport]:
         """Open orders first (no status ahead of its fills), then every trade since the last
@@ -200,15 +213,11 @@ class CcxtReports(VenueAdapter):
                 {"fromId": cursor + 1},
             )  # fmt: skip
             for t in trades or ():
-                try:
-                    fill = parse.parse_trade(t, spec, inst)
-                except MalformedMessage as exc:
-                    await self._malformed(f"trade: {exc}")
+                fill = await self._read_trade(t, spec, inst, "fills_read")
+                if fill is None:
                     continue
                 if fill.seq is not None:
                     cursor = max(cursor, fill.seq)
-                if fill.trade_id not in self.rec.seen_trades:
-                    self.counts["fills_read"] += 1
                 out.append(await self._fill_report(fill))
             self.cursor[symbol] = cursor
             if len(trades or ()) < PAGE:

@@ -57,17 +57,20 @@ from live.adapters.ibkr.market_data import TickerTranslator
 from live.adapters.ibkr.order_events import from_error
 from live.adapters.ibkr.order_stream import RECONCILE, RESUBSCRIBE, Action, OrderStream
 from live.adapters.ibkr.tracking import OrderBook
-from live.adapters.template import VenueAdapter, VenueUnavailable, wall_ns
+from live.adapters.template import TICK_S, TaskedAdapter, VenueUnavailable, wall_ns
 
 OUTBOX_MAX = 100_000
-TICK_S = 0.1  # the watchdog's period
 
 
-class IbkrAdapter(VenueAdapter):
+class IbkrAdapter(TaskedAdapter):
     """The IBKR venue port on the adapter template. ``stats()`` reports submits, lookups,
     resends, duplicates dropped, reconciliations, connects and outages, and the throttle."""
 
     kind = "ibkr"
+    notice_prefix = "IB"
+    watchdog_errors = (VenueUnavailable, ConnectionError, MalformedMessage)
+    orders: OrderCommands
+    book: OrderBook
 
     def __init__(self, cfg: IbkrConfig, instruments: dict[str, Instrument]) -> None:
         super().__init__(cfg.name, cfg.url, cfg.connect_timeout_s)
@@ -91,10 +94,7 @@ class IbkrAdapter(VenueAdapter):
         self.contracts: dict[str, Any] = {}  # symbol -> the contract TWS resolved
         self.by_con_id: dict[int, str] = {}
         self.outbox: asyncio.Queue[Any] = asyncio.Queue(OUTBOX_MAX)
-        self._tasks: set[asyncio.Task[Any]] = set()
         self._snapshot: dict[str, Any] = {}  # orderRef -> IB order, of the last reconciliation
-        self._reconcile_at: float | None = None
-        self._started = self._closing = False
         ib.openOrderEvent += self._guard(self.stream.on_open_order)
         ib.orderStatusEvent += self._guard(self.stream.on_status)
         ib.execDetailsEvent += self._guard(self.stream.on_execution)
@@ -192,16 +192,6 @@ class IbkrAdapter(VenueAdapter):
             if coro is not None:
                 self._spawn(coro)
 
-    def _spawn(self, coro: Any) -> None:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    def _reconcile_soon(self, delay_s: float) -> None:
-        at = time.monotonic() + delay_s
-        if self._reconcile_at is None or at < self._reconcile_at:
-            self._reconcile_at = at
-
     # --- adapter life ----------------------------------------------------------------------------
     async def probe(self) -> None:
         if not self.conn.ready.is_set():
@@ -224,11 +214,7 @@ class IbkrAdapter(VenueAdapter):
     async def stop(self) -> None:
         self._closing = self.orders.closing = True
         await self.conn.close()
-        for task in list(self._tasks):
-            task.cancel()
-        for task in list(self._tasks):
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await self._cancel_tasks()
 
     async def finish(self) -> None:
         self.stream.expire()  # why: fills still waiting for a commission go in before the end
@@ -296,52 +282,21 @@ class IbkrAdapter(VenueAdapter):
             await self.conn.send(lambda: self.ib.cancelMktData(contract))
             await self.conn.send(lambda: self.ib.reqMktData(contract, "", False, False))
 
-    async def _watchdog(self) -> None:
-        """Commissions overdue, commands unanswered, reconciliations due or failed."""
-        times = [time.monotonic()] * 2  # the last full reconciliation, the last attempt
-        while not self._closing:
-            await asyncio.sleep(TICK_S)
-            try:
-                await self._tick(times)
-            except (VenueUnavailable, ConnectionError, MalformedMessage) as exc:
-                # why: the watchdog outlives a bad tick; what it did not do, the next one does
-                await self.notice("IB_WATCHDOG", str(exc))
-
     async def _tick(self, times: list[float]) -> None:
+        """The watchdog's: commissions overdue, commands unanswered, reconciliations due or
+        failed."""
         self.stream.expire()
         self._flush()
         if not self.conn.ready.is_set() or self.view is None:
             return
         now = time.monotonic()
         await self.orders.resend_unanswered(now, self.cfg.ack_timeout_s)
-        if not self.conn.is_up:
-            return
-        due = self._reconcile_at is not None and now >= self._reconcile_at
-        periodic = now - times[0] >= self.cfg.reconcile_every_s
-        retry = not self.reconciled and now - times[1] >= 1.0
-        if due or periodic or retry:
-            self._reconcile_at = None
-            times[1] = now
-            if await self.reconcile():
-                times[0] = now
+        if self.conn.is_up:
+            await self._reconcile_if_due(times, now, self.cfg.reconcile_every_s)
 
-    # --- the venue port (the kernel calls these; they only schedule work) ---------------------------
-    def submit(self, cmd: Any) -> None:
-        self._spawn(self.orders.submit(cmd.order))
-
+    # --- the venue port (``submit``, ``modify``, ``resend``: the template's) -----------------------
     def cancel(self, cmd: Any) -> None:
         self._spawn(self.orders.cancel(cmd.client_order_id))
-
-    def modify(self, cmd: Any) -> None:
-        self._spawn(self.orders.modify(cmd))
-
-    def resend(self, client_order_id: str) -> None:
-        order = self.view.sent_order(client_order_id) if self.view is not None else None
-        if order is not None:
-            self._spawn(self.orders.submit(order))
-
-    def in_flight(self) -> set[str]:
-        return self.book.in_flight()
 
     async def cancel_now(self, order: OrderState) -> bool:
         """At shutdown, an order still open: its cancel sent now (False: IB does not have it,

@@ -5,7 +5,6 @@ a signed raw websocket for the checks ccxt's caches would hide (duplicates, clos
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import hmac
 import json
@@ -18,15 +17,12 @@ import ccxt
 import ccxt.pro
 import pytest
 from aiohttp import ClientSession, WSMsgType
+from bn_venue import venue_maker
 
-from live.fakes.alpaca.config import FakeAlpacaConfig
-from live.fakes.binance import FakeBinanceConfig, VenueThread
+from live.fakes.binance import VenueThread
 
 ROOT = Path(__file__).resolve().parents[3]
-TRADES = ROOT / "scenarios" / "data" / "binance_btcusdt-trades.parquet"
 RECORDED = ROOT / "live" / "fakes" / "binance" / "data" / "binance_spot_http_responses.json"
-BN_KEYS = ("balances", "maker_bps", "taker_bps", "min_notional", "faults", "retry_after_s",
-           "ban_s", "api_key", "api_secret")  # fmt: skip
 OPTIONS = {"fetchMarkets": {"types": ["spot"]}, "fetchCurrencies": False, "fetchMargins": False}
 
 
@@ -61,19 +57,7 @@ def make_venue() -> Iterator[Callable[..., VenueThread]]:
     """``make_venue(**kw)``: a paused venue on the bundled BTCUSDT trades with 5 prints
     replayed (last 39432.48 x 0.006329); keywords of ``FakeBinanceConfig`` go there, the
     others to the market's."""
-    with contextlib.ExitStack() as running:
-
-        def make(advance: int = 5, **kw: Any) -> VenueThread:
-            bn = {k: kw.pop(k) for k in BN_KEYS if k in kw}
-            market = FakeAlpacaConfig(
-                symbol="BTCUSDT", data=TRADES, kind="trades", tick_size="0.01",
-                lot_size="0.000001", start_paused=True, **kw,
-            )  # fmt: skip
-            venue = running.enter_context(VenueThread(FakeBinanceConfig(market=market, **bn)))
-            if advance:
-                venue.advance(advance)
-            return venue
-
+    with venue_maker() as make:
         yield make
 
 

@@ -10,10 +10,10 @@ import contextlib
 import time
 from collections.abc import Callable, Iterator
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
+from bn_venue import venue_maker
 
 from kernel.enums import OrderStatus, OrderType, Side, TimeInForce
 from kernel.kernel import Kernel
@@ -21,15 +21,10 @@ from kernel.orders import Order
 from live.adapters.ccxt.client import CcxtAdapter
 from live.adapters.ccxt.config import CcxtConfig
 from live.clock import LiveClock
-from live.fakes.alpaca.config import FakeAlpacaConfig
-from live.fakes.binance import FakeBinanceConfig, VenueThread
+from live.fakes.binance import VenueThread
 from live.runner import LiveRunner
 
-ROOT = Path(__file__).resolve().parents[3]
-TRADES = ROOT / "scenarios" / "data" / "binance_btcusdt-trades.parquet"
 KEY, SECRET = "ccxt-test-key-7e21", "ccxt-test-secret-55b0"
-BN_KEYS = ("balances", "maker_bps", "taker_bps", "min_notional", "faults", "retry_after_s",
-           "ban_s")  # fmt: skip
 SYMBOL = "BTC/USDT"
 LAST = Decimal("39432.48")  # the 5th print of the bundled trades (0.006329 BTC)
 
@@ -37,21 +32,9 @@ LAST = Decimal("39432.48")  # the 5th print of the bundled trades (0.006329 BTC)
 @pytest.fixture
 def make_venue() -> Iterator[Callable[..., VenueThread]]:
     """``make_venue(advance=5, **kw)``: a paused venue with ``advance`` prints replayed;
-    ``FakeBinanceConfig`` keywords go there, the others to the market's."""
-    with contextlib.ExitStack() as running:
-
-        def make(advance: int = 5, **kw: Any) -> VenueThread:
-            bn = {k: kw.pop(k) for k in BN_KEYS if k in kw}
-            market = FakeAlpacaConfig(
-                symbol="BTCUSDT", data=TRADES, kind="trades", tick_size="0.01",
-                lot_size="0.000001", start_paused=True, **kw,
-            )  # fmt: skip
-            cfg = FakeBinanceConfig(market=market, api_key=KEY, api_secret=SECRET, **bn)
-            venue = running.enter_context(VenueThread(cfg))
-            if advance:
-                venue.advance(advance)
-            return venue
-
+    ``FakeBinanceConfig`` keywords go there, the others to the market's; the key and secret
+    are ``KEY`` and ``SECRET``."""
+    with venue_maker(api_key=KEY, api_secret=SECRET) as make:
         yield make
 
 
