@@ -221,7 +221,18 @@ def run_header(scenario: Scenario, seed: int, start_ns: int) -> dict[str, Any]:
         "strategy": plain(scenario.strategy),
         "orders": plain(scenario.orders),
         "journal_market_data": False,
+        **({"monitoring": plain(_alert_rules(scenario))} if scenario.monitoring else {}),
     }
+
+
+def _alert_rules(scenario: Scenario) -> dict[str, Any]:
+    """A scenario's ``monitoring:`` rules, checked as ``executioncore.yaml``'s (ScenarioError
+    naming the key when one is wrong)."""
+    from executioncore.config_monitoring import _monitoring
+    from executioncore.scenario import _Checker
+
+    checked = _monitoring(_Checker(scenario.path), scenario.monitoring)
+    return {k: v for k, v in checked.items() if k in ("alerts", "alert_on_rejection")}
 
 
 def _venue_fees(taker_bps: dict[str, Any]) -> dict[str, Any]:
@@ -275,6 +286,13 @@ def live_header(
         "default_tif": cfg.default_tif,
         "live": True,
         "routing_policy": (cfg.routing or {}).get("policy", "hold"),
+        "monitoring": plain(
+            {
+                k: v
+                for k, v in (cfg.monitoring or {}).items()
+                if k in ("alerts", "alert_on_rejection")
+            }
+        ),
     }
 
 
@@ -327,6 +345,10 @@ def build_kernel(
         routing_policy=header.get("routing_policy", "hold"),
         venue_fees={v: Fraction(Decimal(b)) for v, b in (header.get("venue_fees") or {}).items()},
     )
+    if header.get("monitoring"):
+        from kernel.monitor import Monitor
+
+        Monitor.install(kernel, header["monitoring"])
     if header.get("default_tif"):
         kernel.default_tif = TimeInForce[str(header["default_tif"]).upper()]
     strategies = build_strategies(

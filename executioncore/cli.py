@@ -244,6 +244,9 @@ def build_parser() -> argparse.ArgumentParser:
     rep = sub.add_parser("replay", help="re-drive a kernel from a journal and compare every output")
     rep.add_argument("journal", type=Path, help="a run folder or its journal file")
     rep.add_argument("--json", action="store_true", help="print the replay report as JSON")
+    from executioncore.order_cmd import add_order_parser
+
+    add_order_parser(sub)
     return parser
 
 
@@ -266,6 +269,10 @@ def main(argv: list[str] | None = None) -> int:
             return live_cli(args)
         if args.command == "venue":
             return venue_cli(args, parser)
+        if args.command == "order":
+            from executioncore.order_cmd import order_cli
+
+            return order_cli(args)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -35,6 +35,7 @@ from executioncore.charts import (
     render_chart,
 )
 from executioncore.report_tables import (
+    ALERT_KEYS,
     FILL_KEYS,
     MAX_ROWS,
     NONE,
@@ -102,6 +103,7 @@ def render_report(record: RunRecord, stats: dict[str, Any]) -> str:
     ticks = record.tick_sizes
     orders = with_user_ids(record.orders, record.user_ids, "id")
     fills = with_user_ids(record.fills, record.user_ids, "order_id")
+    alerts = (record.summary or {}).get("alerts") or []
     sections = [
         _header(record),
         _headline(record, stats),
@@ -109,6 +111,7 @@ def render_report(record: RunRecord, stats: dict[str, Any]) -> str:
         _symbol_sections(record),
         _section("orders", "Orders", table(orders, ORDER_KEYS, ticks)),
         _section("fills", "Fills", table(fills, FILL_KEYS, ticks)),
+        _section("alerts", "Alerts", table(alerts, ALERT_KEYS)) if alerts else "",
         _section("risk", "Risk events", table(record.risk_events, RISK_KEYS)),
         _tca_section(record) if record.tca else "",
     ]

@@ -26,6 +26,7 @@ ORDER_KEYS = ["id", "user_id", "strategy", "symbol", "side", "type", "qty", "lim
 FILL_KEYS = ["ts", "order_id", "user_id", "strategy", "symbol", "side", "qty", "price",
              "liquidity", "commission", "realized", "trade_id", "algo"]
 RISK_KEYS = ["ts", "code", "detail"]
+ALERT_KEYS = ["ts", "rule", "severity", "state", "message"]
 TCA_KEYS = ["parent_id", "user_id", "algo", "symbol", "side", "qty", "filled", "arrival_price",
             "avg_price", "shortfall_bps", "shortfall_money", "market_vwap", "market_twap",
             "slippage_vs_vwap_bps", "slippage_vs_twap_bps", "participation", "fill_ratio",

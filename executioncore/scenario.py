@@ -39,6 +39,7 @@ TOP_KEYS = {
     "expect",
     "end",
     "description",
+    "monitoring",
 }
 INSTRUMENT_KEYS = {"symbol", "tick_size", "lot_size", "currency", "multiplier", "venue"}
 VENUE_KEYS = {"name", "fees", "latency", "fill", "session"}
@@ -121,6 +122,8 @@ class Scenario:
     start: int | None = None
     # symbol -> its venues in routing order (an instrument's ``venue: [a, b]``): failover
     routes: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # ``monitoring:`` alert rules (``alerts``, ``alert_on_rejection``): alerts in backtests too
+    monitoring: dict[str, Any] = field(default_factory=dict)
 
     @property
     def base_dir(self) -> Path:
@@ -341,6 +344,7 @@ def parse_scenario(raw: Any, path: Path) -> Scenario:
         raw,
         start,
         routes=routes,
+        monitoring=_scenario_monitoring(c, raw.get("monitoring")),
     )
 
 
@@ -386,6 +390,18 @@ def _instruments(
     if not out:
         raise c.fail("instruments", "at least one instrument is needed")
     return out, routes
+
+
+SCENARIO_MONITORING_KEYS = {"alerts", "alert_on_rejection", "log_all_orders"}
+
+
+def _scenario_monitoring(c: _Checker, value: Any) -> dict[str, Any]:
+    """A scenario's ``monitoring:``, its keys checked: its alert rules (as in
+    ``executioncore.yaml``; sinks, heartbeat, dashboard and metrics are the live host's). The
+    rules themselves are checked when the run is prepared (``executioncore.build``)."""
+    if value is None:
+        return {}
+    return dict(c.mapping(value, "monitoring", SCENARIO_MONITORING_KEYS))
 
 
 def _dec(value: Any) -> Any:

@@ -64,6 +64,7 @@ def summarize(
         "failovers": st.failovers,
         "open_orders": len(k.oms.open_orders()),
         "open_order_list": open_order_list(k),
+        "alerts": [a.as_dict() for a in k.monitor.alerts] if k.monitor is not None else [],
         "skipped_rows": skipped_rows,
         "skipped_examples": skipped_examples or [],
         "digest": digest,

@@ -342,7 +342,10 @@ class VenueStatus:
 @dataclass(slots=True)
 class OperatorAction:
     """An operator's command to the kernel, journaled as an input so a replay repeats it:
-    ``action`` is one of ``halt``, ``resume``, ``kill_switch``, ``cancel_all``."""
+    ``action`` is one of ``halt``, ``resume``, ``kill_switch``, ``cancel_all``, ``cancel``
+    (``reason``: the client order id) or ``order`` (a manual order: ``reason`` is a JSON object
+    with the fields of an ``orders:`` entry: symbol, side, quantity, type, limit_price,
+    stop_price, time_in_force, id)."""
 
     action: str
     reason: str
@@ -350,7 +353,7 @@ class OperatorAction:
     ts_init: int
 
 
-OPERATOR_ACTIONS = ("halt", "resume", "kill_switch", "cancel_all")
+OPERATOR_ACTIONS = ("halt", "resume", "kill_switch", "cancel_all", "cancel", "order")
 
 
 @dataclass(slots=True)

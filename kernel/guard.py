@@ -321,6 +321,8 @@ class Guard:
         k.risk_events.append((now, f"STATE_{new.name}", reason))
         if k._jrec is not None:
             k._jrec(k._jpack(k._enc[TradingStateChanged](_OUT, ev)))
+        if k.monitor is not None:
+            k.monitor.on_state(new, reason)
 
     def set_trading_state(self, state: TradingState, reason: str = "OPERATOR") -> None:
         """Move the trading state by hand (an operator resuming after a halt)."""
@@ -335,3 +337,5 @@ class Guard:
         k.risk_events.append((now, code, detail))
         if k._jrec is not None:
             k._jrec(k._jpack(k._enc[RiskEvent](_OUT, RiskEvent(code, detail, now, now))))
+        if k.monitor is not None and code != "ALERT":
+            k.monitor.on_notice(code, detail)

@@ -48,6 +48,7 @@ from kernel.guard import RISK_ID, Guard
 from kernel.ids import OrderIdGenerator
 from kernel.journal import Journal, pack_record
 from kernel.oms import OrderManager, UnknownOrder
+from kernel.operator import apply_operator
 from kernel.ordering import OrderCommands
 from kernel.orders import InvalidModify, Order, Overfill
 from kernel.ports import KernelStats, UnknownInput, VenuePort, ignore_event, order_event_classes
@@ -128,6 +129,8 @@ class Kernel(OrderCommands):
         self.risk_events: list[tuple[int, str, str]] = []
         # observers of fills (reports, TCA): called as f(order, event, realized_money)
         self.fill_listeners: list[Callable[[Order, Any, int], None]] = []
+        # the monitoring layer's observer (kernel.monitor.Monitor.install), None when off
+        self.monitor: Any = None
         self.strategies: dict[str, Strategy] = {}
         self._ids: dict[str, OrderIdGenerator] = {}
         self._order_owners: dict[str, Callable[[Any], None]] = {}
@@ -393,6 +396,8 @@ class Kernel(OrderCommands):
             self._run_actions()
         if order.algo_id == RISK_ID or kind == K_CANCEL_REJECTED:
             guard.after_order_event(order, event, kind)
+        if self.monitor is not None:
+            self.monitor.on_order(order, event, kind)
         owner = None
         if order.algo_id is not None:
             owner = self._algos.get(order.algo_id)
@@ -456,11 +461,8 @@ class Kernel(OrderCommands):
             event.commission_currency,
         )
         if self.accounts.latest:
-            self.accounts.on_fill(
-                order.venue,
-                (order.symbol, order.side, event.price_ticks, qty, commission,
-                 event.commission_currency),
-            )  # fmt: skip
+            self.accounts.on_fill(order.venue, (order.symbol, order.side, event.price_ticks,
+                                  qty, commission, event.commission_currency))  # fmt: skip
         if code == "LATE_FILL":
             # why: a fill of an order the kernel had closed (a submit refused while its outcome
             # was in doubt, that the venue had taken after all) is booked whole: it counts and
@@ -491,11 +493,8 @@ class Kernel(OrderCommands):
         for listener in self.fill_listeners:
             listener(order, event, realized)
         if self.accounts.latest:
-            self.accounts.on_fill(
-                order.venue,
-                (sym, order.side, event.price_ticks, event.qty_lots, event.commission,
-                 event.commission_currency),
-            )  # fmt: skip
+            self.accounts.on_fill(order.venue, (sym, order.side, event.price_ticks,
+                                  event.qty_lots, event.commission, event.commission_currency))  # fmt: skip
         self.risk.on_venue_ok()
         if self._loss_watch:
             self._watch_loss()
@@ -527,6 +526,9 @@ class Kernel(OrderCommands):
         if self._jrec is not None:
             self._jrec(self._jpack(self._enc[VenueStatus](_IN, event)))
         self.guard.on_venue_status(event)
+        if self.monitor is not None:
+            now = self.clock.now_ns()
+            self.monitor.on_status(event.venue, event.connected, event.reconciled, now)
 
     # --- the brokers' accounts and notices (live) ---------------------------------------------
     def on_account(self, report: AccountReport) -> None:
@@ -544,20 +546,11 @@ class Kernel(OrderCommands):
         self.notice(notice.code, f"{notice.venue}: {notice.detail}")
 
     def on_operator(self, event: OperatorAction) -> None:
-        """An operator's command (journaled as an input, so a replay repeats it)."""
+        """An operator's command (journaled as an input, so a replay repeats it):
+        ``kernel.operator.apply``."""
         if self._jrec is not None:
             self._jrec(self._jpack(self._enc[OperatorAction](_IN, event)))
-        action = event.action
-        if action == "halt":
-            self.set_trading_state(TradingState.HALTED, event.reason)
-        elif action == "resume":
-            self.set_trading_state(TradingState.ACTIVE, event.reason)
-        elif action == "kill_switch":
-            self.kill_switch(event.reason)
-        elif action == "cancel_all":
-            self.cancel_all()
-        else:
-            self.notice("UNKNOWN_OPERATOR_ACTION", action)
+        apply_operator(self, event)
 
     # --- timers -------------------------------------------------------------------------------
     def set_timer(self, owner_id: str, at_ns: int, name: str) -> int:

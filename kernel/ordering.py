@@ -14,6 +14,8 @@ from kernel import codec
 from kernel.commands import CancelOrder, ModifyOrder, SubmitOrder
 from kernel.enums import OrderStatus, OrderType
 from kernel.events import (
+    K_DENIED,
+    K_SUBMITTED,
     OrderCanceled,
     OrderDenied,
     OrderPendingCancel,
@@ -46,6 +48,7 @@ class OrderCommands:
     instruments: dict[str, Instrument]
     venues: dict[str, VenuePort]
     default_venue: str | None
+    monitor: Any
     routes: dict[str, tuple[str, ...]]
     active_route: dict[str, str]
     deny_when_down: bool
@@ -133,9 +136,12 @@ class OrderCommands:
 
     def _send(self, order: Order, venue: str, now: int) -> None:
         order.venue = venue
-        self.oms.apply(OrderSubmitted(order.client_order_id, venue, now, now))
+        submitted = OrderSubmitted(order.client_order_id, venue, now, now)
+        self.oms.apply(submitted)
         self.risk.on_submitted(now)
         self.stats.orders += 1
+        if self.monitor is not None:  # why: an order sent and not yet acknowledged counts
+            self.monitor.on_order(order, submitted, K_SUBMITTED)
         cmd = SubmitOrder(order, venue, now)
         if self._jrec is not None:
             self._jrec(self._jpack(self._enc[SubmitOrder](_OUT, cmd)))
@@ -148,6 +154,8 @@ class OrderCommands:
         self.stats.denied += 1
         if self._jrec is not None:
             self._jrec(self._jpack(self._enc[OrderDenied](_OUT, ev)))
+        if self.monitor is not None:
+            self.monitor.on_order(order, ev, K_DENIED)
         if self.oms.actions:
             self._run_actions()
         owner = self._owner_of(order)
