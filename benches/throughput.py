@@ -40,12 +40,26 @@ from executioncore.store import SqliteStore  # noqa: E402
 from kernel.clock import SimClock  # noqa: E402
 from kernel.journal import Journal  # noqa: E402
 from kernel.kernel import Kernel  # noqa: E402
+from kernel.monitor import Monitor  # noqa: E402
 from kernel.units import MONEY_SCALE, Instrument  # noqa: E402
 from sim.broker import SimBroker  # noqa: E402
 from sim.driver import Driver, Source  # noqa: E402
 from sim.feeds import DataSpec, FeedStats, merge, read_chunks  # noqa: E402
 
 MINUTE_NS = 60_000_000_000
+
+
+MONITOR_RULES = {
+    "alert_on_rejection": True,
+    "alerts": [
+        {"name": "dd", "when": "drawdown > 0.02", "quantity": "drawdown", "op": ">",
+         "value": 0.02, "severity": "warning"},
+        {"name": "rejects", "when": "rejects_1m > 5", "quantity": "rejects_1m", "op": ">",
+         "value": 5.0, "severity": "warning"},
+        {"name": "state", "when": "trading_state == halted", "quantity": "trading_state",
+         "op": "==", "value": "halted", "severity": "critical"},
+    ],
+}  # fmt: skip
 
 
 def _limited(stream, n: int | None):  # type: ignore[no-untyped-def]
@@ -69,6 +83,7 @@ def run(
     journal_on: bool,
     quotes: str = "quotes_1m.parquet",
     bars: str = "bars_200k.parquet",
+    monitor: bool = False,
 ) -> dict:
     inst = Instrument("XYZ", "0.01", "1")
     if workload == "W3":
@@ -86,6 +101,10 @@ def run(
         else None
     )
     kernel = Kernel(clock, [inst], {"sim": broker}, journal, journal_market_data=False)
+    if monitor:
+        # why: the monitoring layer's cost, rules on the marks (evaluated once a second of data
+        # time) and on every fill, reject and notice (make bench: within 10% of off)
+        Monitor.install(kernel, MONITOR_RULES)
     kernel.add_strategy(strategy)
     source = Source(kind, "XYZ", MINUTE_NS if kind == "bars" else 0)
     driver = Driver(kernel, clock, [broker], [source], journal)
@@ -113,6 +132,8 @@ def run(
         "final_position": pos.qty,
         "pnl": round(pnl, 2),
         "journal": journal_on,
+        "monitor": monitor,
+        "alerts": len(kernel.monitor.alerts) if kernel.monitor is not None else None,
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "rss_libs_mb": libs,
         "rss_anon_mb": anon,
@@ -147,13 +168,15 @@ def main() -> None:
     ap.add_argument("--quotes", default="quotes_1m.parquet", help="quotes file in --data")
     ap.add_argument("--bars", default="bars_200k.parquet", help="bars file in --data")
     ap.add_argument("--no-journal", action="store_true")
+    ap.add_argument("--monitor", action="store_true", help="with the monitoring layer's rules")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     if (args.quotes, args.bars) == ("quotes_1m.parquet", "bars_200k.parquet"):
         reference_data(args.data)
     result = run(
-        args.workload, args.data, args.max_events, not args.no_journal, args.quotes, args.bars
-    )
+        args.workload, args.data, args.max_events, not args.no_journal, args.quotes, args.bars,
+        args.monitor,
+    )  # fmt: skip
     if args.json:
         print(json.dumps(result))
     else:

@@ -5,8 +5,9 @@ venue status the kernel handles, and the marks. The same alerts therefore fire i
 (journaled, in the report and the summary) as live, where the host's sinks, metrics and dashboard
 read them (``listeners``, ``alerts``, the counters).
 
-- Order tracker: ``order_counts[(venue, status)]`` (orders by their current status), ``fill_counts
-  [venue]``.
+- Order tracker: ``order_counts[(venue, status)]`` (orders by their current status, read from
+  the order manager when asked), ``fill_counts[venue]``; ``order_listeners`` hear every order
+  event (``log_all_orders``).
 - P&L monitor: ``peak_equity``, ``drawdown`` (fraction of the peak), over the kernel's equity.
 - Alert engine: rules ``QUANTITY OP NUMBER`` (``monitoring.alerts``) and the built-ins; an alert
   fires once per episode (``Alert(state="firing")``) and says when the episode ends
@@ -21,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from kernel.enums import OrderStatus
 from kernel.events import K_ACCEPTED, K_DENIED, K_REJECTED
 
 FIRING = "firing"
@@ -71,6 +73,13 @@ BUILT_INS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
 }
 
 
+_STATUS_NAMES = {s: s.name.lower() for s in OrderStatus}
+
+
+def _show(value: Any) -> str:
+    return value.name if hasattr(value, "name") else f"{value:.6g}"
+
+
 class Monitor:
     """The order tracker, P&L monitor and alert engine of one kernel (see the module note).
 
@@ -89,19 +98,27 @@ class Monitor:
         self.alerts: list[Alert] = []
         self.listeners: list[AlertListener] = []
         self.order_listeners: list[Callable[[Any, Any], None]] = []  # log_all_orders (host)
-        self.order_counts: dict[tuple[str, str], int] = {}
         self.fill_counts: dict[str, int] = {}
         self.alert_counts: dict[str, int] = {}
         self.peak_equity = 0
         self.drawdown = 0.0
         self.heartbeat_missed = 0
-        self._status: dict[str, str] = {}  # client order id -> its status counted
         self._firing: set[str] = set()  # episode keys (rule, or rule:broker)
         self._rejects: deque[int] = deque()
         self._down_since: dict[str, int] = {}
         self._last_data: int | None = None
         self._next_eval = 0
+        self._md_seen = 0
+        self._day_ns = -1
+        self._roll_day: Callable[[], None] = lambda: None
         self._timer_at: int | None = None
+        # (name, quantity, comparison, operand, severity, text) per rule, read once
+        self._checks = [
+            (r["name"], r["quantity"], _OPS[r["op"]],
+             r["value"] if r["quantity"] == "trading_state" else float(r["value"]),
+             r.get("severity", "warning"), r.get("when", ""))
+            for r in self.rules
+        ]  # fmt: skip
         quantities = {r["quantity"] for r in self.rules}
         self._marks = bool(quantities & MARK_RULES)
         # the time-based quantities -> the smallest threshold (s) a rule gives them
@@ -119,51 +136,65 @@ class Monitor:
         kernel.monitor = m
         kernel.register_owner(OWNER, lambda event: None, m.on_timer)
         if m._marks or "no_data_s" in m._timed:
-            for table in (kernel._quote_h, kernel._trade_h, kernel._bar_h, kernel._book_h):
-                for handlers in table.values():
-                    handlers.append(m.on_data)
+            # why: no handler per data event (the hot path): the kernel's day gate, checked on
+            # every input anyway, comes here too once a second of kernel time
+            m._roll_day = kernel._roll_day
+            m._day_ns = kernel._next_day_ns
+            kernel._roll_day = m._gate
         kernel.fill_listeners.append(m.on_fill)
         return m
 
     # --- what the kernel tells it -----------------------------------------------------------------
     def on_order(self, order: Any, event: Any, kind: int) -> None:
         """An order event applied (or a denial): the tracker's counts, the rejection rule."""
-        coid = order.client_order_id
-        status = order.status.name.lower()
-        venue = order.venue or ""
-        before = self._status.get(coid)
-        if before != status:
-            if before is not None:
-                self.order_counts[(venue, before)] -= 1
-            key = (venue, status)
-            self.order_counts[key] = self.order_counts.get(key, 0) + 1
-            self._status[coid] = status
-        for listener in self.order_listeners:
-            listener(order, event)
+        if self.order_listeners:
+            for listener in self.order_listeners:
+                listener(order, event)
         if kind in (K_REJECTED, K_DENIED):
             now = self.k.clock.now_ns()
             self._rejects.append(now)
             if self.alert_on_rejection:
                 reason = getattr(event, "reason", "")
-                self._start("rejection", "warning", f"{coid} {status}: {reason}")
+                status = _STATUS_NAMES[order.status]
+                self._start("rejection", "warning", f"{order.client_order_id} {status}: {reason}")
             self._evaluate(now)
         elif kind == K_ACCEPTED and "rejection" in self._firing:
-            self._end("rejection", "warning", f"{coid} accepted")
+            self._end("rejection", "warning", f"{order.client_order_id} accepted")
+
+    @property
+    def order_counts(self) -> dict[tuple[str, str], int]:
+        """Orders by (venue, current status), read from the order manager when asked (a scrape,
+        a dashboard refresh): nothing to keep per order event."""
+        counts: dict[tuple[str, str], int] = {}
+        for order in self.k.oms.orders.values():
+            key = (order.venue or "", _STATUS_NAMES[order.status])
+            counts[key] = counts.get(key, 0) + 1
+        return counts
 
     def on_fill(self, order: Any, event: Any, realized: int) -> None:
+        """A fill: counted per venue (the rules on the marks look at most once a second of
+        data time, ``on_data``; a fill moves equity by what the marks say anyway)."""
         venue = order.venue or ""
         self.fill_counts[venue] = self.fill_counts.get(venue, 0) + 1
-        if self._marks or self.rules:
-            self._evaluate(self.k.clock.now_ns())
 
-    def on_data(self, event: Any) -> None:
-        ts = event.ts_init
-        self._last_data = ts
-        if ts >= self._next_eval:
-            self._next_eval = ts + SECOND_NS
-            self._evaluate(ts)
-        if "no_data_s" in self._timed and self._timer_at is None:
-            self._arm(ts + self._threshold_ns("no_data_s"))
+    def _gate(self) -> None:
+        """The kernel's day gate (``Kernel._roll_day``), shared: the trading day rolls as before,
+        and at most once a second of kernel time the rules on the marks are evaluated and the
+        market data seen meanwhile noted (``no_data_s``, to the second)."""
+        k = self.k
+        now = k.clock.now_ns()
+        if now >= self._day_ns:
+            self._roll_day()
+            self._day_ns = k._next_day_ns
+        if now >= self._next_eval:
+            self._next_eval = now + SECOND_NS
+            if k.stats.md_events != self._md_seen:
+                self._md_seen = k.stats.md_events
+                self._last_data = now
+                if "no_data_s" in self._timed and self._timer_at is None:
+                    self._arm(now + self._threshold_ns("no_data_s"))
+            self._evaluate(now)
+        k._next_day_ns = min(self._day_ns, self._next_eval)
 
     def on_notice(self, code: str, detail: str) -> None:
         """A risk notice: the built-in episodes (broker down, failover, overfill) and the counts
@@ -247,19 +278,21 @@ class Monitor:
                 self.peak_equity = equity
             if self.peak_equity > 0:
                 self.drawdown = (self.peak_equity - equity) / self.peak_equity
-        for rule in self.rules:
-            name = rule["name"]
-            if rule["quantity"] == "trading_state":
-                hit = self.k.risk.state.name.lower() == rule["value"]
-                shown = self.k.risk.state.name
+        firing = self._firing
+        for name, quantity, op, target, severity, when in self._checks:
+            if quantity == "trading_state":
+                state = self.k.risk.state
+                hit = state.name.lower() == target
+                shown: Any = state
             else:
-                value = self.quantity(rule["quantity"], now)
-                hit = _OPS[rule["op"]](value, float(rule["value"]))
-                shown = f"{value:.6g}"
-            if hit and name not in self._firing:
-                self._start(name, rule["severity"], f"{rule['when']} ({shown})")
-            elif not hit and name in self._firing:
-                self._end(name, rule["severity"], f"{rule['when']} no longer ({shown})")
+                value = self.quantity(quantity, now)
+                hit = op(value, target)
+                shown = value
+            if hit:
+                if name not in firing:
+                    self._start(name, severity, f"{when} ({_show(shown)})")
+            elif name in firing:
+                self._end(name, severity, f"{when} no longer ({_show(shown)})")
 
     def _threshold_ns(self, quantity: str) -> int:
         return max(int(self._timed[quantity] * SECOND_NS), 1)
