@@ -8,7 +8,8 @@ read them (``listeners``, ``alerts``, the counters).
 - Order tracker: ``order_counts[(venue, status)]`` (orders by their current status, read from
   the order manager when asked), ``fill_counts[venue]``; ``order_listeners`` hear every order
   event (``log_all_orders``).
-- P&L monitor: ``peak_equity``, ``drawdown`` (fraction of the peak), over the kernel's equity.
+- P&L monitor: ``peak_equity``, ``drawdown`` (fraction of the peak), over the kernel's equity;
+  ``realized_by_venue`` (the portfolio keeps it per strategy: ``strategy_positions``).
 - Alert engine: rules ``QUANTITY OP NUMBER`` (``monitoring.alerts``) and the built-ins; an alert
   fires once per episode (``Alert(state="firing")``) and says when the episode ends
   (``state="resolved"``). Each is journaled as a ``RiskEvent`` with code ``ALERT`` (a replay
@@ -99,6 +100,7 @@ class Monitor:
         self.listeners: list[AlertListener] = []
         self.order_listeners: list[Callable[[Any, Any], None]] = []  # log_all_orders (host)
         self.fill_counts: dict[str, int] = {}
+        self.realized_by_venue: dict[str, int] = {}  # money units, before commissions
         self.alert_counts: dict[str, int] = {}
         self.peak_equity = 0
         self.drawdown = 0.0
@@ -176,6 +178,7 @@ class Monitor:
         data time, ``on_data``; a fill moves equity by what the marks say anyway)."""
         venue = order.venue or ""
         self.fill_counts[venue] = self.fill_counts.get(venue, 0) + 1
+        self.realized_by_venue[venue] = self.realized_by_venue.get(venue, 0) + realized
 
     def _gate(self) -> None:
         """The kernel's day gate (``Kernel._roll_day``), shared: the trading day rolls as before,

@@ -246,6 +246,9 @@ class DashboardState:
                 "open_orders": open_by_venue.get(name, 0),
                 "fills": fill_counts.get(name, 0),
             }
+            realized = getattr(monitor, "realized_by_venue", {}).get(name)
+            if realized is not None:
+                entry["realized_pnl"] = realized / MONEY_SCALE
             report = k.accounts.latest.get(name)
             if report is not None:
                 entry["cash"] = report.cash / MONEY_SCALE
@@ -253,6 +256,18 @@ class DashboardState:
                 entry["buying_power"] = report.buying_power / MONEY_SCALE
                 entry["currency"] = report.currency
             out[name] = entry
+        return out
+
+    def strategies(self) -> dict[str, dict[str, Any]]:
+        """Per strategy: realized P&L (before commissions), commissions and positions."""
+        k = self.kernel
+        out: dict[str, dict[str, Any]] = {}
+        for (sym, sid), pos in sorted(k.portfolio.strategy_positions.items()):
+            entry = out.setdefault(sid, {"realized_pnl": 0.0, "commissions": 0.0, "positions": {}})
+            entry["realized_pnl"] += pos.realized / MONEY_SCALE
+            entry["commissions"] += pos.commission / MONEY_SCALE
+            if pos.qty:
+                entry["positions"][sym] = _qty(k.instruments.get(sym), pos.qty)
         return out
 
     def positions(self) -> dict[str, int | float]:
@@ -285,6 +300,7 @@ class DashboardState:
             "unrealized_pnl": unrealized,
             "drawdown": self.drawdown(equity),
             "brokers": self.brokers(),
+            "strategies": self.strategies(),
             "alerts": alerts,
             "risk_events": [
                 {"ts": ts, "code": code, "detail": detail}

@@ -95,6 +95,9 @@ def test_orders_fills_positions_and_money():
     assert s["realized_pnl"] == pytest.approx(10 * 102.0 - (4 * 100.01 + 6 * 100.02))
     assert s["unrealized_pnl"] == 0.0
     assert s["fills"][-1]["realized"] == pytest.approx(s["realized_pnl"])
+    # per strategy (the manual orders' own id), and per broker with the kernel's monitor
+    manual = s["strategies"]["manual"]
+    assert manual["realized_pnl"] == pytest.approx(s["realized_pnl"]) and manual["positions"] == {}
 
 
 def test_an_open_order_row_follows_its_order():
@@ -237,4 +240,5 @@ def test_with_the_kernels_monitor_installed():
     assert s["alerts"] == [x.as_dict() for x in monitor.alerts]
     assert s["alerts"][0]["rule"] == "rejection" and s["alerts"][0]["state"] == "firing"
     assert s["brokers"]["sim"]["fills"] == monitor.fill_counts["sim"] == 1
+    assert s["brokers"]["sim"]["realized_pnl"] == 0.0  # bought only: nothing realized yet
     assert s["drawdown"] == monitor.drawdown
