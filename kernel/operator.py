@@ -16,6 +16,9 @@ if TYPE_CHECKING:
     from kernel.kernel import Kernel
 
 MANUAL_ID = "manual"  # the strategy id of operators' manual orders
+# the keys a manual order's JSON may hold (one plain order: no timing, links, algos or venue)
+MANUAL_KEYS = ("id", "symbol", "side", "quantity", "type", "limit_price", "stop_price",
+               "time_in_force")  # fmt: skip
 
 
 def apply_operator(k: Kernel, event: OperatorAction) -> None:

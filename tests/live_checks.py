@@ -1,11 +1,16 @@
 """What the live tests of every venue share: the consistency of the kernel's books with a local
 venue's (``Consistency``), the ``executioncore`` CLI run in process (``run_cli``) or as a process
-(``EXE``, ``live_args``), and the fills a session's journal holds (``journal_fills``)."""
+(``EXE``, ``live_args``; ``kill_9_and_resume``), and the fills a journal holds
+(``journal_fills``)."""
 
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
 import sys
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -65,3 +70,38 @@ def journal_fills(path: Path) -> list[str]:
         ]
     finally:
         store.close()
+
+
+def kill_9_and_resume(
+    cfg: Path,
+    run_dir: Path,
+    env: dict[str, str],
+    done: Callable[[], int],
+    at_least: int,
+    run_for_after: str = "3s",
+    wait_s: float = 40.0,
+) -> dict[str, Any]:
+    """Run a live session as a process, ``kill -9`` it once ``done()`` (fills or trades at the
+    venue) reaches ``at_least``, let the venue go on half a second, run the same command again
+    for ``run_for_after``: the resumed session's summary (exit 0 asserted)."""
+    first = subprocess.Popen(
+        live_args(cfg, run_dir, "60s"), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        cwd=cfg.parent,
+    )  # fmt: skip
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline and done() < at_least:
+        time.sleep(0.1)
+    before = done()
+    first.send_signal(signal.SIGKILL)
+    first.wait(10)
+    assert first.returncode == -signal.SIGKILL
+    assert before >= at_least, f"only {before} at the venue before the kill"
+    time.sleep(0.5)  # the venue goes on: resting orders may fill while the session is down
+    second = subprocess.run(
+        live_args(cfg, run_dir, run_for_after), env=env, capture_output=True, text=True,
+        cwd=cfg.parent, timeout=60,
+    )  # fmt: skip
+    assert second.returncode == 0, second.stderr[-2000:]
+    summary: dict[str, Any] = json.loads(second.stdout)
+    summary["_stderr"] = second.stderr
+    return summary

@@ -15,20 +15,9 @@ from typing import Any
 
 from kernel.enums import ORDER_TYPE_BY_NAME, SIDE_BY_NAME, TIF_BY_NAME
 from kernel.kernel import Kernel
+from kernel.operator import MANUAL_KEYS
 from kernel.orders import InvalidOrder, make_order
 
-# the keys a manual order takes: those the kernel's ``order`` operator action reads (one
-# plain order: no timing, links, brackets, algos or venue options)
-MANUAL_KEYS = (
-    "id",
-    "symbol",
-    "side",
-    "quantity",
-    "type",
-    "limit_price",
-    "stop_price",
-    "time_in_force",
-)
 NUMBER_KEYS = ("quantity", "limit_price", "stop_price")
 _OPTIONS = "not taken by manual orders (send it from a strategy or an orders: file)"
 NOT_MANUAL = {

@@ -3,15 +3,11 @@ reconciles with the venue, and ends holding exactly what the venue holds."""
 
 from __future__ import annotations
 
-import json
 import os
-import signal
-import subprocess
-import time
 from decimal import Decimal
 
 import pytest
-from live_checks import EXE, journal_fills
+from live_checks import journal_fills, kill_9_and_resume
 from live_harness import KEY, SECRET, start_venue, write_config
 
 from executioncore.replay import replay
@@ -25,52 +21,9 @@ def test_kill_9_then_restart_recovers_and_matches_the_venue(tmp_path):
     run_dir = tmp_path / "run"
     try:
         cfg = write_config(tmp_path, venue, reconcile_every_s=0.5)
-        first = subprocess.Popen(
-            [
-                str(EXE),
-                "live",
-                "--config",
-                str(cfg),
-                "--run-for",
-                "60s",
-                "--out",
-                str(run_dir),
-                "--json",
-            ],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            cwd=tmp_path,
+        summary = kill_9_and_resume(
+            cfg, run_dir, env, lambda: len(venue.state()["fills"]), 12, wait_s=30
         )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and len(venue.state()["fills"]) < 12:
-            time.sleep(0.1)
-        fills_before_kill = len(venue.state()["fills"])
-        first.send_signal(signal.SIGKILL)
-        first.wait(10)
-        assert first.returncode == -signal.SIGKILL
-        assert fills_before_kill >= 12
-        time.sleep(0.5)  # the venue goes on: resting orders may fill while we are down
-        second = subprocess.run(
-            [
-                str(EXE),
-                "live",
-                "--config",
-                str(cfg),
-                "--run-for",
-                "3s",
-                "--out",
-                str(run_dir),
-                "--json",
-            ],
-            env=env,
-            capture_output=True,
-            text=True,
-            cwd=tmp_path,
-            timeout=60,
-        )
-        assert second.returncode == 0, second.stderr[-2000:]
-        summary = json.loads(second.stdout)
         state = venue.state()
     finally:
         venue.close()

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from live_checks import journal_fills, live_args
+from live_checks import journal_fills, kill_9_and_resume, live_args
 from test_adapter_ibkr_live import order_refs, start_venue, write_config
 
 from executioncore.replay import replay
@@ -29,25 +29,9 @@ def test_kill_9_then_restart_recovers_exactly_and_matches_the_venue(tmp_path):
     env = dict(os.environ)
     try:
         cfg = write_config(tmp_path, venue)
-        first = subprocess.Popen(
-            live_args(cfg, run_dir, "60s"), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            cwd=tmp_path,
-        )  # fmt: skip
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and len(venue.state()["executions"]) < 12:
-            time.sleep(0.1)
-        fills_before_kill = len(venue.state()["executions"])
-        first.send_signal(signal.SIGKILL)
-        first.wait(10)
-        assert first.returncode == -signal.SIGKILL
-        assert fills_before_kill >= 12
-        time.sleep(0.5)  # the venue goes on: resting orders may fill while the session is down
-        second = subprocess.run(
-            live_args(cfg, run_dir, "3s"), env=env, capture_output=True, text=True, cwd=tmp_path,
-            timeout=40,
-        )  # fmt: skip
-        assert second.returncode == 0, second.stderr[-2000:]
-        summary = json.loads(second.stdout)
+        summary = kill_9_and_resume(
+            cfg, run_dir, env, lambda: len(venue.state()["executions"]), 12, wait_s=30
+        )
         state = venue.state()
         refs = order_refs(venue)
     finally:
