@@ -222,7 +222,24 @@ def run_header(scenario: Scenario, seed: int, start_ns: int) -> dict[str, Any]:
         "orders": plain(scenario.orders),
         "journal_market_data": False,
         **({"monitoring": plain(_alert_rules(scenario))} if scenario.monitoring else {}),
+        **({"signals": dict(scenario.signals)} if scenario.signals else {}),
     }
+
+
+def _signal_follower(spec: dict[str, Any], base_dir: str | Path) -> Any:
+    """The kernel's signal follower for a run's ``signals:`` (a backtest's rows read from its
+    file, relative to the run's folder; live, rows come as journaled inputs)."""
+    from executioncore.signals_file import SignalFileError, read_signals
+    from kernel.signals import SignalFollower
+
+    rows = []
+    if spec.get("path"):
+        path = Path(spec["path"])
+        try:
+            rows = read_signals(path if path.is_absolute() else Path(base_dir) / path)
+        except SignalFileError as exc:
+            raise StrategyError(f"signals: {exc}") from None
+    return SignalFollower(spec.get("kind", "target_position"), spec.get("algo", "market"), rows)
 
 
 def _alert_rules(scenario: Scenario) -> dict[str, Any]:
@@ -286,6 +303,8 @@ def live_header(
         "default_tif": cfg.default_tif,
         "live": True,
         "routing_policy": (cfg.routing or {}).get("policy", "hold"),
+        # live signal rows arrive as journaled inputs (the file followed, /api/signals)
+        **({"signals": {k: cfg.signals[k] for k in ("kind", "algo")}} if cfg.signals else {}),
         "monitoring": plain(
             {
                 k: v
@@ -359,6 +378,8 @@ def build_kernel(
     )
     if strategy is not None:
         strategies.insert(0, strategy)
+    if header.get("signals"):
+        strategies.append(_signal_follower(header["signals"], base_dir))
     for s in strategies:
         try:
             kernel.add_strategy(s)

@@ -264,10 +264,19 @@ async def _session(
         is_strategy_error=lambda e: strategy_location(e, kernel.strategies.values()) is not None,
     )
     host = await _start_monitoring(cfg, kernel, adapters, runner)
+    feed = None
+    if cfg.signals:
+        from live.signal_feed import follow_signals
+
+        feed = asyncio.ensure_future(follow_signals(cfg.signals["path"], runner))
     t0 = time.perf_counter()
     try:
         await runner.run()
     finally:
+        if feed is not None:
+            feed.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await feed
         if host is not None:
             await host.stop()
     wall = time.perf_counter() - t0

@@ -40,6 +40,7 @@ TOP_KEYS = {
     "end",
     "description",
     "monitoring",
+    "signals",
 }
 INSTRUMENT_KEYS = {"symbol", "tick_size", "lot_size", "currency", "multiplier", "venue"}
 VENUE_KEYS = {"name", "fees", "latency", "fill", "session"}
@@ -124,6 +125,8 @@ class Scenario:
     routes: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # ``monitoring:`` alert rules (``alerts``, ``alert_on_rejection``): alerts in backtests too
     monitoring: dict[str, Any] = field(default_factory=dict)
+    # ``signals: {path, kind, algo}``: a file of targets (``kernel.signals``), path resolved
+    signals: dict[str, Any] | None = None
 
     @property
     def base_dir(self) -> Path:
@@ -345,6 +348,7 @@ def parse_scenario(raw: Any, path: Path) -> Scenario:
         start,
         routes=routes,
         monitoring=_scenario_monitoring(c, raw.get("monitoring")),
+        signals=_scenario_signals(c, raw.get("signals"), path.parent),
     )
 
 
@@ -402,6 +406,32 @@ def _scenario_monitoring(c: _Checker, value: Any) -> dict[str, Any]:
     if value is None:
         return {}
     return dict(c.mapping(value, "monitoring", SCENARIO_MONITORING_KEYS))
+
+
+SIGNAL_KINDS = ("target_position", "target_weight")
+
+
+def _scenario_signals(c: _Checker, value: Any, base: Path) -> dict[str, Any] | None:
+    """``signals: {path, kind (target_position), algo (market)}``: the file's rows are read
+    and checked when the run is built (``executioncore.build``)."""
+    if value is None:
+        return None
+    from executioncore.algo_spec import ALGO_NAMES, NO_ALGO
+
+    value = c.mapping(value, "signals", {"path", "kind", "algo"})
+    if "path" not in value:
+        raise c.fail("signals.path", "missing: the signals file (ts, symbol, value)")
+    file = Path(c.text(value["path"], "signals.path"))
+    file = file if file.is_absolute() else base / file
+    if not file.is_file():
+        raise c.fail("signals.path", f"no such file {file}")
+    kind = value.get("kind", "target_position")
+    if kind not in SIGNAL_KINDS:
+        raise c.fail("signals.kind", unknown_value(kind, SIGNAL_KINDS))
+    algo = value.get("algo", NO_ALGO)
+    if algo != NO_ALGO and algo not in ALGO_NAMES:
+        raise c.fail("signals.algo", unknown_value(algo, (NO_ALGO, *ALGO_NAMES)))
+    return {"path": str(value["path"]), "kind": kind, "algo": algo}
 
 
 def _dec(value: Any) -> Any:

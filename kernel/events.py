@@ -345,7 +345,8 @@ class OperatorAction:
     ``action`` is one of ``halt``, ``resume``, ``kill_switch``, ``cancel_all``, ``cancel``
     (``reason``: the client order id) or ``order`` (a manual order: ``reason`` is a JSON object
     with the fields of an ``orders:`` entry: symbol, side, quantity, type, limit_price,
-    stop_price, time_in_force, id)."""
+    stop_price, time_in_force, id) or ``signal`` (a JSON list of ``{symbol, value}`` rows: the
+    signal follower's targets, ``kernel.signals``)."""
 
     action: str
     reason: str
@@ -353,7 +354,7 @@ class OperatorAction:
     ts_init: int
 
 
-OPERATOR_ACTIONS = ("halt", "resume", "kill_switch", "cancel_all", "cancel", "order")
+OPERATOR_ACTIONS = ("halt", "resume", "kill_switch", "cancel_all", "cancel", "order", "signal")
 
 
 @dataclass(slots=True)

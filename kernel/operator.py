@@ -1,6 +1,6 @@
 """Operators' commands to the kernel (``OperatorAction``, journaled as inputs by
-``Kernel.on_operator``): halt, resume, the kill switch, cancel all, cancel one order, and manual
-orders (a JSON object with the fields of an ``orders:`` entry), built like scripted orders and
+``Kernel.on_operator``): halt, resume, the kill switch, cancel all, cancel one order, signal
+rows (``kernel.signals``), and manual orders (a JSON object with the fields of an ``orders:`` entry), built like scripted orders and
 owned by the ``manual`` strategy id, through the same risk checks."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from kernel.enums import TradingState
 from kernel.events import OperatorAction
 from kernel.orders import make_order
+from kernel.signals import SIGNALS_ID, SignalFollower
 
 if TYPE_CHECKING:
     from kernel.kernel import Kernel
@@ -40,6 +41,14 @@ def apply_operator(k: Kernel, event: OperatorAction) -> None:
             k.cancel_order(event.reason)
     elif action == "order":
         manual_order(k, event.reason)
+    elif action == "signal":
+        follower = k.strategies.get(SIGNALS_ID)
+        if not isinstance(follower, SignalFollower):
+            # why: rows with no signals: configured (the dashboard's /api/signals): targets
+            # in instrument units, market orders
+            follower = SignalFollower()
+            k.add_strategy(follower)
+        follower.apply_json(event.reason)
     else:
         k.notice("UNKNOWN_OPERATOR_ACTION", action)
 

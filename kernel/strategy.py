@@ -391,8 +391,14 @@ class StrategyContext:
         side = Side.BUY if rest > 0 else Side.SELL
         return self.submit(symbol, side, abs(rest), OrderType.MARKET)
 
-    def target_weight(self, symbol: str, weight: float | int) -> Order | None:
+    def target_weight(self, symbol: str, weight: Any) -> Order | None:
         """Hold ``weight`` x equity of ``symbol`` at the current mark (whole lots, toward zero)."""
+        lots = self.weight_lots(symbol, weight)
+        return None if lots is None else self.target_position(symbol, lots)
+
+    def weight_lots(self, symbol: str, weight: Any) -> int | None:
+        """The lots of ``symbol`` worth ``weight`` x equity at the current mark (toward zero);
+        None without a mark."""
         from fractions import Fraction
 
         k = self._k
@@ -401,8 +407,7 @@ class StrategyContext:
             return None
         tlm = k.portfolio.positions[symbol].ticklot_money
         value = Fraction(weight) * k.portfolio.equity(k.instruments[symbol].currency)
-        lots = int(value * 2 / (mark2 * tlm))  # int() truncates toward zero
-        return self.target_position(symbol, lots)
+        return int(value * 2 / (mark2 * tlm))  # int() truncates toward zero
 
     # --- timers -------------------------------------------------------------------------------
     def set_timer(self, at_ns: int, name: str) -> int:

@@ -230,6 +230,11 @@ class LiveRunner:
         with contextlib.suppress(asyncio.QueueFull):
             self.queue.put_nowait(_TIMER)
 
+    @property
+    def running(self) -> bool:
+        """The kernel has started and the session is not stopping: inputs are taken."""
+        return self._started and not self._stop.is_set()
+
     def operator(self, action: str, reason: str) -> None:
         """Act on the kernel as an operator: journaled as an input (a replay repeats it)."""
         now = self.clock.stamp()

@@ -12,7 +12,8 @@ cookie of the login form; without it 401 (``GET /`` answers 401 with the login f
   switch: halt, cancel all, flatten), ``/api/cancel`` (``{"id": CLIENT_ORDER_ID}``),
   ``/api/orders`` (a manual order, ``live.dashboard.manual``): each is an operator action of
   the live runner (``runner.operator(action, reason)``), journaled as a kernel input, so a
-  replay repeats it. The body may carry ``"reason"`` (default ``DASHBOARD``; the kill switch's
+  replay repeats it; ``POST /api/signals`` (``{symbol, value}`` rows) likewise feeds the
+  kernel's signal follower. The body may carry ``"reason"`` (default ``DASHBOARD``; the kill switch's
   is ``KILL_SWITCH:`` and that).
 - ``GET /login`` (the form), ``POST /login`` (form field ``token``), ``POST /logout``.
 
@@ -167,6 +168,7 @@ class Dashboard:
             app.router.add_post(f"/api/{name}", self._control_handler(action))
         app.router.add_post("/api/cancel", self.api_cancel)
         app.router.add_post("/api/orders", self.api_orders)
+        app.router.add_post("/api/signals", self.api_signals)
         return app
 
     # --- auth ---------------------------------------------------------------------------------
@@ -332,6 +334,28 @@ class Dashboard:
             return _json(409, {"ok": False, "error": why, "order": entry, "orders": made})
         return _json(200, {"ok": True, "action": "order", "order": entry, "orders": made})
 
+    async def api_signals(self, request: web.Request) -> web.Response:
+        """Signal rows (``[{"symbol": ..., "value": ...}, ...]`` or one): the kernel's signal
+        follower's targets (``kernel.signals``), a journaled operator action."""
+        body = await _json_body(request, rows=True)
+        if isinstance(body, web.Response):
+            return body
+        rows = body if isinstance(body, list) else body.get("rows", [body])
+        for i, row in enumerate(rows):
+            if not isinstance(row, dict) or set(row) - {"symbol", "value", "ts"}:
+                return _error(400, f"signals[{i}]: expected {{symbol, value}}")
+            if str(row.get("symbol")) not in self.kernel.instruments:
+                return _error(400, f"signals[{i}]: unknown symbol {row.get('symbol')!r}")
+            try:
+                float(str(row.get("value")))
+            except ValueError:
+                return _error(400, f"signals[{i}]: value {row.get('value')!r} is not a number")
+        clean = [{"symbol": str(r["symbol"]), "value": str(r["value"])} for r in rows]
+        failed = self._operate("signal", json.dumps(clean))
+        if failed is not None:
+            return failed
+        return _json(200, {"ok": True, "action": "signal", "rows": len(clean)})
+
     def _resolve(self, oid: str) -> str:
         """A client order id, or the ``id`` a manual order was given (the kernel's
         ``MANUAL_ORDER`` notice says which client order id it became)."""
@@ -381,7 +405,8 @@ def _same_site(request: web.Request) -> bool:
     return origin is None or origin == f"{request.scheme}://{request.host}"
 
 
-async def _json_body(request: web.Request) -> dict[str, Any] | web.Response:
+async def _json_body(request: web.Request, rows: bool = False) -> Any:
+    """The request's JSON object (``rows``: also a list of objects), or the error answer."""
     if request.content_type != "application/json":
         return _error(415, "send the body as JSON (Content-Type: application/json)")
     raw = await request.read()
@@ -391,7 +416,7 @@ async def _json_body(request: web.Request) -> dict[str, Any] | web.Response:
         body = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         return _error(400, f"the body is not JSON: {exc}")
-    if not isinstance(body, dict):
+    if not isinstance(body, dict) and not (rows and isinstance(body, list)):
         return _error(400, f"expected a JSON object, got {type(body).__name__}")
     return body
 
