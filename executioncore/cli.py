@@ -247,6 +247,9 @@ def build_parser() -> argparse.ArgumentParser:
     from executioncore.order_cmd import add_order_parser
 
     add_order_parser(sub)
+    from executioncore.sweep import add_sweep_parser
+
+    add_sweep_parser(sub)
     return parser
 
 
@@ -273,6 +276,10 @@ def main(argv: list[str] | None = None) -> int:
             from executioncore.order_cmd import order_cli
 
             return order_cli(args)
+        if args.command == "sweep":
+            from executioncore.sweep import sweep_cli
+
+            return sweep_cli(args)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

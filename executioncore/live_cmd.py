@@ -266,7 +266,7 @@ async def _session(
     host = await _start_monitoring(cfg, kernel, adapters, runner)
     feed = None
     if cfg.signals:
-        from live.signal_feed import follow_signals
+        from executioncore.signal_feed import follow_signals
 
         feed = asyncio.ensure_future(follow_signals(cfg.signals["path"], runner))
     t0 = time.perf_counter()
