@@ -396,8 +396,9 @@ class Kernel(OrderCommands):
             self._run_actions()
         if order.algo_id == RISK_ID or kind == K_CANCEL_REJECTED:
             guard.after_order_event(order, event, kind)
-        if self.monitor is not None:
-            self.monitor.on_order(order, event, kind)
+        m = self.monitor
+        if m is not None and (m.order_listeners or kind in (K_REJECTED, K_ACCEPTED)):
+            m.on_order(order, event, kind)  # why: the rejection rule, and log_all_orders
         owner = None
         if order.algo_id is not None:
             owner = self._algos.get(order.algo_id)

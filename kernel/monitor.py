@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from kernel.enums import OrderStatus
+from kernel.enums import OrderStatus, TradingState
 from kernel.events import K_ACCEPTED, K_DENIED, K_REJECTED
 
 FIRING = "firing"
@@ -117,7 +117,8 @@ class Monitor:
         # (name, quantity, comparison, operand, severity, text) per rule, read once
         self._checks = [
             (r["name"], r["quantity"], _OPS[r["op"]],
-             r["value"] if r["quantity"] == "trading_state" else float(r["value"]),
+             TradingState[str(r["value"]).upper()] if r["quantity"] == "trading_state"
+             else float(r["value"]),
              r.get("severity", "warning"), r.get("when", ""))
             for r in self.rules
         ]  # fmt: skip
@@ -285,7 +286,7 @@ class Monitor:
         for name, quantity, op, target, severity, when in self._checks:
             if quantity == "trading_state":
                 state = self.k.risk.state
-                hit = state.name.lower() == target
+                hit = state is target
                 shown: Any = state
             else:
                 value = self.quantity(quantity, now)

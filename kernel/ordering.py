@@ -140,7 +140,7 @@ class OrderCommands:
         self.oms.apply(submitted)
         self.risk.on_submitted(now)
         self.stats.orders += 1
-        if self.monitor is not None:  # why: an order sent and not yet acknowledged counts
+        if self.monitor is not None and self.monitor.order_listeners:  # why: log_all_orders
             self.monitor.on_order(order, submitted, K_SUBMITTED)
         cmd = SubmitOrder(order, venue, now)
         if self._jrec is not None:
