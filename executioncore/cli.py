@@ -250,6 +250,9 @@ def build_parser() -> argparse.ArgumentParser:
     from executioncore.sweep import add_sweep_parser
 
     add_sweep_parser(sub)
+    from executioncore.gym_cmd import add_gym_parser
+
+    add_gym_parser(sub)
     return parser
 
 
@@ -280,6 +283,10 @@ def main(argv: list[str] | None = None) -> int:
             from executioncore.sweep import sweep_cli
 
             return sweep_cli(args)
+        if args.command == "gym":
+            from executioncore.gym_cmd import gym_cli
+
+            return gym_cli(args)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -124,13 +124,41 @@ class Driver:
     def _run(self, chunks: Iterable[Chunk], end_ns: int | None) -> None:
         it: Iterator[Chunk] = iter(chunks)
         first = next(it, None)
-        if first is not None and len(first):
-            self.clock.advance_to(max(self.clock.now_ns(), int(first.ts[0])))
-        self.kernel.start()
+        self.begin(first)
         chunk = first
         while chunk is not None:
             self._chunk(chunk)
             chunk = next(it, None)
+        self.finish(end_ns)
+
+    # --- run() in steps, for a host that pauses between them (executioncore.gym) -----------------
+    def begin(self, first: Chunk | None) -> None:
+        """Start the kernel at the time of ``first``, the first chunk (``run`` is ``begin``,
+        ``feed`` of each chunk, ``finish``)."""
+        if first is not None and len(first):
+            self.clock.advance_to(max(self.clock.now_ns(), int(first.ts[0])))
+        self.kernel.start()
+
+    def feed(self, chunk: Chunk, start: int = 0, stop: int | None = None) -> None:
+        """Deliver rows ``start:stop`` of ``chunk``; a chunk fed in consecutive pieces is
+        journaled once, whole, with its first piece (as ``run`` journals it)."""
+        if start == 0 and (stop is None or stop == len(chunk)):
+            self._chunk(chunk)
+            return
+        if start == 0 and self.journal is not None:
+            self.journal.append_blob((IN, TAG_CHUNK, chunk.source, len(chunk)), chunk.encode())
+        if stop is None or start < stop:
+            self._rows(chunk.slice(start, len(chunk) if stop is None else stop))
+
+    def deliver(self, event: object) -> None:
+        """Hand the kernel an input that is not data (an agent's ``OperatorAction``) now,
+        between fed rows: the data position is marked first, so a replay interleaves it."""
+        self._mark()
+        self.kernel.on_event(event)
+
+    def finish(self, end_ns: int | None = None) -> None:
+        """Drain what is due up to ``end_ns`` (default: the last data delivered); stop the
+        kernel."""
         if self._events.flush_carries():
             self._deliver_events()
         last = max(self.end_ns, self.clock.now_ns()) if end_ns is None else end_ns
@@ -144,6 +172,10 @@ class Driver:
             return
         if self.journal is not None:
             self.journal.append_blob((IN, TAG_CHUNK, chunk.source, n), chunk.encode())
+        self._rows(chunk)
+
+    def _rows(self, chunk: Chunk) -> None:
+        """Deliver a chunk's rows (already journaled)."""
         events = self._events
         if events.carry:
             events.release(int(chunk.ts[0]))
