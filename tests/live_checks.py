@@ -105,3 +105,19 @@ def kill_9_and_resume(
     summary: dict[str, Any] = json.loads(second.stdout)
     summary["_stderr"] = second.stderr
     return summary
+
+
+def run_seed_session(
+    tmp: Path, config_text: str, script: dict[str, Any], capsys: Any, run_for: str = "4s"
+) -> tuple[int, dict[str, Any] | None, str]:
+    """``executioncore live`` as a user runs it: the config's text and the scripted orders
+    written beside each other, ``--json`` on; the exit code, the summary and stderr."""
+    import yaml
+
+    cfg = tmp / "executioncore.yaml"
+    cfg.write_text(config_text)
+    orders = tmp / "orders.yaml"
+    orders.write_text(yaml.safe_dump(script))
+    args = ["live", "--config", str(cfg), "--orders", str(orders), "--run-for", run_for,
+            "--json", "--out", str(tmp / "run")]  # fmt: skip
+    return run_cli(args, capsys)

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 import yaml
-from live_checks import run_cli
+from live_checks import run_cli, run_seed_session
 from live_harness import KEY, SECRET, USDJPY, start_venue
 from seed_config import SEED, alpaca_only
 
@@ -60,15 +60,9 @@ def venue_books(venue) -> tuple[dict, dict[str, Decimal]]:
 def test_the_seed_file_runs_scripted_orders_end_to_end(tmp_path, env, capsys):
     venue = venue_usd()
     try:
-        cfg = tmp_path / "executioncore.yaml"
-        cfg.write_text(alpaca_only(venue.base_url, venue.stream_url))
-        orders = tmp_path / "orders.yaml"
-        orders.write_text(yaml.safe_dump(ORDERS))
-        code, summary, err = run_cli(
-            ["live", "--config", str(cfg), "--orders", str(orders), "--run-for", "4s", "--json",
-             "--out", str(tmp_path / "run")],
-            capsys,
-        )  # fmt: skip
+        code, summary, err = run_seed_session(
+            tmp_path, alpaca_only(venue.base_url, venue.stream_url), ORDERS, capsys, "4s"
+        )
         state = venue.state()
         acct, held = venue_books(venue)
     finally:

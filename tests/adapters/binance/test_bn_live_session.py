@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 import yaml
-from live_checks import Consistency, run_cli
+from live_checks import Consistency, run_seed_session
 from live_churn import CHURN
 from seed_config import crypto_only
 
@@ -128,15 +128,9 @@ SCRIPT = {
 def test_the_seed_configs_crypto_broker_trades_btc_usdt_end_to_end(tmp_path, env, capsys):
     venue = start_venue(balances={"USDT": "100000", "BNB": "1"})
     try:
-        cfg = tmp_path / "executioncore.yaml"
-        cfg.write_text(crypto_only(venue.base_url, venue.stream_url))
-        orders = tmp_path / "orders.yaml"
-        orders.write_text(yaml.safe_dump(SCRIPT))
-        code, summary, err = run_cli(
-            ["live", "--config", str(cfg), "--orders", str(orders), "--run-for", "4s", "--json",
-             "--out", str(tmp_path / "run")],
-            capsys,
-        )  # fmt: skip
+        code, summary, err = run_seed_session(
+            tmp_path, crypto_only(venue.base_url, venue.stream_url), SCRIPT, capsys, "4s"
+        )
         state = venue.state()
     finally:
         venue.close()

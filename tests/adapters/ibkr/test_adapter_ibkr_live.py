@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 import yaml
-from live_checks import Consistency, run_cli
+from live_checks import Consistency, run_cli, run_seed_session
 from live_churn import CHURN
 from seed_config import ibkr_only
 
@@ -97,15 +97,7 @@ SCRIPT = {
 def test_the_seed_config_with_an_ibkr_broker_runs_scripted_orders_end_to_end(tmp_path, capsys):
     venue = start_venue(cash="100000", step_ms=20)
     try:
-        cfg = tmp_path / "executioncore.yaml"
-        cfg.write_text(ibkr_only(venue.port))
-        orders = tmp_path / "orders.yaml"
-        orders.write_text(yaml.safe_dump(SCRIPT))
-        code, summary, err = run_cli(
-            ["live", "--config", str(cfg), "--orders", str(orders), "--run-for", "3s", "--json",
-             "--out", str(tmp_path / "run")],
-            capsys,
-        )  # fmt: skip
+        code, summary, err = run_seed_session(tmp_path, ibkr_only(venue.port), SCRIPT, capsys, "3s")
         state = venue.state()
         refs = order_refs(venue)
     finally:
