@@ -6,15 +6,16 @@ owned by the ``manual`` strategy id, through the same risk checks."""
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from kernel.enums import TradingState
 from kernel.events import OperatorAction
-from kernel.orders import make_order
+from kernel.orders import Order, make_order
 from kernel.signals import SIGNALS_ID, SignalFollower
 
 if TYPE_CHECKING:
     from kernel.kernel import Kernel
+    from kernel.units import Instrument
 
 MANUAL_ID = "manual"  # the strategy id of operators' manual orders
 # the keys a manual order's JSON may hold (one plain order: no timing, links, algos or venue)
@@ -53,6 +54,25 @@ def apply_operator(k: Kernel, event: OperatorAction) -> None:
         k.notice("UNKNOWN_OPERATOR_ACTION", action)
 
 
+def build_manual(
+    inst: Instrument, entry: dict[str, Any], client_order_id: str, default_tif: Any, ts: int = 0
+) -> Order:
+    """The order a manual entry describes (``MANUAL_KEYS``), owned by ``manual``; raises
+    ``InvalidOrder`` naming the field (the dashboard checks entries with it too)."""
+    return make_order(
+        inst,
+        client_order_id,
+        MANUAL_ID,
+        entry.get("side", ""),
+        entry.get("type", "market"),
+        entry.get("quantity", 0),
+        limit_price=entry.get("limit_price"),
+        stop_price=entry.get("stop_price"),
+        time_in_force=entry.get("time_in_force", default_tif),
+        ts_init=ts,
+    )
+
+
 def manual_order(k: Kernel, text: str) -> None:
     """A manual order from its JSON text: refused with a ``MANUAL_ORDER_REFUSED`` notice when it
     cannot be built; ``MANUAL_ORDER`` maps the operator's ``id`` to the client order id."""
@@ -63,17 +83,8 @@ def manual_order(k: Kernel, text: str) -> None:
         inst = k.instruments.get(str(entry.get("symbol")))
         if inst is None:
             raise ValueError(f"unknown symbol {entry.get('symbol')!r}")
-        order = make_order(
-            inst,
-            k.next_order_id(MANUAL_ID),
-            MANUAL_ID,
-            entry.get("side", ""),
-            entry.get("type", "market"),
-            entry.get("quantity", 0),
-            limit_price=entry.get("limit_price"),
-            stop_price=entry.get("stop_price"),
-            time_in_force=entry.get("time_in_force", k.default_tif),
-            ts_init=k.clock.now_ns(),
+        order = build_manual(
+            inst, entry, k.next_order_id(MANUAL_ID), k.default_tif, k.clock.now_ns()
         )
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
         k.notice("MANUAL_ORDER_REFUSED", str(exc)[:300])

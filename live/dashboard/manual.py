@@ -3,7 +3,7 @@ the kernel: a JSON object with the fields of a scenario's ``orders:`` entry for 
 
 ``check_manual_order(entry, kernel)`` returns the entry normalized (names lower case, the
 kernel's default time in force filled in) or raises ``ManualOrderError`` with a message naming
-the field and what was expected; the order is built once through ``kernel.orders.make_order``
+the field and what was expected; the order is built once through ``kernel.operator.build_manual``
 (the kernel's own validation: prices on the tick grid, quantities on the lot grid, the prices
 each type needs), so what passes here is an order the kernel can make.
 """
@@ -15,8 +15,8 @@ from typing import Any
 
 from kernel.enums import ORDER_TYPE_BY_NAME, SIDE_BY_NAME, TIF_BY_NAME
 from kernel.kernel import Kernel
-from kernel.operator import MANUAL_KEYS
-from kernel.orders import InvalidOrder, make_order
+from kernel.operator import MANUAL_KEYS, build_manual
+from kernel.orders import InvalidOrder
 
 NUMBER_KEYS = ("quantity", "limit_price", "stop_price")
 _OPTIONS = "not taken by manual orders (send it from a strategy or an orders: file)"
@@ -93,17 +93,7 @@ def check_manual_order(entry: Any, kernel: Kernel) -> dict[str, Any]:
                 raise _fail(key, f"expected a number, got {value!r}")
             out[key] = value
     try:
-        make_order(
-            kernel.instruments[symbol],
-            "manual",
-            "manual",
-            out["side"],
-            out["type"],
-            out["quantity"],
-            limit_price=out.get("limit_price"),
-            stop_price=out.get("stop_price"),
-            time_in_force=out["time_in_force"],
-        )
+        build_manual(kernel.instruments[symbol], out, "manual", out["time_in_force"])
     except InvalidOrder as exc:
         text = str(exc).split(": ", 1)[-1]
         raise _fail(_field_of(text), text) from None
