@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: demo test lint format bench bench-peers faults clean check-ib-insync
+.PHONY: demo test lint format bench bench-peers faults fuzz-full clean check-ib-insync
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ bench-peers: $(STAMP)
 # (make test: one seed per kind; BENCH_ARGS="--venue ibkr" for one venue)
 faults: $(STAMP)
 	$(BIN)/python benches/fault_matrix.py $(BENCH_ARGS)
+
+# the property-testing kit at full count (docs/TESTING.md): 1000 generated examples, as a bench
+fuzz-full: $(STAMP)
+	$(BIN)/python benches/fuzz_kit.py --examples 1000 $(BENCH_ARGS)
 
 # The IBKR adapter's tests with ib_insync instead of ib_async (the adapter's import fallback), in
 # a venv of its own: ib_async's aeventkit and ib_insync's eventkit install the same package, so

@@ -253,6 +253,9 @@ def build_parser() -> argparse.ArgumentParser:
     from executioncore.gym_cmd import add_gym_parser
 
     add_gym_parser(sub)
+    from executioncore.fuzz_cmd import add_fuzz_parser
+
+    add_fuzz_parser(sub)
     return parser
 
 
@@ -287,6 +290,10 @@ def main(argv: list[str] | None = None) -> int:
             from executioncore.gym_cmd import gym_cli
 
             return gym_cli(args)
+        if args.command == "fuzz":
+            from executioncore.fuzz_cmd import fuzz_cli
+
+            return fuzz_cli(args)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -19,6 +19,8 @@ from kernel.strategy import Strategy
 from kernel.units import Instrument, UnitError, to_decimal
 
 SCRIPT_ID = "script"
+# an ``orders:`` entry ``{at, operator: ...}``: the operator's action at that time
+OPERATOR_ACTIONS = ("halt", "resume", "kill_switch", "cancel_all")
 _PRICE_FIELDS = ("limit_price", "stop_price", "trail_price", "trail_percent", "display_qty")
 
 # the keys of an ``orders:`` entry that take one of a few names (any case), and those names
@@ -67,6 +69,11 @@ def check_orders(
         where = f"orders[{i}]"
         entry = c.mapping(entry, where)
         at = c.time(entry.get("at", "+0s"), f"{where}.at", relative=True)
+        if "operator" in entry:
+            c.mapping(entry, where, {"at", "operator"})
+            c.choice(entry["operator"], f"{where}.operator", OPERATOR_ACTIONS)
+            out.append({"operator": entry["operator"], "at": list(at)})
+            continue
         if "cancel" in entry or "modify" in entry:
             out.append(_check_action(c, entry, where, at, ids, instruments))
             if out[-1].get("modify") in algo_ids:
@@ -306,6 +313,16 @@ class ScriptedOrders(Strategy):
             return
         if "modify" in item:
             self._modify(item)
+            return
+        if "operator" in item:
+            from kernel.events import OperatorAction
+            from kernel.operator import apply_operator
+
+            now = ctx.now_ns()
+            op = item["operator"]
+            reason = "KILL_SWITCH" if op == "kill_switch" else "OPERATOR"
+            action = OperatorAction(op, reason, now, now)
+            apply_operator(ctx._k, action)  # why: the script is the operator of a backtest
             return
         if "algo" in item:
             from executioncore.algo_spec import start_algo

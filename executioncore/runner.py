@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -122,6 +122,8 @@ class Run:
     end_ns: int
     sessions: dict[str, Session | None]
     tca: TcaObserver | None = None
+    # ``expect.invariants``: checked while the run goes (executioncore.invariants)
+    invariants: Any = None
 
     def chunks(self) -> Iterator[Chunk]:
         streams = []
@@ -152,11 +154,15 @@ class Run:
             self.journal.flush()
             self.store.set_meta({"failed": str(failed)})
             raise failed from exc
+        if self.invariants is not None:
+            self.invariants.finish()
         wall = time.perf_counter() - t0
         digest = self.journal.digest()
         summary = build_summary(self, digest, wall)
         summary["tca"] = self.tca.rows() if self.tca is not None else []
         failures = check_expectations(self.scenario.expect, summary, self.kernel)
+        if self.invariants is not None:
+            failures += self.invariants.sentences()
         summary["expectations"] = {"passed": not failures, "failures": failures}
         self.store.set_meta({"digest": digest, "summary": summary})
         self.journal.close()
@@ -171,8 +177,14 @@ class Run:
         return RunResult(summary, record, 1 if failures else 0, self.run_dir)
 
 
-def prepare(scenario: Scenario, seed: int | None = None, out_dir: Path | None = None) -> Run:
-    """Build everything a run needs; raise ``ScenarioError`` for what only the data can show."""
+def prepare(
+    scenario: Scenario,
+    seed: int | None = None,
+    out_dir: Path | None = None,
+    invariants: Iterable[Callable[..., Any]] = (),
+) -> Run:
+    """Build everything a run needs; raise ``ScenarioError`` for what only the data can show.
+    ``invariants``: functions ``f(view)`` checked with ``expect.invariants`` (the test kit's)."""
     seed = scenario.seed if seed is None else seed
     run_dir = Path(out_dir) if out_dir is not None else Path("runs") / f"{scenario.name}-{seed}"
     instruments = {i.symbol: i for i in scenario.instruments}
@@ -189,6 +201,7 @@ def prepare(scenario: Scenario, seed: int | None = None, out_dir: Path | None = 
             check_symbols(strategy, instruments)
     except StrategyError as exc:
         raise ScenarioError(scenario.path, "", str(exc)) from None
+    checker = _invariants(scenario, strategy, invariants)
     sources = [
         Source(e.spec.kind, e.spec.symbol, e.spec.interval_ns or 0, e.venues) for e in scenario.data
     ]
@@ -220,6 +233,8 @@ def prepare(scenario: Scenario, seed: int | None = None, out_dir: Path | None = 
 
     for b in brokers:
         b.view = OrderView(kernel)  # why: a disconnect is recovered by the shared reconciler
+    if checker is not None:
+        checker.attach(kernel, brokers)
     recorder = RunRecorder()
     recorder.attach(kernel)
     tca = TcaObserver()
@@ -240,7 +255,25 @@ def prepare(scenario: Scenario, seed: int | None = None, out_dir: Path | None = 
         end_ns,
         sessions,
         tca,
+        checker,
     )
+
+
+def _invariants(scenario: Scenario, strategy: Any, functions: Iterable[Callable[..., Any]]) -> Any:
+    """The invariant checker ``expect.invariants`` asks for (None without it), wrapped around
+    the strategy's callbacks before the kernel takes them."""
+    spec = scenario.expect.get("invariants")
+    if not spec:
+        return None
+    from executioncore.invariants import checker_for
+
+    try:
+        checker = checker_for(spec, scenario.base_dir, functions)
+    except ValueError as exc:
+        raise ScenarioError(scenario.path, "expect.invariants", str(exc)) from None
+    if strategy is not None:
+        checker.wrap(strategy)
+    return checker
 
 
 def _time_range(scenario: Scenario, sessions: dict[str, Session | None]) -> tuple[int, int, int]:
@@ -318,6 +351,8 @@ def _check_orders_against_data(scenario: Scenario, start: int, end: int, data_fr
                     scenario.path, f"{where}.at", f"is before order {ref!r} is sent"
                 )
             continue
+        if "operator" in item:
+            continue
         first_time[item["id"]] = ts
         if item["symbol"] not in with_data:
             raise ScenarioError(
@@ -344,6 +379,11 @@ def _brokers(
             for f in scenario.faults
             if f["kind"] == "reject" and f["venue"] in (None, v.name)
         ]
+        duplicates = [
+            f["probability"]
+            for f in scenario.faults
+            if f["kind"] == "duplicate" and f["venue"] in (None, v.name)
+        ]
         disconnects = [
             (f["start"], f["end"])
             for f in scenario.faults
@@ -367,6 +407,7 @@ def _brokers(
                 seed,
                 outages,
                 rejects[-1] if rejects else 0.0,
+                duplicates[-1] if duplicates else 0.0,
             )
         except UnitError as exc:
             raise ScenarioError(scenario.path, f"venue {v.name}", str(exc)) from None
@@ -396,6 +437,7 @@ def make_sim_broker(
     seed: int,
     outages: list[tuple[int, int]] | None = None,
     reject_probability: float = 0.0,
+    duplicate_probability: float = 0.0,
 ) -> SimBroker:
     """A simulated venue from a scenario/config venue mapping (fees, latency, fill, session,
     mode)."""
@@ -407,7 +449,10 @@ def make_sim_broker(
         rng=named_stream(seed, f"venue:{name}:latency"),
     )
     faults = Faults(
-        reject_probability, list(outages or []), named_stream(seed, f"venue:{name}:faults")
+        reject_probability,
+        list(outages or []),
+        named_stream(seed, f"venue:{name}:faults"),
+        duplicate_probability=duplicate_probability,
     )
     sess = spec.get("session")
     session = (

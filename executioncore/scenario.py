@@ -50,7 +50,7 @@ SCENARIO_VENUE_KEYS = VENUE_KEYS | {"mode", "stp"}
 # EXPIRE_MAKER, EXPIRE_BOTH, NONE)
 STP_MODES = ("cancel_newest", "cancel_oldest", "cancel_both", "none")
 VENUE_MODES = ("recorded", "exchange")
-FAULT_KINDS = ("outage", "disconnect", "reject")
+FAULT_KINDS = ("outage", "disconnect", "reject", "duplicate")
 FEE_KEYS = {"maker_bps", "taker_bps", "per_unit", "minimum"}
 LATENCY_KEYS = {"order_ms", "response_ms", "jitter_ms"}
 FILL_KEYS = {"queue_position", "queue_ahead"}
@@ -71,7 +71,7 @@ EXPECT_NUMBERS = {
     "max_drawdown",
     "total_return",
 }
-EXPECT_KEYS = EXPECT_NUMBERS | {"positions", "digest", "trading_state", "risk_events"}
+EXPECT_KEYS = EXPECT_NUMBERS | {"positions", "digest", "trading_state", "risk_events", "invariants"}
 
 
 @dataclass
@@ -458,7 +458,7 @@ def _faults(c: _Checker, value: Any, venues: set[str]) -> list[dict[str, Any]]:
             if end <= start:
                 raise c.fail(f"{where}.end", "must be after start")
             item: dict[str, Any] = {"kind": kind, "start": start, "end": end}
-        elif kind == "reject":
+        elif kind in ("reject", "duplicate"):
             c.mapping(entry, where, {"kind", "venue", "probability"})
             p = c.number(entry.get("probability"), f"{where}.probability", non_negative=True)
             if float(p) > 1:
@@ -498,4 +498,19 @@ def _expect(c: _Checker, value: Any, symbols: set[str]) -> dict[str, Any]:
         elif key == "risk_events":
             for j, code in enumerate(c.listing(v, where)):
                 c.text(code, f"{where}[{j}]")
+        elif key == "invariants":
+            _expect_invariants(c, v, where)
     return value
+
+
+def _expect_invariants(c: _Checker, value: Any, where: str) -> None:
+    """``true`` (every built-in invariant, and the strategy's ``@invariant`` methods), or a
+    list of built-in names, ``all``, and ``module:function`` names (executioncore.testing)."""
+    from executioncore.invariants import BUILTINS
+
+    if value is True or value is False:
+        return
+    for j, name in enumerate(c.listing(value, where)):
+        name = c.text(name, f"{where}[{j}]")
+        if ":" not in name and name != "all" and name not in BUILTINS:
+            raise c.fail(f"{where}[{j}]", unknown_value(name, ["all", *sorted(BUILTINS)]))

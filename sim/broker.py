@@ -7,7 +7,8 @@ another, so the kernel sees acknowledgements and fills late, as in life. Both qu
 
 Each symbol the venue trades is a ``RecordedMarket`` (our orders against the recorded data) or,
 in exchange mode, an ``ExchangeMarket`` (our orders in an L3 book seeded from the data).
-Faults come from the venue's seeded stream: a reject probability per order, and outage windows
+Faults come from the venue's seeded stream: a reject probability per order, a probability that a
+fill report is delivered again 1-500 ms later (a duplicate, late report), and outage windows
 in which orders are refused, the venue's market data stops, and the kernel sees the venue
 disconnect (``VenueStatus``) and, at the end, come back reconciled.
 
@@ -21,6 +22,7 @@ adapter uses) decides what the kernel missed, through the host-bound ``OrderView
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 from collections import deque
 from collections.abc import Iterable
@@ -129,6 +131,11 @@ class SimBroker:
         )
         self.link_down = False
         self._lost: list[Any] = []  # answers lost while the order connection was down
+        # orders the reconciler sent again at a reconnect: the copy that arrives second (the
+        # first submit was still on its way) is dropped, as a live venue's duplicate client id
+        # answer is taken as "already there" by the adapters
+        self._resent: set[str] = set()
+        self._resent_arrived: set[str] = set()
         self.view: Any = None  # the kernel's OrderView, bound by the host (reconciliation)
         self.on_command: Any = None  # called on every command the kernel sends (the driver)
         # why: without jitter the latencies are constants: no model call per message
@@ -142,10 +149,17 @@ class SimBroker:
         With one constant latency for commands and answers (no jitter) and the clock only
         moving forward (the sim driver), every message is due at the time it was sent plus the
         same constant, so due times never decrease and arrival order is ``(due, seq)`` order:
-        a deque gives the same sequence as the heap without its cost. Call before anything is
-        queued; returns whether the queue is now a FIFO."""
+        a deque gives the same sequence as the heap without its cost (not with duplicated fill
+        reports: they come late). Call before anything is queued; returns whether the queue is
+        now a FIFO."""
         fixed = self._fixed
-        if not self.fifo and not self.queue and fixed is not None and fixed[0] == fixed[1]:
+        if (
+            not self.fifo
+            and not self.queue
+            and fixed is not None
+            and fixed[0] == fixed[1]
+            and not self.faults.duplicate_probability  # why: a late duplicate breaks due order
+        ):
             self.queue = deque()
             self.fifo = True
         return self.fifo
@@ -199,6 +213,11 @@ class SimBroker:
         if kind == ARRIVE_SUBMIT:
             order = payload.order
             market = self.markets.get(order.symbol)
+            coid = order.client_order_id
+            if self._resent and coid in self._resent:
+                if coid in self._resent_arrived:
+                    return None  # the second of two copies (see ``_resent``)
+                self._resent_arrived.add(coid)
             reason = "UNKNOWN_SYMBOL" if market is None else self.faults.reject(due)
             if reason is not None:
                 self._answer([OrderRejected(order.client_order_id, reason, due, due)], due)
@@ -236,6 +255,8 @@ class SimBroker:
     def _answer(self, events: list, now: int) -> None:
         latency = self.latency
         fixed = self._fixed
+        faults = self.faults
+        dup_p = faults.duplicate_probability
         for ev in events:
             due = now + (fixed[1] if fixed is not None else latency.response_ns())
             if due < self._last_out:
@@ -247,6 +268,15 @@ class SimBroker:
                 self.queue.append((due, self._seq, DELIVER, ev))
             else:
                 heapq.heappush(self.queue, (due, self._seq, DELIVER, ev))  # type: ignore[arg-type]
+            if dup_p and type(ev) is OrderFilled:
+                later = faults.duplicate()
+                if later is not None:
+                    # why: a duplicate, late execution report (same trade id): later answers
+                    # may overtake it and it delays none (``_last_out`` stays); the heap orders
+                    late = due + later
+                    self._seq += 1
+                    entry = (late, self._seq, DELIVER, dataclasses.replace(ev, ts_init=late))
+                    heapq.heappush(self.queue, entry)  # type: ignore[arg-type]
 
     def wake(self, now: int) -> None:
         """Expiries, closing auctions, outage and disconnect boundaries due at ``now``."""
@@ -263,6 +293,7 @@ class SimBroker:
                 self._reconnect(at)
             else:
                 self.link_down = True
+                self._drop_in_flight()
                 self._answer([VenueStatus(self.name, False, False, at, at)], at)
         for market in self.markets.values():
             w = market.next_wakeup()
@@ -341,6 +372,20 @@ class SimBroker:
             ev = OrderModifyRejected(cmd.client_order_id, "VENUE_DISCONNECTED", now, now)
         self._answer([ev], now)
 
+    def _drop_in_flight(self) -> None:
+        """The connection is lost: answers on their way are lost with it (the reconciliation at
+        the reconnect recovers them, as it recovers the ones the venue sends meanwhile)."""
+        kept = [e for e in self.queue if e[2] != DELIVER]
+        if len(kept) == len(self.queue):
+            return
+        self._lost.extend(e[3] for e in sorted(e for e in self.queue if e[2] == DELIVER))
+        if self.fifo:
+            self.queue.clear()
+            self.queue.extend(kept)
+        else:
+            heapq.heapify(kept)
+            self.queue[:] = kept
+
     def _reconnect(self, at: int) -> None:
         """Back up: report what the venue knows; the shared reconciler decides what the kernel
         missed (fills first, then acknowledgements and terminal events); then reconciled."""
@@ -405,4 +450,5 @@ class SimBroker:
         for coid in plan.resend:
             order = view.sent_order(coid) if view is not None else None
             if order is not None:
+                self._resent.add(coid)
                 self._queue(ARRIVE_SUBMIT, SubmitOrder(order, self.name, at))

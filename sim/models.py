@@ -9,7 +9,9 @@
   ones; a negative bps is a rebate (paid to us, no minimum).
 - ``FaultModel.reject(now_ns)`` says whether a command is refused (a seeded probability, and
   always inside an outage window); ``outages`` are ``[start, end)`` windows during which the
-  venue refuses orders and its market data stops.
+  venue refuses orders and its market data stops. ``FaultModel.duplicate()`` says whether a
+  fill report is delivered a second time, and how much later (a seeded probability, a seeded
+  delay of 1-500 ms).
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ import numpy as np
 from kernel.units import MONEY_SCALE, Instrument, money_to_units, to_decimal
 
 MS = 1_000_000
+DUPLICATE_MIN_NS = 1 * MS  # a duplicated fill report comes 1-500 ms after the original
+DUPLICATE_MAX_NS = 500 * MS
 
 
 class LatencyModel(Protocol):
@@ -40,6 +44,8 @@ class FeeModel(Protocol):
 
 class FaultModel(Protocol):
     def reject(self, now_ns: int) -> str | None: ...
+
+    def duplicate(self) -> int | None: ...
 
     def in_outage(self, now_ns: int) -> bool: ...
 
@@ -118,7 +124,7 @@ class BpsFees:
 
 @dataclass(slots=True)
 class Faults:
-    """Seeded random rejects and outage windows ``[(start_ns, end_ns), ...]``."""
+    """Seeded random rejects and duplicated fills, outage windows ``[(start_ns, end_ns), ...]``."""
 
     reject_probability: float = 0.0
     outages: list[tuple[int, int]] = field(default_factory=list)
@@ -126,6 +132,8 @@ class Faults:
     # ``[start, end)`` windows in which the order connection is lost: the venue trades on, its
     # answers are lost, commands are refused; at the end the shared reconciler recovers them
     disconnects: list[tuple[int, int]] = field(default_factory=list)
+    # the probability that a fill report is delivered again, 1-500 ms after the original
+    duplicate_probability: float = 0.0
 
     def in_outage(self, now_ns: int) -> bool:
         return any(start <= now_ns < end for start, end in self.outages)
@@ -140,6 +148,14 @@ class Faults:
         ):
             return "SIMULATED_REJECT"
         return None
+
+    def duplicate(self) -> int | None:
+        """The extra delay (ns, 1-500 ms) after which a fill report is delivered again, or None
+        (no draw at all when the probability is 0: scenarios without the fault are unchanged)."""
+        p = self.duplicate_probability
+        if not p or self.rng is None or self.rng.random() >= p:
+            return None
+        return int(self.rng.integers(DUPLICATE_MIN_NS, DUPLICATE_MAX_NS + 1))
 
 
 def fee_decimal(units: int) -> Decimal:

@@ -19,7 +19,7 @@ in instrument units; ``half_spread_ticks``, ``skew_ticks``, ``requote_ticks`` in
 from __future__ import annotations
 
 from kernel.enums import OrderStatus, Side, TradingState
-from kernel.events import QuoteTick, TimerFired
+from kernel.events import OrderDenied, QuoteTick, TimerFired
 from kernel.orders import Order
 from kernel.strategy import Strategy
 
@@ -64,7 +64,10 @@ class InventoryMarketMaker(Strategy):
 
     # --- quoting ------------------------------------------------------------------------------
     def on_quote(self, quote: QuoteTick) -> None:
-        if not self.quoting or self.ctx.trading_state != TradingState.ACTIVE:
+        if not self.quoting:
+            self.flatten()
+            return
+        if self.ctx.trading_state != TradingState.ACTIVE:
             return
         pos = self.ctx.position(self.symbol)
         shift = self.skew * pos // self.lots  # ticks; long inventory lowers both prices
@@ -98,8 +101,11 @@ class InventoryMarketMaker(Strategy):
 
     # --- inventory and the end of the window -----------------------------------------------------
     def on_order_event(self, event: object) -> None:
-        if not self.quoting:
-            self.flatten()  # a cancel or fill of the last quotes: maybe nothing is open now
+        # a cancel or fill of the last quotes: maybe nothing is open now. Not on a denial: the
+        # flattening order itself may be refused (halted), and asking again at once would
+        # recurse; the next quote tries again (executioncore fuzz found that one)
+        if not self.quoting and not isinstance(event, OrderDenied):
+            self.flatten()
 
     def on_timer(self, timer: TimerFired) -> None:
         if timer.name == "stop_quoting":
