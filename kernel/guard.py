@@ -29,6 +29,11 @@ if TYPE_CHECKING:
     from kernel.kernel import Kernel
 
 RISK_ID = "risk"  # marks the guard's own orders (kill switch, emergency flatten): their algo_id
+# a flattening order the venue ended with no fill is replaced after this pause, not at once: a
+# venue that cancels it on arrival (self-trade prevention against an order whose cancel was
+# refused, no liquidity) would otherwise be sent a new one at the same instant, forever
+FLATTEN_RETRY_NS = 1_000_000_000
+_RETRY = "flatten:"
 _OUT = 1
 _INITIALIZED = OrderStatus.INITIALIZED
 
@@ -43,6 +48,7 @@ class Guard:
         "k",
         "must_cancel",
         "offsets",
+        "retrying",
     )
 
     def __init__(self, kernel: Kernel) -> None:
@@ -53,6 +59,7 @@ class Guard:
         self.disconnected: set[str] = set()  # venues down and not yet reconciled
         # routing.policy flatten: (down venue, symbol) -> lots already sent elsewhere to close it
         self.offsets: dict[tuple[str, str], int] = {}
+        self.retrying: set[str] = set()  # symbols whose flattening waits for its retry timer
 
     def on_venue_status(self, event: VenueStatus) -> None:
         """A venue went down (-> REDUCING) or came back reconciled (-> ACTIVE if it was)."""
@@ -80,6 +87,11 @@ class Guard:
             ):
                 risk.state_before_disconnect = None
                 self.set_state(TradingState.ACTIVE, f"VENUE_RECONCILED:{event.venue}")
+            if self.flattening and risk.state == TradingState.HALTED:
+                # why: the kill switch's (or the loss limit's) cancels and flattening orders
+                # were refused while the venue was away: ask again now that it is back
+                self.cancel_everything()
+                self.flatten_all()
         if k.routes:
             self.reroute()
             if not event.connected and k.routing_policy == "flatten":
@@ -150,11 +162,27 @@ class Guard:
         venue rejected (never retried: a venue refusing it would be spammed), ask again when a
         cancel the guard sent was refused."""
         if self.flattening and order.algo_id == RISK_ID and kind in (K_CANCELED, K_EXPIRED):
-            self.flatten_symbol(order.symbol)
+            if order.filled_lots:
+                self.flatten_symbol(order.symbol)
+            elif order.symbol not in self.retrying:
+                self.retrying.add(order.symbol)
+                k = self.k
+                k.set_timer(RISK_ID, k.clock.now_ns() + FLATTEN_RETRY_NS, _RETRY + order.symbol)
         elif kind == K_REJECTED and order.algo_id == RISK_ID:
             self.notice("FLATTEN_REJECTED", f"{order.client_order_id}: {event.reason}")
         elif kind == K_CANCEL_REJECTED and order.client_order_id in self.must_cancel:
             self.retry_cancel(order)
+
+    def on_timer(self, timer: Any) -> None:
+        """A flattening retry is due: cancel again what still works against it, then flatten."""
+        name = timer.name
+        if not name.startswith(_RETRY):
+            return
+        symbol = name[len(_RETRY) :]
+        self.retrying.discard(symbol)
+        if self.flattening:
+            self.cancel_everything()
+            self.flatten_symbol(symbol)
 
     def roll_day(self) -> None:
         k = self.k

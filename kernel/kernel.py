@@ -171,6 +171,7 @@ class Kernel(OrderCommands):
         for cls in order_event_classes():
             self._dispatch[cls] = self.on_order_event
         self._order_owners[RISK_ID] = ignore_event
+        self._timer_owners[RISK_ID] = self.guard.on_timer
         self._ids[RISK_ID] = OrderIdGenerator(RISK_ID, id_prefix)
 
     # --- wiring -------------------------------------------------------------------------------

@@ -118,3 +118,22 @@ def test_a_fault_window_may_open_before_the_data(tmp_path: Path) -> None:
     faults = [{"kind": "outage", "start": T, "end": T + 2 * MS}]
     path = _scenario(tmp_path, orders=[dict(BUY, at=T + 3 * MS)], faults=faults)
     assert _kit_run(path, tmp_path) == []
+
+
+def test_the_kill_switch_during_a_disconnect_finishes_its_work_after_it(tmp_path: Path) -> None:
+    # the kill switch's cancels and flattening order are refused while the link is down; when
+    # the venue is back they are sent again (before: the entry kept working and, its cancel
+    # refused, it made the venue cancel every flattening sell as a self-trade, replaced at the
+    # same instant forever); a flattening order canceled unfilled is replaced after a pause
+    orders = [dict(BUY, quantity=10), {"at": T + 2 * MS, "operator": "kill_switch"}]
+    faults = [{"kind": "disconnect", "start": T + MS + 500_000, "end": T + 2 * MS + 500_000}]
+    path = _scenario(tmp_path, orders=orders, faults=faults)
+    code, out = _run(path, tmp_path)
+    assert code == 0, out
+    assert out["trading_state"] == "HALTED" and out["expectations"]["passed"]
+    held = out["positions"]["XYZ"]
+    # the entry was canceled after the reconnect; what is held is being sold (the thin data
+    # shows one lot a quote), by the guard's orders only
+    opened = out["open_order_list"]
+    assert held > 0 and opened and all(o["id"].startswith("risk-") for o in opened), opened
+    assert sum(o["quantity"] - o["filled"] for o in opened) == held
