@@ -106,3 +106,10 @@ def _parse_text(value: str, where: str) -> Decimal:
 def _show(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def iso_ns(ns: int) -> str:
+    """Int ns since the epoch as ISO-8601 UTC (``...T14:00:00.003000Z``; no fraction when 0)."""
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(ns / 1e9, tz=UTC).isoformat().replace("+00:00", "Z")

@@ -22,10 +22,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from executioncore.durations import iso_ns
 from kernel.enums import Contingency, OrderStatus, TradingState
 from kernel.fsm import CLOSED_STATUSES
 from kernel.guard import RISK_ID
 from kernel.orders import Order
+from kernel.strategy import Strategy, overrides
 from kernel.units import DAY_NS
 
 # name -> what it promises (docs/TESTING.md lists them; `--invariants` and `expect.invariants` take the names)
@@ -74,7 +76,7 @@ class Failure:
 
     def sentence(self) -> str:
         return (
-            f"invariant {self.name} failed at step {self.step} ({_iso(self.ts_ns)}, "
+            f"invariant {self.name} failed at step {self.step} ({iso_ns(self.ts_ns)}, "
             f"after {self.event}): {self.message}"
         )
 
@@ -152,8 +154,6 @@ class InvariantChecker:
             fn = getattr(type(strategy), name, None)
             if callable(fn) and getattr(fn, STRATEGY_INVARIANT, False):
                 self._methods.append((f"{type(strategy).__name__}.{name}", getattr(strategy, name)))
-        from kernel.strategy import overrides
-
         for name in _CALLBACKS:
             if overrides(strategy, name):
                 setattr(strategy, name, self._after_callback(getattr(strategy, name)))
@@ -503,35 +503,26 @@ class _WatchedPort:
         return getattr(self._port, name)
 
 
-def _observer_class() -> type:
-    from kernel.strategy import Strategy
+class _Observer(Strategy):
+    """Checks after each market event when the scenario has no strategy of its own."""
 
-    class Observer(Strategy):
-        """Checks after each market event when the scenario has no strategy of its own."""
+    strategy_id = "invariants"
 
-        strategy_id = "invariants"
+    def __init__(self, checker: InvariantChecker) -> None:
+        super().__init__()
+        self.checker = checker
 
-        def __init__(self, checker: InvariantChecker) -> None:
-            super().__init__()
-            self.checker = checker
+    def on_quote(self, quote: Any) -> None:
+        self.checker.after(quote)
 
-        def on_quote(self, quote: Any) -> None:
-            self.checker.after(quote)
+    def on_trade(self, trade: Any) -> None:
+        self.checker.after(trade)
 
-        def on_trade(self, trade: Any) -> None:
-            self.checker.after(trade)
+    def on_bar(self, bar: Any) -> None:
+        self.checker.after(bar)
 
-        def on_bar(self, bar: Any) -> None:
-            self.checker.after(bar)
-
-        def on_book(self, book: Any) -> None:
-            self.checker.after(book)
-
-    return Observer
-
-
-def _Observer(checker: InvariantChecker) -> Any:
-    return _observer_class()(checker)
+    def on_book(self, book: Any) -> None:
+        self.checker.after(book)
 
 
 def _describe(order: Order) -> str:
@@ -547,13 +538,6 @@ def _event_text(event: Any) -> str:
         return f"{name} {oid}" + (f" ({qty} lots)" if qty is not None else "")
     sym = getattr(event, "symbol", None)
     return f"{name} {sym}" if sym else name
-
-
-def _iso(ns: int) -> str:
-    from datetime import UTC, datetime
-
-    dt = datetime.fromtimestamp(ns // 1_000_000_000, UTC)
-    return dt.strftime("%Y-%m-%dT%H:%M:%S") + f".{ns % 1_000_000_000 // 1000:06d}Z"
 
 
 def _money(units: int) -> str:

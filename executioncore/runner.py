@@ -28,6 +28,7 @@ from executioncore.build import (
     load_strategy,
     run_header,
 )
+from executioncore.durations import iso_ns
 from executioncore.orders_spec import resolve_times
 from executioncore.record import RunRecord, RunRecorder
 from executioncore.scenario import Scenario, ScenarioError
@@ -318,10 +319,7 @@ def _bar_open(ts: int, interval: int, session: Session | None) -> int:
     return ts - interval
 
 
-def _iso(ns: int) -> str:
-    from datetime import UTC, datetime
-
-    return datetime.fromtimestamp(ns / 1e9, tz=UTC).isoformat().replace("+00:00", "Z")
+_iso = iso_ns
 
 
 def _check_orders_against_data(scenario: Scenario, start: int, end: int, data_from: int) -> None:

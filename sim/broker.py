@@ -447,8 +447,15 @@ class SimBroker:
         out += [VenueNotice(self.name, code, detail, at, at) for code, detail in plan.notices]
         out.append(VenueStatus(self.name, True, True, at, at))
         self._answer(out, at)
+        # why: a submit refused while the link was down has its refusal on its way to the
+        # kernel; sending it again would leave it working here and rejected there
+        refused = (
+            {e[3].client_order_id for e in self.queue if type(e[3]) is OrderRejected}
+            if plan.resend
+            else set()
+        )
         for coid in plan.resend:
             order = view.sent_order(coid) if view is not None else None
-            if order is not None:
+            if order is not None and coid not in refused:
                 self._resent.add(coid)
                 self._queue(ARRIVE_SUBMIT, SubmitOrder(order, self.name, at))

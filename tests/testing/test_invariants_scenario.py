@@ -137,3 +137,14 @@ def test_the_kill_switch_during_a_disconnect_finishes_its_work_after_it(tmp_path
     opened = out["open_order_list"]
     assert held > 0 and opened and all(o["id"].startswith("risk-") for o in opened), opened
     assert sum(o["quantity"] - o["filled"] for o in opened) == held
+
+
+def test_a_submit_refused_while_disconnected_is_not_sent_again(tmp_path: Path) -> None:
+    # refused while the link is down, its refusal still on its way at the reconnect: the
+    # reconciler must not send it again (it was left working at the venue, REJECTED in the
+    # kernel: found by benches/fuzz_kit.py on the book market maker)
+    faults = [{"kind": "disconnect", "start": T + MS, "end": T + 2 * MS}]
+    venue = {"latency": {"order_ms": 250, "response_ms": 5}}
+    order = dict(BUY, at=T + MS + 500_000)
+    path = _scenario(tmp_path, orders=[order], faults=faults, venue=venue, end=T + 400 * MS)
+    assert _kit_run(path, tmp_path) == []
