@@ -30,6 +30,14 @@ from kernel.orders import Order
 from kernel.strategy import Strategy, overrides
 from kernel.units import DAY_NS
 
+STORM_ORDERS = 1_000  # orders between two market data events: beyond, a loop (no_order_storm)
+
+
+class InvariantAbort(Exception):
+    """Raised to stop a run that cannot end in reasonable time (an order storm); the runner
+    ends the run there and reports the failure."""
+
+
 # name -> what it promises (docs/TESTING.md lists them; `--invariants` and `expect.invariants` take the names)
 BUILTINS: dict[str, str] = {
     "no_overfill": "no order fills more than its quantity",
@@ -48,6 +56,8 @@ BUILTINS: dict[str, str] = {
     "what it filled",
     "open_orders_known": "after a reconnect's reconciliation (and at the end) every order open "
     "at the venue is open in the kernel",
+    "no_order_storm": f"at most {STORM_ORDERS:,} orders are sent between two market data events "
+    "(an order resent on every answer, forever, is stopped and reported)",
     "flat_after_kill_switch": "after the kill switch, once its orders are done: nothing open, "
     "every position flat (unless the venue refused a flattening order: FLATTEN_REJECTED)",
 }
@@ -143,6 +153,8 @@ class InvariantChecker:
         self._fill_pos: dict[tuple[str, str], int] = {}
         self._flows: dict[str, int] = {}  # currency -> cash flows of the fills, less fees
         self._sent_days: dict[int, int] = {}
+        self._since_data = 0  # orders sent since the last market data event
+        self.aborted = False
         self._methods: list[tuple[str, Callable[[], Any]]] = []
         self.view: KernelView | None = None
 
@@ -173,9 +185,8 @@ class InvariantChecker:
         kernel.fill_listeners.append(self._on_fill)
         for name, port in list(kernel.venues.items()):
             kernel.venues[name] = _WatchedPort(port, self)
-        if self.strategy is None:
-            observer = _Observer(self)
-            kernel.add_strategy(observer)
+        kernel.add_strategy(_Observer(self))  # market data: the storm count, and the checks
+        # when the scenario has no strategy of its own
         from kernel.events import VenueStatus
 
         status = kernel._dispatch[VenueStatus]
@@ -202,6 +213,12 @@ class InvariantChecker:
     def on_send(self, order: Order) -> None:
         """An order the kernel is sending to a venue (it passed the guard)."""
         k = self.kernel
+        self._since_data += 1
+        if self._since_data > STORM_ORDERS and "no_order_storm" in self.names:
+            self.fail("no_order_storm", f"{STORM_ORDERS:,} orders were sent with no market data "
+                      f"in between, the last {_describe(order)}: the run is stopped here")  # fmt: skip
+            self.aborted = True
+            raise InvariantAbort(self.failures[-1].sentence())
         if order.algo_id == RISK_ID:
             return  # the guard's own flattening orders: allowed in every state
         state = k.risk.state
@@ -386,6 +403,8 @@ class InvariantChecker:
     def finish(self) -> None:
         """The checks that hold once the run is over."""
         k = self.kernel
+        if self.aborted:
+            return  # the run stopped part way: nothing else is settled
         self.last_event = "the end of the run"
         self.check_state()
         if "open_orders_known" in self.names:
@@ -504,7 +523,8 @@ class _WatchedPort:
 
 
 class _Observer(Strategy):
-    """Checks after each market event when the scenario has no strategy of its own."""
+    """Sees every market data event: restarts the storm count, and checks after each one when
+    the scenario has no strategy of its own (else the strategy's callbacks do)."""
 
     strategy_id = "invariants"
 
@@ -512,17 +532,23 @@ class _Observer(Strategy):
         super().__init__()
         self.checker = checker
 
+    def _seen(self, event: Any) -> None:
+        checker = self.checker
+        checker._since_data = 0
+        if checker.strategy is None:
+            checker.after(event)
+
     def on_quote(self, quote: Any) -> None:
-        self.checker.after(quote)
+        self._seen(quote)
 
     def on_trade(self, trade: Any) -> None:
-        self.checker.after(trade)
+        self._seen(trade)
 
     def on_bar(self, bar: Any) -> None:
-        self.checker.after(bar)
+        self._seen(bar)
 
     def on_book(self, book: Any) -> None:
-        self.checker.after(book)
+        self._seen(book)
 
 
 def _describe(order: Order) -> str:

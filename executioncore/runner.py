@@ -29,6 +29,7 @@ from executioncore.build import (
     run_header,
 )
 from executioncore.durations import iso_ns
+from executioncore.invariants import InvariantAbort
 from executioncore.orders_spec import resolve_times
 from executioncore.record import RunRecord, RunRecorder
 from executioncore.scenario import Scenario, ScenarioError
@@ -148,6 +149,8 @@ class Run:
         driver = Driver(self.kernel, self.clock, self.brokers, self.sources, self.journal, progress)
         try:
             driver.run(self.chunks(), self.scenario.end)
+        except InvariantAbort:
+            pass  # an order storm: reported with the invariants' failures, the run ends here
         except Exception as exc:
             failed = strategy_failure(exc, self.kernel.strategies.values())
             if failed is None:

@@ -19,7 +19,7 @@ in instrument units; ``half_spread_ticks``, ``skew_ticks``, ``requote_ticks`` in
 from __future__ import annotations
 
 from kernel.enums import OrderStatus, Side, TradingState
-from kernel.events import OrderDenied, QuoteTick, TimerFired
+from kernel.events import OrderDenied, OrderRejected, QuoteTick, TimerFired
 from kernel.orders import Order
 from kernel.strategy import Strategy
 
@@ -101,10 +101,11 @@ class InventoryMarketMaker(Strategy):
 
     # --- inventory and the end of the window -----------------------------------------------------
     def on_order_event(self, event: object) -> None:
-        # a cancel or fill of the last quotes: maybe nothing is open now. Not on a denial: the
-        # flattening order itself may be refused (halted), and asking again at once would
-        # recurse; the next quote tries again (executioncore fuzz found that one)
-        if not self.quoting and not isinstance(event, OrderDenied):
+        # a cancel or fill of the last quotes: maybe nothing is open now. Not on a denial or a
+        # reject: the flattening order itself may be refused (halted, a venue outage), and
+        # asking again at once would recurse or flood the venue; the next quote tries again
+        # (executioncore fuzz found both)
+        if not self.quoting and not isinstance(event, (OrderDenied, OrderRejected)):
             self.flatten()
 
     def on_timer(self, timer: TimerFired) -> None:

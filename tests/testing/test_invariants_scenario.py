@@ -148,3 +148,34 @@ def test_a_submit_refused_while_disconnected_is_not_sent_again(tmp_path: Path) -
     order = dict(BUY, at=T + MS + 500_000)
     path = _scenario(tmp_path, orders=[order], faults=faults, venue=venue, end=T + 400 * MS)
     assert _kit_run(path, tmp_path) == []
+
+
+STORMER = '''
+from kernel.enums import Side
+from kernel.strategy import Strategy
+
+
+class Stormer(Strategy):
+    """Sends again on every answer: against a venue rejecting everything, one order per
+    round trip, forever."""
+
+    def on_quote(self, quote):
+        if not self.ctx.open_orders():
+            self.ctx.market("XYZ", Side.BUY, 1)
+
+    def on_order_event(self, event):
+        if not self.ctx.open_orders():
+            self.ctx.market("XYZ", Side.BUY, 1)
+'''
+
+
+def test_an_order_storm_is_stopped_and_reported(tmp_path: Path) -> None:
+    (tmp_path / "stormer.py").write_text(STORMER)
+    faults = [{"kind": "reject", "probability": 1.0}]
+    strategy = {"class": "stormer:Stormer"}
+    path = _scenario(tmp_path, strategy=strategy, faults=faults, end=T + 3600 * 10**9)
+    code, out = _run(path, tmp_path)
+    assert code == 1
+    (failure,) = out["expectations"]["failures"]
+    assert "invariant no_order_storm failed" in failure and "the run is stopped here" in failure
+    assert 1_001 <= out["orders"] <= 1_010  # the ones before the last quote, and 1,001 after
