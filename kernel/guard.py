@@ -18,6 +18,7 @@ from kernel.events import (
     K_CANCEL_REJECTED,
     K_CANCELED,
     K_EXPIRED,
+    K_FILL,
     K_REJECTED,
     RiskEvent,
     TradingStateChanged,
@@ -29,9 +30,10 @@ if TYPE_CHECKING:
     from kernel.kernel import Kernel
 
 RISK_ID = "risk"  # marks the guard's own orders (kill switch, emergency flatten): their algo_id
-# a flattening order the venue ended with no fill is replaced after this pause, not at once: a
-# venue that cancels it on arrival (self-trade prevention against an order whose cancel was
-# refused, no liquidity) would otherwise be sent a new one at the same instant, forever
+# a flattening order the venue ended with no fill is replaced at once; when its replacement ends
+# unfilled too, the next one waits this long: a venue that cancels it on arrival (self-trade
+# prevention against an order whose cancel was refused, no liquidity) would otherwise be sent a
+# new one at once, forever (at the same instant when its answers take no time)
 FLATTEN_RETRY_NS = 1_000_000_000
 _RETRY = "flatten:"
 _OUT = 1
@@ -49,6 +51,7 @@ class Guard:
         "must_cancel",
         "offsets",
         "retrying",
+        "unfilled",
     )
 
     def __init__(self, kernel: Kernel) -> None:
@@ -60,6 +63,7 @@ class Guard:
         # routing.policy flatten: (down venue, symbol) -> lots already sent elsewhere to close it
         self.offsets: dict[tuple[str, str], int] = {}
         self.retrying: set[str] = set()  # symbols whose flattening waits for its retry timer
+        self.unfilled: set[str] = set()  # symbols whose last flattening order ended unfilled
 
     def on_venue_status(self, event: VenueStatus) -> None:
         """A venue went down (-> REDUCING) or came back reconciled (-> ACTIVE if it was)."""
@@ -161,13 +165,18 @@ class Guard:
         """The guard's own orders: replace a flattening order that ended unfilled, report one the
         venue rejected (never retried: a venue refusing it would be spammed), ask again when a
         cancel the guard sent was refused."""
-        if self.flattening and order.algo_id == RISK_ID and kind in (K_CANCELED, K_EXPIRED):
-            if order.filled_lots:
-                self.flatten_symbol(order.symbol)
-            elif order.symbol not in self.retrying:
-                self.retrying.add(order.symbol)
+        if kind == K_FILL and order.algo_id == RISK_ID:
+            self.unfilled.discard(order.symbol)
+        elif self.flattening and order.algo_id == RISK_ID and kind in (K_CANCELED, K_EXPIRED):
+            symbol = order.symbol
+            if order.filled_lots or symbol not in self.unfilled:
+                if not order.filled_lots:
+                    self.unfilled.add(symbol)
+                self.flatten_symbol(symbol)
+            elif symbol not in self.retrying:
+                self.retrying.add(symbol)
                 k = self.k
-                k.set_timer(RISK_ID, k.clock.now_ns() + FLATTEN_RETRY_NS, _RETRY + order.symbol)
+                k.set_timer(RISK_ID, k.clock.now_ns() + FLATTEN_RETRY_NS, _RETRY + symbol)
         elif kind == K_REJECTED and order.algo_id == RISK_ID:
             self.notice("FLATTEN_REJECTED", f"{order.client_order_id}: {event.reason}")
         elif kind == K_CANCEL_REJECTED and order.client_order_id in self.must_cancel:
@@ -259,7 +268,8 @@ class Guard:
         orders placed outside the kernel) is closed under ``risk``. The guard's orders are never
         canceled (a cancel can be refused, and races the fills): when a late fill moves a
         position, an offsetting order makes up the difference, so ``position + working == 0``
-        per strategy after every event. One the venue cancels or expires is replaced.
+        per strategy after every event. One the venue cancels or expires is replaced (at once;
+        after ``FLATTEN_RETRY_NS`` when the one before it ended unfilled too: ``retrying``).
         """
         k = self.k
         pf = k.portfolio
