@@ -1,12 +1,15 @@
 """The reference workloads through ExecutionCore: kernel + simulated venue + a Python strategy.
 
-    python benches/throughput.py W1|W2|W3 [--data DIR] [--max-events N] [--no-journal] [--json]
+    python benches/throughput.py W1|W2|W3 [--data DIR] [--max-events N] [--no-journal]
+        [--retain-closed N] [--json]
 
 W1: 1,000,000 quotes, a strategy subscribed to quotes that does nothing. W2: the same quotes, the
 market maker of the shared README. W3: 200,000 one-minute bars, the SMA(10)/SMA(30) crossover
 (market orders fill at the next bar's open: our default bar rule). Data: the reference generator
 (``gen_workload.py``, seed 20240102), written once to ``--data``. The journal is on (SQLite, as
-``executioncore run`` writes it) unless ``--no-journal``.
+``executioncore run`` writes it) unless ``--no-journal``. The kernel keeps the newest
+``--retain-closed`` closed orders in full (default 10,000; ``-1``: every order, the kernel's own
+default), so W2's memory is bounded by its open orders, not its history (``kernel.oms``).
 
 ``seconds`` is the run only: from the first chunk read to the last event handled (reading and
 decoding the Parquet file is inside: it is streamed). ``peak_rss_mb`` is the process's.
@@ -47,6 +50,7 @@ from sim.driver import Driver, Source  # noqa: E402
 from sim.feeds import DataSpec, FeedStats, merge, read_chunks  # noqa: E402
 
 MINUTE_NS = 60_000_000_000
+RETAIN_CLOSED = 10_000  # closed orders the kernel keeps in full (``--retain-closed``)
 
 
 MONITOR_RULES = {
@@ -84,6 +88,7 @@ def run(
     quotes: str = "quotes_1m.parquet",
     bars: str = "bars_200k.parquet",
     monitor: bool = False,
+    retain_closed: int | None = RETAIN_CLOSED,
 ) -> dict:
     inst = Instrument("XYZ", "0.01", "1")
     if workload == "W3":
@@ -100,7 +105,10 @@ def run(
         if journal_on
         else None
     )
-    kernel = Kernel(clock, [inst], {"sim": broker}, journal, journal_market_data=False)
+    kernel = Kernel(
+        clock, [inst], {"sim": broker}, journal, journal_market_data=False,
+        retain_closed=retain_closed,
+    )  # fmt: skip
     if monitor:
         # why: the monitoring layer's cost, rules on the marks (evaluated once a second of data
         # time) and on every fill, reject and notice (make bench: within 10% of off)
@@ -133,6 +141,8 @@ def run(
         "pnl": round(pnl, 2),
         "journal": journal_on,
         "monitor": monitor,
+        "retain_closed": retain_closed,
+        "orders_held": len(kernel.oms.orders),
         "alerts": len(kernel.monitor.alerts) if kernel.monitor is not None else None,
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "rss_libs_mb": libs,
@@ -169,13 +179,17 @@ def main() -> None:
     ap.add_argument("--bars", default="bars_200k.parquet", help="bars file in --data")
     ap.add_argument("--no-journal", action="store_true")
     ap.add_argument("--monitor", action="store_true", help="with the monitoring layer's rules")
+    ap.add_argument(
+        "--retain-closed", type=int, default=RETAIN_CLOSED,
+        help=f"closed orders the kernel keeps in full (default {RETAIN_CLOSED:,}; -1: all)",
+    )  # fmt: skip
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     if (args.quotes, args.bars) == ("quotes_1m.parquet", "bars_200k.parquet"):
         reference_data(args.data)
     result = run(
         args.workload, args.data, args.max_events, not args.no_journal, args.quotes, args.bars,
-        args.monitor,
+        args.monitor, None if args.retain_closed < 0 else args.retain_closed,
     )  # fmt: skip
     if args.json:
         print(json.dumps(result))

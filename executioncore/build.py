@@ -322,12 +322,14 @@ def build_kernel(
     base_dir: str | Path = ".",
     venues: dict[str, Any] | None = None,
     strategy: Strategy | None = None,
+    retain_closed: int | None = None,
 ) -> tuple[Kernel, Any]:
     """The kernel a run header describes: the one way ``run``, ``live`` and ``replay`` build it
     (a run is by construction what a replay rebuilds). ``venues``: the venue ports (default:
     ports that listen and answer nothing, for a replay); ``base_dir``: where the run's strategy
     files are (the journal's meta keeps it, outside the digest); ``strategy``: the header's
-    strategy already built (live builds it first to learn its symbols)."""
+    strategy already built (live builds it first to learn its symbols); ``retain_closed``: the
+    closed orders the OMS keeps in full (None: all; a run's meta keeps it, outside the digest)."""
     instruments = [
         Instrument(
             i["symbol"],
@@ -363,6 +365,7 @@ def build_kernel(
         routes={i["symbol"]: tuple(i["venues"]) for i in header["instruments"] if "venues" in i},
         routing_policy=header.get("routing_policy", "hold"),
         venue_fees={v: Fraction(Decimal(b)) for v, b in (header.get("venue_fees") or {}).items()},
+        retain_closed=retain_closed,
     )
     if header.get("monitoring"):
         from kernel.monitor import Monitor

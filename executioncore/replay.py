@@ -186,7 +186,7 @@ def replay(path: str | Path) -> ReplayReport:
     try:
         report.recorded_digest = store.last_digest()
         stream = _Stream(read_records(store.blocks()))
-        _drive(stream, report, base_dir=_base_dir(store))
+        _drive(stream, report, base_dir=_base_dir(store), retain_closed=_retain_closed(store))
     except JournalCorrupt as exc:
         report.error = f"the journal was altered: {exc}"
     except Divergence as d:
@@ -208,16 +208,18 @@ def _drive(
     finish: bool = True,
     clock: Any = None,
     base_dir: str | Path = ".",
+    retain_closed: int | None = None,
 ) -> tuple[Kernel, Any, dict[str, Any]]:
     """Re-feed every recorded input. ``finish``: a replay (stop the kernel at the end and
-    compute the digest); otherwise a recovery (the kernel goes on living)."""
+    compute the digest); otherwise a recovery (the kernel goes on living). ``retain_closed``:
+    the run's own (its meta), so the OMS forgets what the run's forgot."""
     header_rec = stream.peek()
     if header_rec is None or header_rec[1] != TAG_RUN:
         raise JournalCorrupt("the journal does not start with a run header")
     header = header_rec[2]
     comparer = comparer or _Comparer(stream, report)
     comparer.append(header_rec)
-    kernel, clock = build_kernel(header, comparer, clock, base_dir)
+    kernel, clock = build_kernel(header, comparer, clock, base_dir, retain_closed=retain_closed)
     data = ChunkEvents.of_header(header)
     md_count = 0
     on_event = kernel.on_event
@@ -321,6 +323,12 @@ def _base_dir(store: SqliteStore) -> str:
     return value if isinstance(value, str) else "."
 
 
+def _retain_closed(store: SqliteStore) -> int | None:
+    """The run's ``kernel.retain_closed_orders`` (None: it kept every order, or is older)."""
+    value = store.meta().get("retain_closed_orders")
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 def recover(store: SqliteStore, clock: Any) -> Recovered:
     """Rebuild the kernel of a crashed run from its journal (checking every output on the
     way); new records append to the same journal."""
@@ -329,7 +337,13 @@ def recover(store: SqliteStore, clock: Any) -> Recovered:
     stream = _Stream(read_records(store.blocks()))
     comparer = _Comparer(stream, report, journal, recovering=True)
     kernel, clock, header = _drive(
-        stream, report, comparer, finish=False, clock=clock, base_dir=_base_dir(store)
+        stream,
+        report,
+        comparer,
+        finish=False,
+        clock=clock,
+        base_dir=_base_dir(store),
+        retain_closed=_retain_closed(store),
     )
     kernel.attach_journal(journal)
     unsent = [decode(r)[1] for r in comparer.beyond if r[0] == OUT and r[1] in _COMMAND_TAGS]

@@ -219,6 +219,9 @@ def prepare(
             # why: where strategy files are found again on replay; kept out of the digested
             # header so a run's digest does not depend on where the project was cloned
             "scenario_dir": str(scenario.base_dir.resolve()),
+            # why: memory, not behaviour (kernel.oms), so outside the digest too; a replay
+            # keeps as many closed orders as the run did
+            "retain_closed_orders": scenario.retain_closed_orders,
         },
         durable=False,  # why: a backtest is reproduced by running it again
     )
@@ -232,6 +235,7 @@ def prepare(
         scenario.base_dir,
         venues={b.name: b for b in brokers},
         strategy=strategy,
+        retain_closed=scenario.retain_closed_orders,
     )
     from kernel.reconcile import OrderView
 

@@ -6,7 +6,8 @@ venues), ``name`` inside a venue, ``latency.jitter_ms``, ``fill.queue_ahead`` (s
 when the data cannot tell), ``venue:`` on a data entry (which venues see it), ``modify:`` entries
 in ``orders``, ``end:`` (run until), ``faults:`` entries ``{kind: outage, venue, start, end}`` and
 ``{kind: reject, venue, probability}``, ``start:`` (data before it is skipped), ``mode:`` in a
-venue (``recorded``, the default, or ``exchange``: ``sim.exchange_market``).
+venue (``recorded``, the default, or ``exchange``: ``sim.exchange_market``), ``kernel:
+{retain_closed_orders: N}`` (how many closed orders the kernel keeps in full: ``kernel.oms``).
 """
 
 from __future__ import annotations
@@ -41,7 +42,9 @@ TOP_KEYS = {
     "description",
     "monitoring",
     "signals",
+    "kernel",
 }
+KERNEL_KEYS = {"retain_closed_orders"}
 INSTRUMENT_KEYS = {"symbol", "tick_size", "lot_size", "currency", "multiplier", "venue"}
 VENUE_KEYS = {"name", "fees", "latency", "fill", "session"}
 # why: ``mode`` is for scenarios only; a live ``type: sim`` broker (VENUE_KEYS) is recorded mode
@@ -118,6 +121,8 @@ class Scenario:
     monitoring: dict[str, Any] = field(default_factory=dict)
     # ``signals: {path, kind, algo}``: a file of targets (``kernel.signals``), path resolved
     signals: dict[str, Any] | None = None
+    # ``kernel: {retain_closed_orders}``: closed orders kept in full (None: all; ``kernel.oms``)
+    retain_closed_orders: int | None = None
 
     @property
     def base_dir(self) -> Path:
@@ -223,7 +228,15 @@ def parse_scenario(raw: Any, path: Path) -> Scenario:
         routes=routes,
         monitoring=_scenario_monitoring(c, raw.get("monitoring")),
         signals=_scenario_signals(c, raw.get("signals"), path.parent),
+        retain_closed_orders=_retain_closed(c, raw.get("kernel")),
     )
+
+
+def _retain_closed(c: _Checker, value: Any) -> int | None:
+    """``kernel: {retain_closed_orders: N}``: a whole number >= 0, or null (keep every order)."""
+    value = c.mapping({} if value is None else value, "kernel", KERNEL_KEYS)
+    n = value.get("retain_closed_orders")
+    return None if n is None else c.integer(n, "kernel.retain_closed_orders", minimum=0)
 
 
 def _instruments(

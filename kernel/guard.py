@@ -358,7 +358,7 @@ class Guard:
         ev = TradingStateChanged(int(old), int(new), reason, now, now)
         k.risk_events.append((now, f"STATE_{new.name}", reason))
         if k._jrec is not None:
-            k._jrec(k._jpack(k._enc[TradingStateChanged](_OUT, ev)))
+            k._jrec(k._enc[TradingStateChanged](_OUT, ev))
         if k.monitor is not None:
             k.monitor.on_state(new, reason)
 
@@ -374,6 +374,6 @@ class Guard:
         now = k.clock.now_ns()
         k.risk_events.append((now, code, detail))
         if k._jrec is not None:
-            k._jrec(k._jpack(k._enc[RiskEvent](_OUT, RiskEvent(code, detail, now, now))))
+            k._jrec(k._enc[RiskEvent](_OUT, RiskEvent(code, detail, now, now)))
         if k.monitor is not None and code != "ALERT":
             k.monitor.on_notice(code, detail)

@@ -17,6 +17,7 @@ local cancels of held orders, trading state changes, risk notices).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from fractions import Fraction
 from typing import Any
 
@@ -36,7 +37,6 @@ from kernel.events import (
     Bar,
     BookUpdate,
     OperatorAction,
-    OrderFilled,
     QuoteTick,
     TimerFired,
     TradeTick,
@@ -46,7 +46,7 @@ from kernel.events import (
 from kernel.fsm import InvalidTransition
 from kernel.guard import RISK_ID, Guard
 from kernel.ids import OrderIdGenerator
-from kernel.journal import Journal, pack_record
+from kernel.journal import Journal
 from kernel.oms import OrderManager, UnknownOrder
 from kernel.operator import apply_operator
 from kernel.ordering import OrderCommands
@@ -73,7 +73,8 @@ class Kernel(OrderCommands):
     ``routes``: per symbol, the venues that trade it in routing order (failover: an order that
     names no venue goes to the first that is up; see ``ordering``); ``routing_policy``
     (``hold`` or ``flatten``) for a down venue's positions; ``venue_fees``: each venue's taker
-    fee in bps, the smart order router's default.
+    fee in bps, the smart order router's default; ``retain_closed``: how many closed orders the
+    OMS keeps in full (None: all; ``kernel.oms`` on retention and late events of evicted orders).
     An order event the state machine refuses is the same in a backtest and live: counted
     (``stats.refused_events``), a journaled ``EVENT_REFUSED`` notice, and a fill is never lost
     (booked to the position; beyond the order's quantity it is an overfill).
@@ -97,6 +98,7 @@ class Kernel(OrderCommands):
         routes: dict[str, tuple[str, ...]] | None = None,
         routing_policy: str = "hold",
         venue_fees: dict[str, Fraction] | None = None,
+        retain_closed: int | None = None,
     ) -> None:
         self.clock = clock
         self.instruments: dict[str, Instrument] = {i.symbol: i for i in instruments}
@@ -122,7 +124,7 @@ class Kernel(OrderCommands):
         self.default_tif = TimeInForce.GTC
         cash = starting_cash if isinstance(starting_cash, dict) else {currency: starting_cash}
         self.portfolio = Portfolio(self.instruments, currency, cash)
-        self.oms = OrderManager()
+        self.oms = OrderManager(retain_closed)
         self.risk = RiskGuard(risk)
         self.timers = TimerQueue()
         self.stats = KernelStats()
@@ -154,7 +156,6 @@ class Kernel(OrderCommands):
         self._watch_loss = self.guard.watch_loss
         self._jrec: Callable[[Any], None] | None = None
         self._jtap: Callable[[Any], None] | None = None
-        self._jpack: Callable[[tuple], Any] = tuple
         self.attach_journal(journal)
         self._journal_md = journal_market_data and journal is not None
         self._enc = codec.ENCODERS
@@ -249,19 +250,18 @@ class Kernel(OrderCommands):
     def attach_journal(self, journal: Journal | None) -> None:
         """Write to ``journal`` from now on (``None``: journal nothing)."""
         self.journal = journal
-        # records go in packed, through the journal's own list append (two C calls on every
-        # order event); venue events go through the journal's ``append_packed``, which cuts a
-        # block when one is full, so memory stays bounded whoever hosts the kernel; the kernel
-        # knows nothing else of the journal (hosts flush too: the live runner per commit). A
-        # stand-in with ``append`` only (replay's comparer) takes the record as it is.
+        # records go in as tuples, through the journal's own list append (one C call on every
+        # order event; the journal packs a whole block at once); venue events go through the
+        # journal's ``tap``, which cuts a block when one is full, so memory stays bounded
+        # whoever hosts the kernel; the kernel knows nothing else of the journal (hosts flush
+        # too: the live runner per commit). A stand-in with ``append`` only (replay's comparer)
+        # takes every record through it.
         raw = getattr(journal, "raw_append", None)
         if raw is not None:
-            self._jrec, self._jpack = raw, pack_record
-            self._jtap = journal.append_packed  # type: ignore[union-attr]
+            self._jrec = raw
+            self._jtap = journal.tap  # type: ignore[union-attr]
         else:
-            # why: ``tuple`` of a tuple is that tuple: the stand-in gets the record as it is
             self._jrec = journal.append if journal is not None else None
-            self._jpack = tuple
             self._jtap = self._jrec
 
     def start(self) -> None:
@@ -289,7 +289,7 @@ class Kernel(OrderCommands):
 
     def on_quote(self, q: QuoteTick) -> None:
         if self._journal_md:
-            self._jrec(self._jpack(self._enc[QuoteTick](_IN, q)))  # type: ignore[misc]
+            self._jrec(self._enc[QuoteTick](_IN, q))  # type: ignore[misc]
         self.stats.md_events += 1
         sym = q.symbol
         self._markets[sym].last_quote = q
@@ -304,7 +304,7 @@ class Kernel(OrderCommands):
 
     def on_trade(self, t: TradeTick) -> None:
         if self._journal_md:
-            self._jrec(self._jpack(self._enc[TradeTick](_IN, t)))  # type: ignore[misc]
+            self._jrec(self._enc[TradeTick](_IN, t))  # type: ignore[misc]
         self.stats.md_events += 1
         sym = t.symbol
         self._markets[sym].last_trade = t
@@ -319,7 +319,7 @@ class Kernel(OrderCommands):
 
     def on_bar(self, b: Bar) -> None:
         if self._journal_md:
-            self._jrec(self._jpack(self._enc[Bar](_IN, b)))  # type: ignore[misc]
+            self._jrec(self._enc[Bar](_IN, b))  # type: ignore[misc]
         self.stats.md_events += 1
         sym = b.symbol
         self._markets[sym].last_bar = b
@@ -332,7 +332,7 @@ class Kernel(OrderCommands):
 
     def on_book(self, u: BookUpdate) -> None:
         if self._journal_md:
-            self._jrec(self._jpack(self._enc[BookUpdate](_IN, u)))  # type: ignore[misc]
+            self._jrec(self._enc[BookUpdate](_IN, u))  # type: ignore[misc]
         self.stats.md_events += 1
         market = self._markets[u.symbol]
         if market.book is None:
@@ -362,7 +362,7 @@ class Kernel(OrderCommands):
     def on_order_event(self, event: Any) -> None:
         """Apply a venue's order event: OMS, positions, risk, links, then the owner's callback."""
         if self._jrec is not None:
-            self._jtap(self._jpack(self._enc[type(event)](_IN, event)))  # type: ignore[misc]
+            self._jtap(self._enc[type(event)](_IN, event))  # type: ignore[misc]
         if self.clock.now_ns() >= self._next_day_ns:
             self._roll_day()
         oms = self.oms
@@ -375,8 +375,8 @@ class Kernel(OrderCommands):
         except (InvalidTransition, Overfill, InvalidModify) as exc:
             self._refused(event, exc)
             return
-        if oms.duplicate_fills != dups:
-            return  # a repeated execution id: ignored (counted by the OMS)
+        if order is None or oms.duplicate_fills != dups:
+            return  # a repeated execution id (of an evicted order: None): ignored, counted
         self._after_apply(order, event)
 
     def _after_apply(self, order: Order, event: Any) -> None:
@@ -424,20 +424,7 @@ class Kernel(OrderCommands):
         leaves = order.quantity - order.filled_lots if order.is_open else 0
         qty = event.qty_lots
         if leaves > 0 and qty > leaves:
-            part = OrderFilled(
-                event.client_order_id,
-                event.venue_order_id,
-                event.trade_id,
-                event.symbol,
-                event.side,
-                event.price_ticks,
-                leaves,
-                event.liquidity,
-                event.commission,
-                event.ts_event,
-                event.ts_init,
-                event.commission_currency,
-            )
+            part = replace(event, qty_lots=leaves)
             self.oms.apply(part)
             self._after_apply(order, part)
             qty -= leaves
@@ -526,7 +513,7 @@ class Kernel(OrderCommands):
     def on_venue_status(self, event: VenueStatus) -> None:
         """A venue went down (-> REDUCING) or came back reconciled (-> ACTIVE if it was)."""
         if self._jrec is not None:
-            self._jrec(self._jpack(self._enc[VenueStatus](_IN, event)))
+            self._jrec(self._enc[VenueStatus](_IN, event))
         self.guard.on_venue_status(event)
         if self.monitor is not None:
             now = self.clock.now_ns()
@@ -536,7 +523,7 @@ class Kernel(OrderCommands):
     def on_account(self, report: AccountReport) -> None:
         """A broker's account report: journaled, then the truth (``kernel.accounts``)."""
         if self._jrec is not None:
-            self._jrec(self._jpack(self._enc[AccountReport](_IN, report)))
+            self._jrec(self._enc[AccountReport](_IN, report))
         if self.clock.now_ns() >= self._next_day_ns:
             self._roll_day()
         self.accounts.on_report(report)
@@ -544,14 +531,14 @@ class Kernel(OrderCommands):
     def on_notice(self, notice: VenueNotice) -> None:
         """A venue's typed notice: journaled, recorded as a risk notice, nothing else."""
         if self._jrec is not None:
-            self._jrec(self._jpack(self._enc[VenueNotice](_IN, notice)))
+            self._jrec(self._enc[VenueNotice](_IN, notice))
         self.notice(notice.code, f"{notice.venue}: {notice.detail}")
 
     def on_operator(self, event: OperatorAction) -> None:
         """An operator's command (journaled as an input, so a replay repeats it):
         ``kernel.operator.apply``."""
         if self._jrec is not None:
-            self._jrec(self._jpack(self._enc[OperatorAction](_IN, event)))
+            self._jrec(self._enc[OperatorAction](_IN, event))
         apply_operator(self, event)
 
     # --- timers -------------------------------------------------------------------------------
@@ -577,7 +564,7 @@ class Kernel(OrderCommands):
         ts, handle, (owner, name) = entry
         ev = TimerFired(owner, name, handle, ts, now)
         if self._jrec is not None:
-            self._jrec(self._jpack(self._enc[TimerFired](_IN, ev)))
+            self._jrec(self._enc[TimerFired](_IN, ev))
         handler = self._timer_owners.get(owner)
         if handler is not None:
             handler(ev)

@@ -167,11 +167,16 @@ class Monitor:
     @property
     def order_counts(self) -> dict[tuple[str, str], int]:
         """Orders by (venue, current status), read from the order manager when asked (a scrape,
-        a dashboard refresh): nothing to keep per order event."""
+        a dashboard refresh): nothing to keep per order event. Closed orders the manager no
+        longer holds (``retain_closed``) count by the status they had when they left."""
+        oms = self.k.oms
         counts: dict[tuple[str, str], int] = {}
-        for order in self.k.oms.orders.values():
+        for order in oms.orders.values():
             key = (order.venue or "", _STATUS_NAMES[order.status])
             counts[key] = counts.get(key, 0) + 1
+        for (venue, status), n in oms.evicted_counts.items():
+            key = (venue, _STATUS_NAMES[OrderStatus(status)])
+            counts[key] = counts.get(key, 0) + n
         return counts
 
     def on_fill(self, order: Any, event: Any, realized: int) -> None:

@@ -61,7 +61,6 @@ class OrderCommands:
     _disconnected: set[str]
     _next_day_ns: int
     _jrec: Callable[[Any], None] | None
-    _jpack: Callable[[tuple], Any]
     _enc: dict[type, Callable[[int, Any], tuple]]
     _roll_day: Callable[[], None]
 
@@ -144,7 +143,7 @@ class OrderCommands:
             self.monitor.on_order(order, submitted, K_SUBMITTED)
         cmd = SubmitOrder(order, venue, now)
         if self._jrec is not None:
-            self._jrec(self._jpack(self._enc[SubmitOrder](_OUT, cmd)))
+            self._jrec(self._enc[SubmitOrder](_OUT, cmd))
         self.venues[venue].submit(cmd)
 
     def _deny(self, order: Order, reason: str) -> None:
@@ -153,7 +152,7 @@ class OrderCommands:
         self.oms.apply(ev)
         self.stats.denied += 1
         if self._jrec is not None:
-            self._jrec(self._jpack(self._enc[OrderDenied](_OUT, ev)))
+            self._jrec(self._enc[OrderDenied](_OUT, ev))
         if self.monitor is not None:
             self.monitor.on_order(order, ev, K_DENIED)
         if self.oms.actions:
@@ -163,9 +162,12 @@ class OrderCommands:
             owner(ev)
 
     def cancel_order(self, client_order_id: str) -> None:
-        """Cancel an order: at its venue if working, locally if held; no-op if already closing."""
+        """Cancel an order: at its venue if working, locally if held; no-op if already closing
+        (or closed, evicted from the OMS included)."""
         order = self.oms.get(client_order_id)
         if order is None:
+            if self.oms.was_evicted(client_order_id):
+                return
             raise UnknownOrder(client_order_id)
         if order.status == _INITIALIZED:
             self._cancel_local(order)
@@ -176,7 +178,7 @@ class OrderCommands:
         self.oms.apply(OrderPendingCancel(client_order_id, now, now))
         cmd = CancelOrder(client_order_id, order.symbol, order.venue or "", now)
         if self._jrec is not None:
-            self._jrec(self._jpack(self._enc[CancelOrder](_OUT, cmd)))
+            self._jrec(self._enc[CancelOrder](_OUT, cmd))
         self.venues[cmd.venue].cancel(cmd)
 
     def _cancel_local(self, order: Order) -> None:
@@ -184,7 +186,7 @@ class OrderCommands:
         ev = OrderCanceled(order.client_order_id, now, now)
         self.oms.apply(ev)
         if self._jrec is not None:
-            self._jrec(self._jpack(self._enc[OrderCanceled](_OUT, ev)))
+            self._jrec(self._enc[OrderCanceled](_OUT, ev))
         if self.oms.actions:
             self._run_actions()
         owner = self._owner_of(order)
@@ -201,6 +203,8 @@ class OrderCommands:
         """Ask the venue to change quantity and/or prices (None keeps a value)."""
         order = self.oms.get(client_order_id)
         if order is None:
+            if self.oms.was_evicted(client_order_id):
+                raise InvalidOrder(f"{client_order_id}: cannot modify a closed order", "NOT_OPEN")
             raise UnknownOrder(client_order_id)
         if not order.is_open or order.status == _PENDING_CANCEL:
             raise InvalidOrder(
@@ -237,7 +241,7 @@ class OrderCommands:
             now,
         )
         if self._jrec is not None:
-            self._jrec(self._jpack(self._enc[ModifyOrder](_OUT, cmd)))
+            self._jrec(self._enc[ModifyOrder](_OUT, cmd))
         self.venues[cmd.venue].modify(cmd)
 
     def cancel_all(self, symbol: str | None = None, strategy_id: str | None = None) -> None:

@@ -154,7 +154,8 @@ class OrderView:
         return any((o.venue or venue) == venue for o in self._kernel.oms.open_orders())
 
     def orders(self, venue: str) -> list[OrderState]:
-        """Every order the kernel ever sent to ``venue`` (a recovery learns from them)."""
+        """Every order the kernel sent to ``venue`` and still holds (a recovery learns from
+        them; with ``retain_closed`` the OMS's tombstones recognise older duplicate fills)."""
         return [
             self._snap(o)
             for o in self._kernel.oms.orders.values()

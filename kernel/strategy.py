@@ -175,7 +175,8 @@ class StrategyContext:
         return self._k.oms.open_orders(symbol, self.strategy_id)
 
     def order(self, client_order_id: str) -> Order | None:
-        """Look an order up by client order id (any status), or None."""
+        """Look an order up by client order id (any status), or None (also for a closed order
+        the OMS no longer holds: the kernel's ``retain_closed``)."""
         return self._k.oms.get(client_order_id)
 
     # --- orders -------------------------------------------------------------------------------
@@ -308,8 +309,12 @@ class StrategyContext:
         return oid
 
     def cancel(self, order: Order | str) -> None:
-        """Cancel one of this strategy's orders (another strategy's raises PermissionError)."""
-        self._k.cancel_order(self._own(order))
+        """Cancel one of this strategy's orders (another strategy's raises PermissionError); a
+        closed order is left as it is, one the OMS no longer holds too (``retain_closed``)."""
+        oid = self._own(order)
+        if not isinstance(order, str) and order.is_closed:
+            return
+        self._k.cancel_order(oid)
 
     def cancel_all(self, symbol: str | None = None) -> None:
         """Cancel every open and held order of this strategy, optionally of one symbol."""

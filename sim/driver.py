@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from kernel.clock import SimClock
 from kernel.codec import IN, TAG_CHUNK, TAG_MDPOS
 from kernel.events import Bar, OrderEvent, QuoteTick
-from kernel.journal import Journal, pack_record
+from kernel.journal import Journal
 from kernel.kernel import Kernel
 from sim.broker import DELIVER, NEVER, SimBroker
 from sim.due import MESSAGE, TIMER, WAKE, next_due
@@ -515,7 +515,7 @@ class Driver:
                         if self._md_marked != self.md_done:
                             md = self._md_marked = self.md_done
                             if jrec is not None and md != self._cmd_md:
-                                jrec(pack_record((IN, TAG_MDPOS, md)))
+                                jrec((IN, TAG_MDPOS, md))
                         if isinstance(event, order_event):
                             on_order_event(event)
                         else:

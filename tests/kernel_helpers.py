@@ -44,7 +44,11 @@ class Harness:
     """A kernel on a SimClock with one recording venue and instrument X (tick 0.01, lot 1)."""
 
     def __init__(
-        self, risk: dict | None = None, cash: str = "100000", journal: bool = True
+        self,
+        risk: dict | None = None,
+        cash: str = "100000",
+        journal: bool = True,
+        retain_closed: int | None = None,
     ) -> None:
         self.clock = SimClock(1_000)
         self.venue = RecordingVenue()
@@ -58,6 +62,7 @@ class Harness:
             self.journal,
             starting_cash=money_to_units(cash),
             risk=RiskConfig.from_mapping(risk or {}),
+            retain_closed=retain_closed,
         )
         self._trade = 0
 

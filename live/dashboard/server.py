@@ -319,14 +319,16 @@ class Dashboard:
             entry = check_manual_order(body, self.kernel)
         except ManualOrderError as exc:
             return _error(400, f"bad order: {exc}")
-        orders = self.kernel.oms.orders
-        before = len(orders)
+        oms = self.kernel.oms
+        before = oms.added
         failed = self._operate("order", json.dumps(entry, sort_keys=True))
         if failed is not None:
             return failed
+        # why: the orders it made are the newest (``retain_closed`` may drop older ones)
+        new = min(oms.added - before, len(oms.orders))
         made = [
             {"id": o.client_order_id, "status": _status(o), "reason": o.reason}
-            for o in islice(orders.values(), before, None)
+            for o in islice(oms.orders.values(), len(oms.orders) - new, None)
         ]
         if made and all(m["status"] in ("denied", "rejected") for m in made):
             first = made[0]

@@ -82,7 +82,7 @@ class DashboardState:
         self.fill_counts: dict[str, int] = {}  # venue -> fills seen since attached
         self.closed: deque[dict[str, Any]] = deque(maxlen=MAX_CLOSED)
         self._watch: dict[str, Order] = {}  # orders not closed at the last look
-        self._seen = 0  # orders of ``oms.orders`` looked at so far
+        self._seen = 0  # orders registered (``oms.added``) looked at so far
         self._rows: dict[str, tuple[tuple[Any, ...], dict[str, Any]]] = {}  # open rows
         self.history: list[list[float]] = []  # [ts_ms, equity, drawdown]
         self._history_step_ns = 0  # the least time between two points (doubles when full)
@@ -122,14 +122,17 @@ class DashboardState:
                     closed_now.append(o)
                     del watch[oid]
                     self._rows.pop(oid, None)
-        n = len(orders)
-        if n > self._seen:
-            for o in islice(orders.values(), self._seen, None):
+        added = self.kernel.oms.added
+        if added > self._seen:
+            # why: the new orders are the newest in ``oms.orders``; with ``retain_closed`` the
+            # OMS lets old closed ones go, so positions in it are no count of the orders seen
+            new = min(added - self._seen, len(orders))
+            for o in islice(orders.values(), len(orders) - new, None):
                 if o.status in CLOSED_STATUSES:
                     closed_now.append(o)
                 else:
                     watch[o.client_order_id] = o
-            self._seen = n
+            self._seen = added
         if closed_now:
             closed_now.sort(key=lambda o: o.ts_last)
             self.closed.extend(self._order_row(o) for o in closed_now[-MAX_CLOSED:])
@@ -217,7 +220,7 @@ class DashboardState:
         monitor = getattr(k, "monitor", None)
         return (
             k.oms.events_applied,
-            len(k.oms.orders),
+            k.oms.added,
             k.stats.fills,
             k.stats.md_events,
             k.risk.state,
@@ -307,7 +310,7 @@ class DashboardState:
                 for ts, code, detail in k.risk_events[-MAX_RISK_EVENTS:]
             ],
             "counts": {
-                "orders": len(k.oms.orders),
+                "orders": k.oms.added,
                 "open_orders": len(k.oms.open_orders()),
                 "fills": st.fills,
                 "cancels": st.cancels,

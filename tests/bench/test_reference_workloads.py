@@ -58,6 +58,19 @@ def test_w2_gives_the_same_result_without_the_journal(data):
     assert a["journal"] and not b["journal"]
 
 
+def test_w2_gives_the_same_result_with_its_oms_bounded_by_retention(data):
+    kept = throughput.run(
+        "W2", data, 20_000, True, "quotes_100k.parquet", "bars_20k.parquet", retain_closed=None
+    )
+    bounded = throughput.run(
+        "W2", data, 20_000, True, "quotes_100k.parquet", "bars_20k.parquet", retain_closed=100
+    )
+    keys = ("events", "orders", "cancels", "fills", "final_position", "pnl")
+    assert [kept[k] for k in keys] == [bounded[k] for k in keys]
+    assert kept["orders_held"] == kept["orders"] > 5_000
+    assert bounded["orders_held"] <= 100 + 4  # the newest closed, the quotes working
+
+
 def test_w1_sees_every_quote_and_trades_nothing(data):
     r = run(data, "W1")
     assert r["events"] == 100_000

@@ -492,19 +492,22 @@ def test_read_records_without_verify_skips_digest_check():
     assert list(read_records(blocks, verify=False)) == want
 
 
-# --- the packed buffer: raw appends, block cuts, ints beyond 64 bits ------------------------------
+# --- the buffer: raw appends, block cuts, ints beyond 64 bits -------------------------------------
 def _records(n: int) -> list[tuple]:
     return [(IN, 51, i) if i % 3 else (OUT, 41, f"c-{i}", "AAPL", "SIM", T0 + i) for i in range(n)]
 
 
-def test_raw_append_of_packed_records_gives_the_same_journal_as_append():
+def test_raw_append_gives_the_same_journal_as_append_and_as_packing_each_record():
     recs = _records(50)
     a, b = Journal(MemorySink(), block_records=7), Journal(MemorySink(), block_records=7)
     for r in recs:
         a.append(r)
-        b.raw_append(pack_record(r))
+        b.raw_append(r)
         b.maybe_flush()
     assert a.digest() == b.digest()
+    # a block packed whole is the array header and each record packed on its own
+    first = a._sink.blocks[0]  # type: ignore[attr-defined]
+    assert first.body == b"\x97" + b"".join(pack_record(r) for r in recs[:7])
     assert list(read_records(a._sink.blocks)) == recs  # type: ignore[attr-defined]
     assert list(read_records(b._sink.blocks)) == recs  # type: ignore[attr-defined]
 
@@ -512,10 +515,10 @@ def test_raw_append_of_packed_records_gives_the_same_journal_as_append():
 def test_maybe_flush_cuts_a_block_only_at_block_records():
     journal = Journal(MemorySink(), block_records=4)
     for r in _records(3):
-        journal.raw_append(pack_record(r))
+        journal.raw_append(r)
         journal.maybe_flush()
     assert journal.pending == 3 and journal.count == 0
-    journal.raw_append(pack_record(_records(4)[3]))
+    journal.raw_append(_records(4)[3])
     journal.maybe_flush()
     assert journal.pending == 0 and journal.count == 4
     assert [b.count for b in journal._sink.blocks] == [4]  # type: ignore[attr-defined]
@@ -527,7 +530,7 @@ def test_digest_does_not_depend_on_where_raw_appended_records_are_cut():
     for block in (1, 3, 16, 1000):
         journal = Journal(MemorySink(), block_records=block)
         for r in recs:
-            journal.raw_append(pack_record(r))
+            journal.raw_append(r)
             journal.maybe_flush()
         digests.add(journal.digest())
     assert len(digests) == 1
@@ -571,3 +574,16 @@ def test_kernel_cuts_blocks_as_venue_events_arrive():
     assert journal.count >= 72
     records = list(read_records(journal._sink.blocks))  # type: ignore[attr-defined]
     assert [r[1] for r in records[:2]] == [44, 12]  # a plain submit, then its acceptance
+
+
+def test_a_bad_value_that_came_in_raw_is_refused_at_the_block_and_the_others_are_kept():
+    journal = Journal(MemorySink(), block_records=100)
+    good = _records(3)
+    journal.raw_append(good[0])
+    journal.tap((IN, 33, {1, 2}))
+    journal.raw_append(good[1])
+    with pytest.raises(TypeError, match="cannot journal a value of type set"):
+        journal.flush()
+    journal.raw_append(good[2])
+    journal.flush()
+    assert list(read_records(journal._sink.blocks)) == good  # type: ignore[attr-defined]
