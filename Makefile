@@ -4,21 +4,34 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: demo test lint format bench bench-peers faults fuzz-full clean check-ib-insync
+.PHONY: demo test lint format bench bench-peers faults fuzz-full clean check-ib-insync accel
+
+# ACCEL=0: skip compiling the hot modules and run everything as plain Python (same results)
+ACCEL ?= 1
+ifeq ($(ACCEL),0)
+export EXECUTIONCORE_PURE := 1
+endif
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,accel]'
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
-demo: $(STAMP)
+# the hot modules compiled with Cython into the venv (executioncore/accel): only what changed is
+# rebuilt, and an edited .py runs as Python until then, so a stale build never runs
+accel: $(STAMP)
+ifneq ($(ACCEL),0)
+	$(BIN)/executioncore accel build
+endif
+
+demo: $(STAMP) accel
 	$(BIN)/executioncore demo
 
-test: $(STAMP) lint
+test: $(STAMP) accel lint
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
@@ -30,10 +43,10 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-bench: $(STAMP)
+bench: $(STAMP) accel
 	$(BIN)/python benches/run_throughput.py $(BENCH_ARGS)
 
-bench-peers: $(STAMP)
+bench-peers: $(STAMP) accel
 	$(BIN)/python benches/peers.py $(BENCH_ARGS)
 
 # the full live fault matrices: every fault kind of each local venue (alpaca, ibkr) x seeds 1-3

@@ -256,6 +256,9 @@ def build_parser() -> argparse.ArgumentParser:
     from executioncore.fuzz_cmd import add_fuzz_parser
 
     add_fuzz_parser(sub)
+    from executioncore.accel import add_accel_parser
+
+    add_accel_parser(sub)
     return parser
 
 
@@ -294,6 +297,10 @@ def main(argv: list[str] | None = None) -> int:
             from executioncore.fuzz_cmd import fuzz_cli
 
             return fuzz_cli(args)
+        if args.command == "accel":
+            from executioncore.accel import accel_cli
+
+            return accel_cli(args)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

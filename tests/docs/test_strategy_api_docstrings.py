@@ -23,7 +23,7 @@ def public_callables(cls: type) -> list[tuple[str, object]]:
             continue
         if isinstance(member, property):
             out.append((name, member.fget))
-        elif inspect.isfunction(member):
+        elif inspect.isroutine(member):  # a function, or a compiled one (accel)
             out.append((name, member))
     return out
 

@@ -97,7 +97,7 @@ def ctx_bullets() -> tuple[dict[str, list[str]], set[str]]:
 def test_strategy_doc_has_a_bullet_with_the_signature_of_every_ctx_method():
     methods, attributes = ctx_bullets()
     for name, member in public_members(StrategyContext).items():
-        if inspect.isfunction(member):
+        if inspect.isroutine(member):
             assert name in methods, f"docs/STRATEGY.md: no bullet `ctx.{name}(...)`"
             expected = [p for p in inspect.signature(member).parameters if p != "self"]
             assert methods[name] == expected, f"ctx.{name}: the page says {methods[name]}"
@@ -110,7 +110,7 @@ def test_strategy_doc_documents_no_ctx_member_that_does_not_exist():
     members = public_members(StrategyContext)
     assert set(methods) | attributes <= set(members), (set(methods) | attributes) - set(members)
     for name in methods:
-        assert inspect.isfunction(members[name]), f"ctx.{name} is not a method"
+        assert inspect.isroutine(members[name]), f"ctx.{name} is not a method"
 
 
 # --- the Strategy class -------------------------------------------------------------------------
@@ -119,7 +119,7 @@ def test_strategy_doc_has_a_row_with_the_signature_of_every_callback():
         name: param_names(params)
         for name, params in re.findall(r"^\| `(on_\w+)\(([^)]*)\)`", doc_text(), re.M)
     }
-    callbacks = {n: v for n, v in public_members(Strategy).items() if inspect.isfunction(v)}
+    callbacks = {n: v for n, v in public_members(Strategy).items() if inspect.isroutine(v)}
     assert set(callbacks) == set(rows), set(callbacks) ^ set(rows)
     for name, member in callbacks.items():
         expected = [p for p in inspect.signature(member).parameters if p != "self"]
@@ -128,7 +128,7 @@ def test_strategy_doc_has_a_row_with_the_signature_of_every_callback():
 
 def test_strategy_doc_names_every_public_strategy_attribute():
     text = doc_text()
-    attributes = [n for n, v in public_members(Strategy).items() if not inspect.isfunction(v)]
+    attributes = [n for n, v in public_members(Strategy).items() if not inspect.isroutine(v)]
     attributes += [n for n in vars(Strategy()) if not n.startswith("_")]  # set in __init__
     assert {"strategy_id", "symbols", "uses_algos", "params", "ctx"} <= set(attributes)
     for name in attributes:
