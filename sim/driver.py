@@ -430,7 +430,7 @@ class Driver:
         if md != self._md_marked:
             self._md_marked = md
             if self.journal is not None and md != self._cmd_md:
-                self.journal.append((IN, TAG_MDPOS, md))
+                self.journal.tap((IN, TAG_MDPOS, md))  # why: an int: nothing to check
 
     def _drain(self, limit: int, wake_inclusive: bool) -> None:
         """Handle every message, timer and wake-up due by ``limit`` in time order."""
