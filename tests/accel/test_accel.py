@@ -102,6 +102,8 @@ def test_a_rebuild_compiles_only_the_modules_whose_source_changed(tmp_path):
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         (root / rel).write_text(f"# {rel}\n")
     assert sorted(build.modules(root)) == ["kernel.a", "kernel.b", "sim.c"]  # no __init__
+    (root / "kernel" / "kernel.py").write_text("# stays Python\n")
+    assert "kernel.kernel" not in build.modules(root)
     out = tmp_path / "out"
     entries, todo = build.plan(out, "3.x", root)
     assert todo == ["kernel.a", "kernel.b", "sim.c"]  # nothing built yet
@@ -130,7 +132,8 @@ def test_ci_runs_the_suite_compiled():
     status = _accel_status(_env())
     assert status["hook_installed"], status
     assert status["python"] == [] and status["stale"] == [], status
-    assert "kernel.kernel" in status["compiled"] and "sim.driver" in status["compiled"]
+    assert "kernel.orders" in status["compiled"] and "sim.driver" in status["compiled"]
+    assert not build.STAY_PYTHON & set(status["compiled"])  # measured faster as Python
 
 
 def test_executioncore_pure_runs_every_module_as_python():
@@ -142,7 +145,7 @@ def test_executioncore_pure_runs_every_module_as_python():
 _DIGESTS = (
     "import json, sys, tempfile; from pathlib import Path; "
     "from executioncore.runner import prepare; from executioncore.scenario import load_scenario; "
-    "import kernel.kernel as k; out = {'__file__': k.__file__}; "
+    "import kernel.orders as k; out = {'__file__': k.__file__}; "
     "tmp = Path(tempfile.mkdtemp()); "
     "[out.__setitem__(n, prepare(load_scenario(Path('scenarios') / (n + '.yaml')), "
     "out_dir=tmp / n).execute().summary['digest']) for n in sys.argv[1:]]; "
