@@ -174,8 +174,9 @@ def build(out: Path | None = None, jobs: int | None = None, log: Any = print) ->
     entries, todo = plan(out, cython)
     if todo:
         jobs = jobs or os.cpu_count() or 1
+        slow = "; about 2 minutes on 2 cores" if len(todo) > BATCH else ""
         log(f"accel: compiling {len(todo)} of {len(entries)} modules with Cython {cython} "
-            f"({jobs} jobs; a few minutes the first time)")  # fmt: skip
+            f"({jobs} jobs{slow})")  # fmt: skip
         t0 = time.perf_counter()
         out.mkdir(parents=True, exist_ok=True)
         (out / "build.log").unlink(missing_ok=True)
