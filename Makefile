@@ -22,10 +22,12 @@ $(STAMP): $(BIN)/python pyproject.toml
 	touch $(STAMP)
 
 # the hot modules compiled with Cython into the venv (executioncore/accel): only what changed is
-# rebuilt, and an edited .py runs as Python until then, so a stale build never runs
+# rebuilt, and an edited .py runs as Python until then, so a stale build never runs. A failed
+# build (no C compiler, say) is reported and ignored: plain Python gives the same results, and
+# in CI tests/accel fails when the suite does not run compiled.
 accel: $(STAMP)
 ifneq ($(ACCEL),0)
-	$(BIN)/executioncore accel build
+	-$(BIN)/executioncore accel build
 endif
 
 demo: $(STAMP) accel
