@@ -173,10 +173,7 @@ class Journal:
         """Append one record (a tuple of ints, str, None, bool, bytes and nested tuples); a value
         MessagePack cannot hold is refused here, with its type, and nothing is appended."""
         pack_record(record)  # why: the hosts' path: refuse a bad value where it was made
-        buf = self._buf
-        buf.append(record)
-        if len(buf) >= self._block_records:
-            self.flush()
+        self.tap(record)
 
     def tap(self, record: tuple) -> None:
         """Append one record the kernel encoded and cut a block when ``block_records`` are
@@ -191,7 +188,9 @@ class Journal:
         """Append a record whose last field is the raw bytes ``blob`` (memory stays bounded:
         the block is written once its blobs pass ``block_bytes``)."""
         self._blob_bytes += len(blob)
-        self.append((*head, blob))
+        # why: not ``append``: checking would pack (copy) the whole blob once more; the head is
+        # the host's ints and strings, the blob bytes
+        self.tap((*head, blob))
         if self._blob_bytes >= self._block_bytes:
             self.flush()
 
