@@ -45,6 +45,8 @@ def on_bar(
     m: RecordedMarket, open_ns: int, o: int, h: int, low: int, c: int, now: int
 ) -> list | None:
     """Run one bar through the market ``m`` (the bar closes at ``now``); return its reports."""
+    if m.parked is not None:
+        m.unpark()
     m.now = now
     if m.idle:
         m.last_bar_close = c  # why: nothing of ours here: the bar only moves the clock

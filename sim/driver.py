@@ -34,6 +34,7 @@ from sim.broker import DELIVER, NEVER, SimBroker
 from sim.due import MESSAGE, TIMER, WAKE, next_due
 from sim.feeds import Chunk
 from sim.market_events import ChunkEvents
+from sim.recorded import RecordedMarket
 
 _GC_GEN0 = 50_000
 
@@ -266,6 +267,11 @@ class Driver:
         broker = self.brokers[0]
         bq = broker.queue
         th = self.kernel.timers._heap
+        # why: while nothing of ours is at a recorded market, a quote is only parked there (one
+        # store instead of a call that stores its touch; the market reads it when it next acts:
+        # RecordedMarket.unpark). An exchange-mode market rebuilds its book from every quote.
+        market = broker.markets[sym]
+        parking = market if type(market) is RecordedMarket else None
         base = self.md_done
         for i, (ts, bid, ask, bs, az) in enumerate(rows):
             if (bq and bq[0][0] <= ts) or broker.wake_ns < ts or (th and th[0][0] <= ts):
@@ -273,12 +279,15 @@ class Driver:
                 drain(ts, False)
             clock._now_ns = ts  # why: data is in time order (the readers check it, merge keeps it)
             q = QuoteTick(sym, bid, ask, bs, az, ts, ts, vtag)
-            r = on(q)
-            if r is not None:
-                take(r, ts)
-            if bq and bq[0][0] <= ts:
-                self.md_done = base + i
-                drain(ts, False)
+            if parking is not None and parking.idle:
+                parking.parked = q
+            else:
+                r = on(q)
+                if r is not None:
+                    take(r, ts)
+                if bq and bq[0][0] <= ts:
+                    self.md_done = base + i
+                    drain(ts, False)
             kernel_on(q)
         self.md_done = base + n
 

@@ -72,10 +72,11 @@ from kernel.events import (
     OrderModified,
     OrderModifyRejected,
     OrderRejected,
+    QuoteTick,
 )
 from kernel.orders import Order
 from kernel.units import Instrument
-from sim import recorded_queue, recorded_time, recorded_triggers
+from sim import recorded_l2, recorded_queue, recorded_time, recorded_triggers
 from sim.book import Book, BookOrder
 from sim.recorded_order import VOrder
 from sim.recorded_touch import INF, L2, touch_for
@@ -102,6 +103,11 @@ class RecordedMarket:
     the caller (the broker, or the driver for data) sends them back through the latency queue. ``idle`` (nothing resting, pending or waiting)
     lets market data take a fast path that only remembers the touch. ``kind`` (quotes, book,
     trades, bars) picks ``touch``, what "the touch" is (``sim.recorded_touch``).
+
+    ``parked``: the last quote the driver's quote loop handed over while the market was idle,
+    without calling ``on_quote`` (W1: ~9% of a replay whose strategy does not trade). Its touch
+    is read by ``unpark``, which every other entry point calls first; each entry point then sets
+    ``now`` itself, so the result is the same as reading every quote.
     """
 
     __slots__ = (
@@ -127,6 +133,7 @@ class RecordedMarket:
         "opg",
         "orders",
         "out",
+        "parked",
         "pending",
         "position",
         "queue_ahead_default",
@@ -188,6 +195,17 @@ class RecordedMarket:
         self.next_open: int | None = None
         self.last_bar_close: int | None = None
         self.idle = True
+        self.parked: QuoteTick | None = None  # not read yet (see the class docstring)
+
+    def unpark(self) -> None:
+        """Take in the touch of the quote parked while the market was idle."""
+        q = self.parked
+        assert q is not None
+        self.parked = None
+        self.bid = q.bid_ticks
+        self.ask = q.ask_ticks
+        self.bid_avail = q.bid_lots
+        self.ask_avail = q.ask_lots
 
     def settle(self) -> list | None:
         """End of an entry point: recompute ``idle``; return the reports (None: none)."""
@@ -267,6 +285,8 @@ class RecordedMarket:
     # --- commands -----------------------------------------------------------------------------
     def arrive(self, order: Order, now: int) -> list | None:
         """An order reached the venue (rule 1, 3 and 5 at arrival)."""
+        if self.parked is not None:
+            self.unpark()
         self._arrive(order, now)
         return self.settle()
 
@@ -317,6 +337,8 @@ class RecordedMarket:
         return limit is None or (touch <= limit if side > 0 else touch >= limit)
 
     def cancel(self, oid: str, now: int) -> list | None:
+        if self.parked is not None:
+            self.unpark()
         self.now = now
         vo = self.orders.get(oid)
         if vo is None:
@@ -329,6 +351,8 @@ class RecordedMarket:
         self, oid: str, qty: int | None, limit: int | None, stop: int | None, now: int
     ) -> list | None:
         """Quantity down keeps queue priority; a price change or an increase loses it."""
+        if self.parked is not None:
+            self.unpark()
         self._modify(oid, qty, limit, stop, now)
         return self.settle()
 
@@ -430,6 +454,7 @@ class RecordedMarket:
     # --- market data ----------------------------------------------------------------------------
     def on_quote(self, q) -> list | None:  # type: ignore[no-untyped-def]
         """A recorded quote (``QuoteTick``): remember the touch; fill what it reaches (rule 2)."""
+        self.parked = None  # why: this quote is newer than one parked
         now = q.ts_event
         self.now = now
         bid = q.bid_ticks
@@ -444,7 +469,7 @@ class RecordedMarket:
             recorded_time.open_auction(self)
         book = self.book
         if self.pending:
-            self._serve_pending()
+            self.serve_pending()
         if book.bids.best is not None and book.bids.best >= ask:
             self._sweep(book.bids, ask, q.ask_lots, trade=False)
         if book.asks.best is not None and book.asks.best <= bid:
@@ -457,6 +482,8 @@ class RecordedMarket:
 
     def on_trade(self, t) -> list | None:  # type: ignore[no-untyped-def]
         """A recorded trade (``TradeTick``): the last price; fills through or at limits."""
+        if self.parked is not None:
+            self.unpark()
         now = t.ts_event
         px = t.price_ticks
         size = t.size_lots
@@ -468,7 +495,7 @@ class RecordedMarket:
         if self.next_open is not None and now >= self.next_open:
             recorded_time.open_auction(self)
         if self.trade_is_touch and self.pending:
-            self._serve_pending()
+            self.serve_pending()
         book = self.book
         if book.bids.best is not None and book.bids.best >= px:
             self._sweep(book.bids, px, size, trade=True)
@@ -478,7 +505,7 @@ class RecordedMarket:
             check_all(self, None, None, px)
         return self.settle()
 
-    def _serve_pending(self) -> None:
+    def serve_pending(self) -> None:
         take = self.touch.take
         for vo in list(self.pending):
             if vo.closed:
@@ -516,54 +543,22 @@ class RecordedMarket:
                         else:
                             self.bid_avail = avail - got
         for vo, lots, price in filled:
-            self._fill_resting(vo, lots, price)
+            self.fill_resting(vo, lots, price)
 
-    def _fill_resting(self, vo: VOrder, lots: int, price: int) -> None:
+    def fill_resting(self, vo: VOrder, lots: int, price: int) -> None:
         bo = self.book.orders.get(vo.oid)
         if bo is not None and not bo.live:
             self.book.forget(vo.oid)
             vo.book_order = None
         self.fill(vo, price, lots, _MAKER)
 
-    # --- L2 book (book data) -------------------------------------------------------------------------
+    # --- L2 book (book data: sim.recorded_l2) ---------------------------------------------------------
     def on_book(self, u) -> list | None:  # type: ignore[no-untyped-def]
         """A recorded L2 update (``BookUpdate``): rebuild the book; fill what it reaches."""
-        now = u.ts_event
-        self.now = now
-        l2 = self.l2
-        if l2 is None or u.is_snapshot:
-            self.l2 = l2 = L2()
-        l2.apply(u.deltas)
-        bid = l2.best(1)
-        ask = l2.best(-1)
-        if self.next_open is not None and now >= self.next_open:
-            recorded_time.open_auction(self)
-        if self.pending:
-            self._serve_pending()
-        book = self.book
-        if ask is not None and book.bids.best is not None and book.bids.best >= ask:
-            self._sweep_l2(book.bids, l2)
-        if bid is not None and book.asks.best is not None and book.asks.best <= bid:
-            self._sweep_l2(book.asks, l2)
-        if self.stops:
-            check_all(self, bid, ask, None)
-        if self.queue_position:
-            recorded_queue.on_l2(self, l2)
+        if self.parked is not None:
+            self.unpark()
+        recorded_l2.on_book(self, u)
         return self.settle()
-
-    def _sweep_l2(self, side_book, l2: L2) -> None:  # type: ignore[no-untyped-def]
-        """Our resting orders take the book's size at prices at or through their limit."""
-        for bo in _live(side_book):
-            vo: VOrder = bo.owner
-            for px, size in l2.levels(-vo.side, vo.limit):
-                lots = min(size, vo.leaves)
-                if lots <= 0:
-                    continue
-                l2.take(-vo.side, px, lots)
-                self.book.fill(vo.oid, lots)
-                self._fill_resting(vo, lots, vo.limit)  # type: ignore[arg-type]
-                if vo.closed:
-                    break
 
     # --- time (rule 5: sim.recorded_time) ------------------------------------------------------
     def next_wakeup(self) -> int | None:
@@ -571,17 +566,16 @@ class RecordedMarket:
 
     def wake(self, now: int) -> list | None:
         """Expire what is due; run the closing auction for CLS orders."""
+        if self.parked is not None:
+            self.unpark()
         recorded_time.wake(self, now)
         return self.settle()
 
     def _check(self) -> None:
+        if self.parked is not None:
+            self.unpark()
         self.book._check()
         for vo in self.orders.values():
             assert not vo.closed and 0 <= vo.filled < vo.qty, vo.oid
         for bo in self.book.orders.values():
             assert bo.owner.oid in self.orders  # type: ignore[attr-defined]
-
-
-def _live(side_book):  # type: ignore[no-untyped-def]
-    for level in list(side_book.iter_levels()):
-        yield from list(level.orders())
