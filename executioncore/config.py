@@ -33,7 +33,6 @@ is optional except ``brokers``::
                  metrics: {port}}
     failsafes: {max_position_pct: 0.2, daily_loss_limit: 0.05, emergency_flatten: true,
                 max_consecutive_rejects: 5, cancel_on_exit: true}
-    kernel: {retain_closed_orders: 10000}   # closed orders kept in full [default: every order]
 
 Defaults: alpaca/ibkr ``paper: true``; ccxt ``sandbox: true`` (its ``paper``); ibkr ``host``
 127.0.0.1, ``port`` 7497 (7496 with ``paper: false``), ``client_id`` 1; ``connect_timeout`` 10s.
@@ -88,7 +87,6 @@ from executioncore.scenario import (
     ScenarioError,
     _Checker,
     _instruments,
-    _retain_closed,
     _strategy,
     read_yaml,
     unknown_value,
@@ -147,7 +145,6 @@ TOP_KEYS = {
     "report_currency",
     "signals",
     "description",
-    "kernel",
 }
 LIVE_ONLY_INSTRUMENT_KEYS = {"broker", "venue", "sec_type", "exchange"}
 LIVE_INSTRUMENT_KEYS = INSTRUMENT_KEYS | LIVE_ONLY_INSTRUMENT_KEYS
@@ -203,8 +200,6 @@ class LiveConfig:
     report_currency: str = "USD"
     signals: dict[str, Any] | None = None
     instrument_options: dict[str, dict[str, Any]] = field(default_factory=dict)
-    # how many closed orders the kernel keeps in full (None: every order; ``kernel.oms``)
-    retain_closed_orders: int | None = None
 
     @property
     def base_dir(self) -> Path:
@@ -302,7 +297,6 @@ def _build(c: _Checker, raw: dict[str, Any]) -> LiveConfig:
         report_currency,
         _signals(c, raw.get("signals")),
         options,
-        _retain_closed(c, raw.get("kernel")),
     )
 
 

@@ -217,14 +217,7 @@ async def _session(
             )
             store = SqliteStore.create(
                 path,
-                {
-                    "config": cfg.name,
-                    "live": True,
-                    "scenario_dir": str(cfg.base_dir.resolve()),
-                    # why: memory, not behaviour (kernel.oms): outside the digest; a resumed
-                    # session and a replay keep as many closed orders as the session did
-                    "retain_closed_orders": cfg.retain_closed_orders,
-                },
+                {"config": cfg.name, "live": True, "scenario_dir": str(cfg.base_dir.resolve())},
             )
             journal = Journal(store, block_records=1024)
             start = clock.now_ns()
@@ -236,9 +229,7 @@ async def _session(
             fees = {a.name: a.taker_bps() for a in adapters if hasattr(a, "taker_bps")}
             header = live_header(cfg, list(instruments.values()), orders, start, routes, fees)
             journal.append((IN, TAG_RUN, header))
-            kernel, _ = build_kernel(
-                header, journal, clock, cfg.base_dir, {}, strategy, cfg.retain_closed_orders
-            )
+            kernel, _ = build_kernel(header, journal, clock, cfg.base_dir, {}, strategy)
             unsent = []
     except BrokerUnreachable as exc:
         for a in adapters:

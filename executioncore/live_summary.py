@@ -18,19 +18,14 @@ def live_summary(
 
     pf = kernel.portfolio
     cur = pf.currency
-    oms = kernel.oms
     brokers: dict[str, Any] = {}
     for a in adapters:
         report = kernel.accounts.latest.get(a.name)
-        orders = [o for o in oms.orders.values() if o.venue == a.name]
-        # why: with ``kernel.retain_closed_orders`` closed orders leave the OMS; the counts
-        # are of the whole session
-        evicted = sum(n for (venue, _), n in oms.evicted_counts.items() if venue == a.name)
+        orders = [o for o in kernel.oms.orders.values() if o.venue == a.name]
         entry: dict[str, Any] = {
             "connected": a.name not in kernel.guard.disconnected,
-            "orders": len(orders) + evicted,
-            "fills": sum(len(o._trade_ids or ()) for o in orders)
-            + oms.evicted_fills.get(a.name, 0),
+            "orders": len(orders),
+            "fills": sum(len(o._trade_ids or ()) for o in orders),
         }
         if report is not None:
             entry["positions"] = {

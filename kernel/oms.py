@@ -61,8 +61,8 @@ class OrderManager:
     ``apply(event)`` is O(1) apart from the links it follows. ``actions`` collects the cancels
     and releases the links call for; the kernel drains it after each event. ``retain_closed``:
     how many closed orders to keep in full (None: all; see the module docstring); ``added``
-    counts every order ever registered, ``evicted`` the ones that left, ``evicted_counts``
-    those by ``(venue or "", status)`` and ``evicted_fills`` their fills by ``venue or ""``.
+    counts every order ever registered, ``evicted`` the ones that left, and ``evicted_counts``
+    those by ``(venue or "", status)``.
     """
 
     __slots__ = (
@@ -78,7 +78,6 @@ class OrderManager:
         "events_applied",
         "evicted",
         "evicted_counts",
-        "evicted_fills",
         "held",
         "orders",
         "retain_closed",
@@ -101,7 +100,6 @@ class OrderManager:
         self.added = 0
         self.evicted = 0
         self.evicted_counts: dict[tuple[str, int], int] = {}
-        self.evicted_fills: dict[str, int] = {}
         self.orders: dict[str, Order] = {}
         self._open: dict[str, Order] = {}  # in the order they became open
         self._open_by_symbol: dict[str, dict[str, Order]] = {}
@@ -133,19 +131,14 @@ class OrderManager:
         n = len(closed) - self.retain_closed
         # why: locals and bound methods, this runs for every order of a long run
         next_closed, pop_order, remember = closed.popleft, self.orders.pop, self._tomb_order.append
-        tombs, counts, fills = self._tombs, self.evicted_counts, self.evicted_fills
+        tombs, counts = self._tombs, self.evicted_counts
         for _ in range(n):
             oid = next_closed()
             order = pop_order(oid)
-            venue = order.venue or ""
             trade_ids = order._trade_ids
-            if trade_ids:
-                tombs[oid] = tuple(trade_ids)
-                fills[venue] = fills.get(venue, 0) + len(trade_ids)
-            else:
-                tombs[oid] = ()
+            tombs[oid] = tuple(trade_ids) if trade_ids else ()
             remember(oid)
-            key = (venue, order.status)
+            key = (order.venue or "", order.status)
             counts[key] = counts.get(key, 0) + 1
         self.evicted += n
         tomb_order = self._tomb_order

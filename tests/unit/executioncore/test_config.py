@@ -288,9 +288,6 @@ ALPACA = "alpaca, ibkr, ccxt, binance, sim"
         ({"monitoring": {"dashboard": {"port": 1, "token": "t", "host": "x"}}}, "monitoring.dashboard.host", "unknown key (expected one of: port, token)"),
         ({"monitoring": {"metrics": {"port": 99999}}}, "monitoring.metrics.port", "0-65535"),
         ({"monitoring": {"metrics": {}}}, "monitoring.metrics.port", "missing"),
-        ({"kernel": {"retain_closed_orders": -1}}, "kernel.retain_closed_orders", "must be at least 0"),
-        ({"kernel": {"retain_closed_orders": "lots"}}, "kernel.retain_closed_orders", "whole number"),
-        ({"kernel": {"keep": 5}}, "kernel.keep", "unknown key (expected one of: retain_closed_orders)"),
     ],
 )  # fmt: skip
 def test_config_bad_values_name_the_key(tmp_path, env, change, where, words):
@@ -470,11 +467,3 @@ def test_config_monitoring_full(tmp_path, env):
     assert m["sinks"]["file"] == {"path": str(tmp_path / "alerts.jsonl")}
     assert m["sinks"]["email"]["to"] == ["me@x"] and m["sinks"]["log"] == {}
     assert m["metrics"] == {"port": 9100} and m["dashboard"]["port"] == 8080
-
-
-def test_config_kernel_retain_closed_orders_defaults_to_every_order(tmp_path, env):
-    assert load_config(write(tmp_path, BASE)).retain_closed_orders is None
-    cfg = load_config(write(tmp_path, {**BASE, "kernel": {"retain_closed_orders": 500}}))
-    assert cfg.retain_closed_orders == 500
-    cfg = load_config(write(tmp_path, {**BASE, "kernel": {"retain_closed_orders": None}}))
-    assert cfg.retain_closed_orders is None

@@ -103,7 +103,6 @@ def test_retention_evicts_the_oldest_closed_first_and_only_when_an_order_is_adde
     assert [oms.was_evicted(oid) for oid in "ABCDEF"] == [True, False, True, False, True, False]
     assert (oms.evicted, oms.added) == (3, 6)
     assert oms.evicted_counts == {("", S.CANCELED): 1, ("", S.FILLED): 2}
-    assert oms.evicted_fills == {"": 2}  # C's and E's fill
     oms._check()
 
 
