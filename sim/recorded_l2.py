@@ -45,7 +45,7 @@ def on_book(m: RecordedMarket, u: Any) -> None:
 def _sweep(m: RecordedMarket, side_book: Any, l2: L2) -> None:
     """Our resting orders take the book's size at prices at or through their limit."""
     for bo in _live(side_book):
-        vo: VOrder = bo.owner  # type: ignore[assignment]
+        vo: VOrder = bo.owner
         for px, size in l2.levels(-vo.side, vo.limit):
             lots = min(size, vo.leaves)
             if lots <= 0:

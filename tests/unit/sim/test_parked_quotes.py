@@ -5,35 +5,16 @@ differential property test checks whole runs against the generic loop, which nev
 
 from __future__ import annotations
 
-from sim_helpers import T0, Log, S, quotes, run
+from sim_helpers import T0, S, quotes, run
 
-from kernel.clock import SimClock
-from kernel.journal import Journal, MemorySink
-from kernel.kernel import Kernel
-from kernel.units import Instrument
-from sim.broker import SimBroker
-from sim.driver import Driver, Source
-from sim.feeds import merge
 from sim.models import ConstantLatency
 
 ROWS = [(1, 100, 101, 5, 50), (2, 101, 102, 6, 60), (3, 103, 105, 7, 70)]
 
 
-def _replay(rows: list[tuple]) -> SimBroker:
-    """A run with no orders (the venue idle throughout), without the final ``_check``."""
-    inst = Instrument("X", "0.01", "1")
-    clock = SimClock(T0 - S)
-    broker = SimBroker("sim", [inst], {"X": "quotes"}, clock)
-    journal = Journal(MemorySink())
-    kernel = Kernel(clock, [inst], {"sim": broker}, journal, journal_market_data=False)
-    kernel.add_strategy(Log([]))
-    data = quotes(*rows)
-    Driver(kernel, clock, [broker], [Source("quotes", "X", 0)], journal).run(merge([[data]]))
-    return broker
-
-
 def test_an_idle_market_keeps_the_last_quote_parked_and_reads_it_on_demand():
-    market = _replay(ROWS).markets["X"]
+    _, _, broker = run([quotes(*ROWS)], [], check=False)  # no orders: the venue stays idle
+    market = broker.markets["X"]
     assert market.idle
     assert market.parked is not None and market.parked.ts_event == T0 + 3 * S
     assert market.bid is None  # never read: the quotes were parked, not handled
