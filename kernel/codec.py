@@ -15,14 +15,13 @@ holds the exact bytes of one record per tag.
 from __future__ import annotations
 
 import dataclasses
-import inspect
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from kernel import events as ev
 from kernel.commands import CancelAllOrders, CancelOrder, ModifyOrder, SubmitOrder
 from kernel.enums import Contingency, OrderType, Side, TimeInForce
-from kernel.orders import Order
+from kernel.orders import REQUEST_FIELDS, Order
 
 IN = 0
 OUT = 1
@@ -292,8 +291,7 @@ def check_fields(
             names = [f.name for f in dataclasses.fields(cls)]
             problems.append(_differ(f"tag {tag} ({cls.__name__})", fields[tag], names))
     command = [f.name for f in dataclasses.fields(SubmitOrder) if f.name != "order"]
-    params = list(inspect.signature(Order.__init__).parameters)[1:]
-    order = [f"order.{p}" for p in params]
+    order = [f"order.{p}" for p in REQUEST_FIELDS]
     if TAG_SUBMIT in fields:
         problems.append(
             _differ(f"tag {TAG_SUBMIT} (SubmitOrder)", fields[TAG_SUBMIT], command + order)

@@ -62,7 +62,8 @@ class OrderManager:
     and releases the links call for; the kernel drains it after each event. ``retain_closed``:
     how many closed orders to keep in full (None: all; see the module docstring); ``added``
     counts every order ever registered, ``evicted`` the ones that left, and ``evicted_counts``
-    those by ``(venue or "", status)``.
+    those by ``(venue or "", status)``; ``duplicate_fills`` counts the repeated fills ignored,
+    ``tombstone_duplicates`` those of them recognised by an evicted order's tombstone.
     """
 
     __slots__ = (
@@ -81,6 +82,7 @@ class OrderManager:
         "held",
         "orders",
         "retain_closed",
+        "tombstone_duplicates",
         "tombstones_max",
     )
 
@@ -107,6 +109,7 @@ class OrderManager:
         self.held: dict[str, Order] = {}  # contingent children waiting for their parent
         self.actions: list[tuple[int, Order]] = []
         self.duplicate_fills = 0
+        self.tombstone_duplicates = 0
         self.events_applied = 0
 
     # --- registration -------------------------------------------------------------------------
@@ -206,6 +209,7 @@ class OrderManager:
             trade_ids = self._tombs.get(event.client_order_id)
             if trade_ids is not None and event.KIND == K_FILL and event.trade_id in trade_ids:
                 self.duplicate_fills += 1
+                self.tombstone_duplicates += 1
                 return None
             raise UnknownOrder(event.client_order_id)
         status = order.status

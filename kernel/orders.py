@@ -314,6 +314,36 @@ class Order:
             self.stop_ticks = event.stop_ticks
 
 
+# ``Order.__init__``'s parameters, in order: the request fields, which the journal's full submit
+# record carries in this order (``kernel.codec`` checks its layout against them). Written out
+# because a compiled ``Order`` (an extension type, ``orders.pxd``) has no Python signature; a
+# test checks them against ``__init__`` in this source.
+REQUEST_FIELDS = (
+    "client_order_id",
+    "strategy_id",
+    "symbol",
+    "side",
+    "order_type",
+    "quantity",
+    "limit_ticks",
+    "stop_ticks",
+    "trail_ticks",
+    "trail_ppm",
+    "time_in_force",
+    "expire_ns",
+    "post_only",
+    "reduce_only",
+    "display_lots",
+    "venue",
+    "contingency",
+    "linked_ids",
+    "child_ids",
+    "parent_id",
+    "algo_id",
+    "ts_init",
+)
+
+
 def validate(order: Order) -> None:
     """Check an order's request fields; raise a typed ``InvalidOrder`` on the first problem."""
     if (

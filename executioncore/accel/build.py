@@ -2,10 +2,13 @@
 
 The ``.py`` files stay the source of truth. Cython compiles them as they are (pure-Python mode
 with ``annotation_typing=False``: the annotations are read as Python's, so the compiled module
-behaves exactly like the source and the journal digests are the same). Output goes into the
-venv (``<venv>/executioncore-accel/``), never next to the sources, with a manifest of each
-module's source hash; the import hook (``finder.py``) loads a compiled module only while its
-source still has that hash. A rebuild compiles only the modules whose source changed.
+behaves exactly like the source and the journal digests are the same). A ``.pxd`` beside a
+module (an "augmenting" declaration file) makes some of its ``__slots__`` classes extension
+types, with the same attributes as C-level fields; plain Python never reads it. Output goes
+into the venv (``<venv>/executioncore-accel/``), never next to the sources, with a manifest of
+each module's source hash (its ``.py`` and its ``.pxd``); the import hook (``finder.py``) loads
+a compiled module only while its source still has that hash. A rebuild compiles only the
+modules whose source changed.
 """
 
 from __future__ import annotations
@@ -30,10 +33,13 @@ ROOT = Path(__file__).resolve().parents[2]
 PATTERNS = ("kernel/*.py", "kernel/algos/*.py", "sim/*.py", "sim/feeds/*.py")
 # why: measured faster as Python (fresh processes, interleaved, medians of 5): code that is
 # mostly attribute reads and writes on ordinary objects, which Python 3.11's interpreter
-# specialises inline and compiled code does the generic way. Leaving these two out took W1
-# from 0.594 s to 0.515 s (plain Python: 0.541 s) and W2 100k from 0.636 s to 0.616 s; leaving
-# out any other hot module as well made nothing faster (README, Performance).
-STAY_PYTHON = frozenset({"kernel.kernel", "sim.recorded"})
+# specialises inline and compiled code does the generic way. Leaving kernel.kernel and
+# sim.recorded out took W1 from 0.594 s to 0.515 s (plain Python: 0.541 s) and W2 100k from
+# 0.636 s to 0.616 s. sim.recorded is compiled again since its class is an extension type
+# (sim/recorded.pxd: its methods reach their own fields directly); the kernel's class is
+# built from mixins and keeps an instance dict, so kernel.kernel stays Python (README,
+# Performance).
+STAY_PYTHON = frozenset({"kernel.kernel"})
 DIRECTIVES = {"language_level": 3, "binding": True, "annotation_typing": False}
 HOOK_MODULE = "_executioncore_accel"
 BATCH = 12  # modules per progress line
@@ -76,7 +82,7 @@ def plan(out: Path, cython: str, root: Path = ROOT) -> tuple[dict[str, dict[str,
     entries: dict[str, dict[str, str]] = {}
     todo: list[str] = []
     for name, path in modules(root).items():
-        digest = finder.source_hash(path.read_bytes())
+        digest = finder.source_hash(finder.module_source(path))
         prev = old_modules.get(name)
         if prev is not None and prev["sha256"] == digest and (out / prev["file"]).is_file():
             entries[name] = prev

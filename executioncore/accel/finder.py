@@ -34,6 +34,16 @@ def source_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def module_source(path: Path) -> bytes:
+    """What a compiled module is built from: its ``.py``, then the ``.pxd`` beside it if there is
+    one (Cython's declarations for it), so that editing either makes the build stale."""
+    data = path.read_bytes()
+    pxd = path.with_suffix(".pxd")
+    if pxd.is_file():
+        data += b"\0pxd\0" + pxd.read_bytes()
+    return data
+
+
 class CompiledFinder:
     """A meta-path finder for the manifest's modules: the compiled file when its source matches.
 
@@ -54,7 +64,7 @@ class CompiledFinder:
         if source is None or source.origin is None or not source.origin.endswith(".py"):
             return None
         try:
-            data = Path(source.origin).read_bytes()
+            data = module_source(Path(source.origin))
         except OSError:
             return None
         compiled = self.root / entry["file"]

@@ -77,6 +77,22 @@ def test_an_edited_source_runs_as_python_not_its_stale_build(tmp_path):
     assert hook.stale == ["accelpkg.mod"] and hook.loaded == []
 
 
+def test_a_module_with_a_pxd_is_stale_when_either_file_changes(tmp_path):
+    """A ``.pxd`` beside the source is part of what the module is built from."""
+    pkg, out = _fake_build(tmp_path, b"X = 1\n")
+    (pkg / "mod.pxd").write_text("cdef class A:\n    cdef public object a\n")
+    hook = finder.CompiledFinder(out, finder.read_manifest(out)["modules"])  # type: ignore[index]
+    assert hook.find_spec("accelpkg.mod", [str(pkg)]) is None  # built without the .pxd
+    data = finder.module_source(pkg / "mod.py")
+    manifest = json.loads((out / finder.MANIFEST).read_text())
+    manifest["modules"]["accelpkg.mod"]["sha256"] = finder.source_hash(data)
+    hook = finder.CompiledFinder(out, manifest["modules"])
+    assert hook.find_spec("accelpkg.mod", [str(pkg)]) is not None
+    (pkg / "mod.pxd").write_text("cdef class A:\n    cdef public object b\n")
+    assert hook.find_spec("accelpkg.mod", [str(pkg)]) is None
+    assert hook.stale == ["accelpkg.mod"]
+
+
 def test_a_build_for_another_python_or_an_unreadable_manifest_is_ignored(tmp_path):
     _, out = _fake_build(tmp_path, b"X = 1\n")
     data = json.loads((out / finder.MANIFEST).read_text())

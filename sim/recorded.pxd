@@ -1,0 +1,41 @@
+# The compiled build's declarations for sim/recorded.py (RecordedMarket): Cython reads this
+# "augmenting" .pxd beside the .py and builds each class as an extension type whose
+# attributes are C-level fields, which its own methods reach directly. Plain Python never
+# reads it. One line per name in each class's __slots__ (tests/accel checks they agree).
+
+cdef class RecordedMarket:
+    cdef public object ask
+    cdef public object ask_avail
+    cdef public object bar_wait
+    cdef public object bid
+    cdef public object bid_avail
+    cdef public object book
+    cdef public object cls
+    cdef public object expiries
+    cdef public object fee
+    cdef public object idle
+    cdef public object inst
+    cdef public object kind
+    cdef public object l2
+    cdef public object last_avail
+    cdef public object last_bar_close
+    cdef public object last_px
+    cdef public object next_id
+    cdef public object next_open
+    cdef public object now
+    cdef public object opg
+    cdef public object orders
+    cdef public object out
+    cdef public object parked
+    cdef public object pending
+    cdef public object position
+    cdef public object queue_ahead_default
+    cdef public object queue_position
+    cdef public object seq
+    cdef public object session
+    cdef public object stops
+    cdef public object symbol
+    cdef public object touch
+    cdef public object trade_is_touch
+    cdef public object venue
+    cdef public object waits_for_bar

@@ -1,0 +1,86 @@
+"""The classes the compiled build makes extension types (an "augmenting" ``.pxd`` beside the
+``.py``): each ``.pxd`` declares exactly its classes' ``__slots__``, plain Python never needs it,
+and when compiled the classes are extension types whose instances take no other attribute."""
+
+from __future__ import annotations
+
+import ast
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+from executioncore.accel import build, finder
+
+ROOT = Path(__file__).resolve().parents[2]
+PXDS = sorted(p for pattern in build.PATTERNS for p in ROOT.glob(pattern.replace(".py", ".pxd")))
+HOOKED = getattr(sys.modules.get("_executioncore_accel"), "FINDER", None) is not None
+
+
+def _declared(pxd: Path) -> dict[str, list[str]]:
+    classes: dict[str, list[str]] = {}
+    current = None
+    for line in pxd.read_text().splitlines():
+        if m := re.fullmatch(r"cdef class (\w+):", line):
+            current = classes.setdefault(m.group(1), [])
+        elif m := re.fullmatch(r"    cdef public object (\w+)", line):
+            assert current is not None, line
+            current.append(m.group(1))
+        else:
+            assert not line.strip() or line.startswith("#"), f"{pxd.name}: {line!r}"
+    return classes
+
+
+def _slots(source: Path) -> dict[str, list[str]]:
+    out = {}
+    for node in ast.parse(source.read_text()).body:
+        if isinstance(node, ast.ClassDef):
+            for item in node.body:
+                if (
+                    isinstance(item, ast.Assign)
+                    and getattr(item.targets[0], "id", "") == "__slots__"
+                ):
+                    out[node.name] = list(ast.literal_eval(item.value))
+    return out
+
+
+def test_there_are_typed_classes():
+    names = {p.relative_to(ROOT).as_posix() for p in PXDS}
+    assert {"kernel/oms.pxd", "kernel/orders.pxd", "sim/recorded.pxd"} <= names
+
+
+@pytest.mark.parametrize("pxd", PXDS, ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_each_pxd_declares_exactly_its_classes_slots(pxd):
+    source = pxd.with_suffix(".py")
+    assert source.is_file()
+    module = ".".join(source.relative_to(ROOT).with_suffix("").parts)
+    assert module in build.modules()  # compiled (a .pxd beside a module left Python is a mistake)
+    slots = _slots(source)
+    for cls, fields in _declared(pxd).items():
+        assert cls in slots, f"{pxd.name}: {cls} has no __slots__ in {source.name}"
+        assert fields == slots[cls], f"{pxd.name}: {cls} differs from its __slots__"
+
+
+def test_order_request_fields_are_init_s_parameters():
+    """``REQUEST_FIELDS`` (the journal's layout of an order) is ``Order.__init__``'s signature,
+    which a compiled ``Order`` cannot show."""
+    from kernel.orders import REQUEST_FIELDS
+
+    tree = ast.parse((ROOT / "kernel" / "orders.py").read_text())
+    order = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "Order")
+    init = next(n for n in order.body if isinstance(n, ast.FunctionDef) and n.name == "__init__")
+    assert tuple(a.arg for a in init.args.args[1:]) == REQUEST_FIELDS
+
+
+@pytest.mark.parametrize("pxd", PXDS, ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_compiled_the_classes_are_extension_types(pxd):
+    if finder.pure_requested() or not HOOKED:
+        pytest.skip("running as plain Python")
+    module = __import__(".".join(pxd.relative_to(ROOT).with_suffix("").parts), fromlist=["x"])
+    assert not module.__file__.endswith(".py")
+    heap_type = 1 << 9  # Py_TPFLAGS_HEAPTYPE: set on every class a class statement makes
+    for name in _declared(pxd):
+        cls = getattr(module, name)
+        assert not cls.__flags__ & heap_type, name
+        assert "__dict__" not in dir(cls), name
