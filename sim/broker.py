@@ -63,6 +63,36 @@ class SimBroker:
     default: ``sim.recorded``) or ``"exchange"`` (``sim.exchange_market``), chosen once here.
     """
 
+    __slots__ = (
+        "_fixed",
+        "_last_in",
+        "_last_out",
+        "_link_marks",
+        "_lost",
+        "_n",
+        "_outage_marks",
+        "_outages",
+        "_resent",
+        "_resent_arrived",
+        "_seq",
+        "clock",
+        "down",
+        "faults",
+        "fees",
+        "fifo",
+        "has_outages",
+        "latency",
+        "link_down",
+        "markets",
+        "mode",
+        "name",
+        "on_command",
+        "queue",
+        "session",
+        "view",
+        "wake_ns",
+    )
+
     def __init__(
         self,
         name: str,

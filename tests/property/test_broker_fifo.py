@@ -4,6 +4,7 @@ heap delivers: same events, same order, same times, same journal digest."""
 from __future__ import annotations
 
 import pytest
+import sim_helpers
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sim_helpers import quotes, run
@@ -41,9 +42,16 @@ def _actions(spec):
     return out
 
 
+class _HeapOnly(SimBroker):
+    """A broker that keeps its message heap (a compiled SimBroker takes no patched method)."""
+
+    def use_fifo(self) -> bool:
+        return False
+
+
 def _run(spec, rows, latency_ms, fifo, monkeypatch):
     if not fifo:
-        monkeypatch.setattr(SimBroker, "use_fifo", lambda self: False)
+        monkeypatch.setattr(sim_helpers, "SimBroker", _HeapOnly)
     lat = ConstantLatency(latency_ms * 1_000_000, latency_ms * 1_000_000)
     log, kernel, broker = run([quotes(*rows)], _actions(spec), latency=lat)
     assert broker.fifo is fifo

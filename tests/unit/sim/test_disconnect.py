@@ -4,10 +4,12 @@ on, its answers are lost, commands are refused, and at the end the shared reconc
 
 from __future__ import annotations
 
+import sim_helpers
 from sim_helpers import T0, S, quotes, run
 
 from kernel.enums import OrderStatus, Side, TradingState
 from kernel.reconcile import OrderView
+from sim.broker import SimBroker
 from sim.models import ConstantLatency
 
 # the bid/ask walk down through our resting buy at 100 while the link is down (t in [2, 6))
@@ -23,21 +25,22 @@ DATA = [
 ]
 
 
+class _Disconnecting(SimBroker):
+    """A broker whose order connection drops from T0+2s to T0+6s (the harness builds it)."""
+
+    def __init__(self, *a, **kw):  # type: ignore[no-untyped-def]
+        super().__init__(*a, **kw)
+        self.set_disconnects([(T0 + 2 * S, T0 + 6 * S)])
+
+
 def _run(disconnect: bool, actions):  # type: ignore[no-untyped-def]
-    from sim.broker import SimBroker
-
-    original = SimBroker.__init__
-
-    def init(self, *a, **kw):  # type: ignore[no-untyped-def]
-        original(self, *a, **kw)
-        if disconnect:
-            self.set_disconnects([(T0 + 2 * S, T0 + 6 * S)])
-
-    SimBroker.__init__ = init  # type: ignore[method-assign]
+    built = sim_helpers.SimBroker
+    if disconnect:
+        sim_helpers.SimBroker = _Disconnecting
     try:
         log, kernel, broker = _bound_run(actions)
     finally:
-        SimBroker.__init__ = original  # type: ignore[method-assign]
+        sim_helpers.SimBroker = built
     return log, kernel, broker
 
 
