@@ -31,15 +31,13 @@ ROOT = Path(__file__).resolve().parents[2]
 # why: the event loop's hot path (kernel, simulated venue, data feeds); live/ and the app are
 # dominated by I/O and stay Python. __init__ files stay Python (packages import cheaply).
 PATTERNS = ("kernel/*.py", "kernel/algos/*.py", "sim/*.py", "sim/feeds/*.py")
-# why: measured faster as Python (fresh processes, interleaved, medians of 5): code that is
-# mostly attribute reads and writes on ordinary objects, which Python 3.11's interpreter
-# specialises inline and compiled code does the generic way. Leaving kernel.kernel and
-# sim.recorded out took W1 from 0.594 s to 0.515 s (plain Python: 0.541 s) and W2 100k from
-# 0.636 s to 0.616 s. sim.recorded is compiled again since its class is an extension type
-# (sim/recorded.pxd: its methods reach their own fields directly); the kernel's class is
-# built from mixins and keeps an instance dict, so kernel.kernel stays Python (README,
-# Performance).
-STAY_PYTHON = frozenset({"kernel.kernel"})
+# why: modules measured faster as Python would be listed here (none now). Compiled code reaches
+# attributes of ordinary objects the generic way, where Python 3.11's interpreter specialises
+# them inline: compiling kernel.kernel and sim.recorded as they were made W1 20% slower, so both
+# stayed Python until their classes became extension types (kernel/ordering.pxd,
+# kernel/kernel.pxd, sim/recorded.pxd), whose methods reach their own fields directly
+# (README, Performance).
+STAY_PYTHON: frozenset[str] = frozenset()
 DIRECTIVES = {"language_level": 3, "binding": True, "annotation_typing": False}
 HOOK_MODULE = "_executioncore_accel"
 BATCH = 12  # modules per progress line
@@ -82,7 +80,7 @@ def plan(out: Path, cython: str, root: Path = ROOT) -> tuple[dict[str, dict[str,
     entries: dict[str, dict[str, str]] = {}
     todo: list[str] = []
     for name, path in modules(root).items():
-        digest = finder.source_hash(finder.module_source(path))
+        digest = finder.source_hash(finder.module_source(path, name))
         prev = old_modules.get(name)
         if prev is not None and prev["sha256"] == digest and (out / prev["file"]).is_file():
             entries[name] = prev

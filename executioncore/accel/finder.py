@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import sys
 from importlib.machinery import ExtensionFileLoader, PathFinder
 from importlib.util import spec_from_file_location
@@ -34,13 +35,24 @@ def source_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def module_source(path: Path) -> bytes:
-    """What a compiled module is built from: its ``.py``, then the ``.pxd`` beside it if there is
-    one (Cython's declarations for it), so that editing either makes the build stale."""
+def module_source(path: Path, name: str) -> bytes:
+    """What the compiled module ``name`` (source ``path``) is built from: its ``.py``, then the
+    ``.pxd`` beside it if there is one (Cython's declarations for it), then the ``.py`` and
+    ``.pxd`` of each module that one ``cimport``s: a compiled module is bound to the extension
+    types it subclasses, so it must run compiled exactly when they do, built against the same
+    layout (else it would not import, or crash). Editing any of them makes it stale."""
     data = path.read_bytes()
     pxd = path.with_suffix(".pxd")
-    if pxd.is_file():
-        data += b"\0pxd\0" + pxd.read_bytes()
+    if not pxd.is_file():
+        return data
+    text = pxd.read_bytes()
+    data += b"\0pxd\0" + text
+    root = path.parents[name.count(".")]
+    for dep in re.findall(rb"^\s*from\s+([\w.]+)\s+cimport\b", text, re.M):
+        base = root.joinpath(*dep.decode().split("."))
+        data += b"\0" + dep + b"\0"
+        for part in (base.with_suffix(".py"), base.with_suffix(".pxd")):
+            data += part.read_bytes() if part.is_file() else b"-"
     return data
 
 
@@ -64,7 +76,7 @@ class CompiledFinder:
         if source is None or source.origin is None or not source.origin.endswith(".py"):
             return None
         try:
-            data = module_source(Path(source.origin))
+            data = module_source(Path(source.origin), fullname)
         except OSError:
             return None
         compiled = self.root / entry["file"]

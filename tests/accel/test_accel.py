@@ -83,7 +83,7 @@ def test_a_module_with_a_pxd_is_stale_when_either_file_changes(tmp_path):
     (pkg / "mod.pxd").write_text("cdef class A:\n    cdef public object a\n")
     hook = finder.CompiledFinder(out, finder.read_manifest(out)["modules"])  # type: ignore[index]
     assert hook.find_spec("accelpkg.mod", [str(pkg)]) is None  # built without the .pxd
-    data = finder.module_source(pkg / "mod.py")
+    data = finder.module_source(pkg / "mod.py", "accelpkg.mod")
     manifest = json.loads((out / finder.MANIFEST).read_text())
     manifest["modules"]["accelpkg.mod"]["sha256"] = finder.source_hash(data)
     hook = finder.CompiledFinder(out, manifest["modules"])
@@ -119,8 +119,6 @@ def test_a_rebuild_compiles_only_the_modules_whose_source_changed(tmp_path):
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         (root / rel).write_text(f"# {rel}\n")
     assert sorted(build.modules(root)) == ["kernel.a", "kernel.b", "sim.c"]  # no __init__
-    (root / "kernel" / "kernel.py").write_text("# stays Python\n")
-    assert "kernel.kernel" not in build.modules(root)
     out = tmp_path / "out"
     entries, todo = build.plan(out, "3.x", root)
     assert todo == ["kernel.a", "kernel.b", "sim.c"]  # nothing built yet
@@ -138,6 +136,38 @@ def test_a_rebuild_compiles_only_the_modules_whose_source_changed(tmp_path):
     (out / "sim" / "c.so").unlink()
     assert build.plan(out, "3.x", root)[1] == ["kernel.b", "sim.c"]
     assert build.plan(out, "4.x", root)[1] == ["kernel.a", "kernel.b", "sim.c"]  # new Cython
+
+
+def test_a_module_is_stale_with_the_modules_its_pxd_cimports(tmp_path):
+    """``kernel/a.pxd`` subclasses a type of ``kernel/b``: editing b's ``.py`` or ``.pxd``
+    rebuilds a too (built against an older b, a would not import, or would crash)."""
+    root = tmp_path / "tree"
+    for rel in ("kernel/__init__.py", "kernel/a.py", "kernel/b.py", "kernel/c.py"):
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(f"# {rel}\n")
+    (root / "kernel" / "a.pxd").write_text(
+        "from kernel.b cimport B\n\ncdef class A(B):\n    pass\n"
+    )
+    (root / "kernel" / "b.pxd").write_text("cdef class B:\n    cdef public object x\n")
+    out = tmp_path / "out"
+    entries, _ = build.plan(out, "3.x", root)
+    for name in entries:
+        entries[name]["file"] = name.replace(".", "/") + ".so"
+        (out / entries[name]["file"]).parent.mkdir(parents=True, exist_ok=True)
+        (out / entries[name]["file"]).write_bytes(b"")
+    manifest = {"cache_tag": sys.implementation.cache_tag, "stamp": build._stamp("3.x"),
+                "modules": entries}  # fmt: skip
+    (out / finder.MANIFEST).write_text(json.dumps(manifest))
+    assert build.plan(out, "3.x", root)[1] == []
+    (root / "kernel" / "b.pxd").write_text("cdef class B:\n    cdef public object y\n")
+    assert build.plan(out, "3.x", root)[1] == ["kernel.a", "kernel.b"]
+    (root / "kernel" / "b.pxd").write_text("cdef class B:\n    cdef public object x\n")
+    (root / "kernel" / "b.py").write_text("# edited\n")
+    assert build.plan(out, "3.x", root)[1] == ["kernel.a", "kernel.b"]
+    hook = finder.CompiledFinder(out, manifest["modules"])  # type: ignore[arg-type]
+    assert hook.find_spec("kernel.a", [str(root / "kernel")]) is None  # runs as Python with b
+    assert hook.find_spec("kernel.c", [str(root / "kernel")]) is not None
+    assert hook.stale == ["kernel.a"]
 
 
 # --- compiled and plain Python: one behaviour -----------------------------------------------------

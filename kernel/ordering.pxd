@@ -1,0 +1,54 @@
+# The compiled build's declaration of kernel/ordering.py's OrderCommands, the kernel's base:
+# Cython reads this "augmenting" .pxd beside the .py and builds the class as an extension type
+# holding the kernel's fields (kernel/kernel.pxd: Kernel is its subclass), so the kernel's own
+# methods reach them directly; other attributes go to the instance dict. Plain Python never
+# reads it. tests/accel checks the names against the attributes kernel/kernel.py sets.
+
+cdef class OrderCommands:
+    cdef dict __dict__
+    cdef object __weakref__
+    cdef public object _algos
+    cdef public object _bar_h
+    cdef public object _book_h
+    cdef public object _disconnected
+    cdef public object _dispatch
+    cdef public object _enc
+    cdef public object _ids
+    cdef public object _journal_md
+    cdef public object _jrec
+    cdef public object _jtap
+    cdef public object _loss_watch
+    cdef public object _markets
+    cdef public object _next_day_ns
+    cdef public object _order_owners
+    cdef public object _positions
+    cdef public object _quote_h
+    cdef public object _roll_day
+    cdef public object _timer_owners
+    cdef public object _trade_h
+    cdef public object _watch_loss
+    cdef public object accounts
+    cdef public object active_route
+    cdef public object clock
+    cdef public object default_tif
+    cdef public object default_venue
+    cdef public object deny_when_down
+    cdef public object fill_listeners
+    cdef public object guard
+    cdef public object id_prefix
+    cdef public object instruments
+    cdef public object journal
+    cdef public object monitor
+    cdef public object oms
+    cdef public object portfolio
+    cdef public object risk
+    cdef public object risk_events
+    cdef public object routes
+    cdef public object routing_policy
+    cdef public object seed
+    cdef public object stats
+    cdef public object strategies
+    cdef public object timers
+    cdef public object venue_fees
+    cdef public object venue_markets
+    cdef public object venues
