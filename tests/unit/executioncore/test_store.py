@@ -150,3 +150,30 @@ def test_store_edited_block_raises_journal_corrupt_naming_block(tmp_path, column
             list(read_records(store.blocks()))
     finally:
         store.close()
+
+
+@pytest.mark.parametrize(
+    ("durable", "page", "mode"), [(True, 4096, "wal"), (False, 65536, "delete")]
+)
+def test_store_backtest_journals_use_large_pages_live_ones_small(tmp_path, durable, page, mode):
+    """A backtest's blocks carry 1 MiB of data (large pages write them in half the time); a
+    live journal commits small blocks one by one (write-ahead log, small pages). Either way the
+    journal reads back exactly."""
+    path = tmp_path / "journal"
+    store = SqliteStore.create(path, durable=durable)
+    journal = Journal(store, block_records=4)
+    for rec in records(10):
+        journal.append(rec)
+    journal.append_blob((IN, 50, 0, 3), bytes(range(256)) * 8192)
+    digest = journal.close()
+    conn = sqlite3.connect(path)
+    try:
+        assert conn.execute("PRAGMA page_size").fetchone()[0] == page
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == mode
+    finally:
+        conn.close()
+    reread = SqliteStore.open(path)
+    try:
+        assert digest_of(reread.blocks()) == digest and reread.record_count() == 11
+    finally:
+        reread.close()
