@@ -38,22 +38,37 @@ def source_hash(data: bytes) -> str:
 def module_source(path: Path, name: str) -> bytes:
     """What the compiled module ``name`` (source ``path``) is built from: its ``.py``, then the
     ``.pxd`` beside it if there is one (Cython's declarations for it), then the ``.py`` and
-    ``.pxd`` of each module that one ``cimport``s: a compiled module is bound to the extension
-    types it subclasses, so it must run compiled exactly when they do, built against the same
-    layout (else it would not import, or crash). Editing any of them makes it stale."""
+    ``.pxd`` of every module that one ``cimport``s, directly or through another's ``.pxd``: a
+    compiled module is bound to the extension types it uses at C level (their layout, their
+    C methods), so it must run compiled exactly when they do, built against the same
+    declarations (else it would not import, or crash). Editing any of them makes it stale."""
     data = path.read_bytes()
     pxd = path.with_suffix(".pxd")
     if not pxd.is_file():
         return data
-    text = pxd.read_bytes()
-    data += b"\0pxd\0" + text
     root = path.parents[name.count(".")]
-    for dep in re.findall(rb"^\s*from\s+([\w.]+)\s+cimport\b", text, re.M):
-        base = root.joinpath(*dep.decode().split("."))
-        data += b"\0" + dep + b"\0"
+    data += b"\0pxd\0" + pxd.read_bytes()
+    seen = {name}
+    todo = _cimports(pxd)
+    while todo:
+        dep = todo.pop(0)
+        if dep in seen:
+            continue
+        seen.add(dep)
+        base = root.joinpath(*dep.split("."))
+        data += b"\0" + dep.encode() + b"\0"
         for part in (base.with_suffix(".py"), base.with_suffix(".pxd")):
             data += part.read_bytes() if part.is_file() else b"-"
+        todo += _cimports(base.with_suffix(".pxd"))
     return data
+
+
+def _cimports(pxd: Path) -> list[str]:
+    """The modules a ``.pxd`` cimports from (``from X cimport Y``), in order."""
+    if not pxd.is_file():
+        return []
+    text = pxd.read_text(encoding="utf-8")
+    return re.findall(r"^\s*from\s+([\w.]+)\s+cimport\b", text, re.M)
 
 
 class CompiledFinder:

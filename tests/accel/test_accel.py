@@ -168,6 +168,13 @@ def test_a_module_is_stale_with_the_modules_its_pxd_cimports(tmp_path):
     assert hook.find_spec("kernel.a", [str(root / "kernel")]) is None  # runs as Python with b
     assert hook.find_spec("kernel.c", [str(root / "kernel")]) is not None
     assert hook.stale == ["kernel.a"]
+    # and through another's .pxd: b's declarations cimport c's, so c's source counts for a too
+    (root / "kernel" / "b.pxd").write_text(
+        "from kernel.c cimport C\n\ncdef class B(C):\n    pass\n"
+    )
+    before = finder.module_source(root / "kernel" / "a.py", "kernel.a")
+    (root / "kernel" / "c.py").write_text("# c edited\n")
+    assert finder.module_source(root / "kernel" / "a.py", "kernel.a") != before
 
 
 # --- compiled and plain Python: one behaviour -----------------------------------------------------
