@@ -252,3 +252,45 @@ def test_the_template_reports_a_failed_reconciliation_and_goes_on():
     assert asyncio.run(main()) == [False, True]
     assert [type(e).__name__ for e in got] == ["VenueNotice", "AccountReport", "VenueStatus"]
     assert k.portfolio.account_cash("USD") == 100_000 * M
+
+
+def test_a_fill_streamed_while_the_final_account_is_read_makes_finish_read_again():
+    """The stream delivers a fill after the fills were read and while the account is: the
+    account may predate it though the kernel booked it, so the final reading is taken again
+    (adopted last, it is the one the summary keeps)."""
+    from live.adapters.template import VenueAdapter
+
+    class Racy(VenueAdapter):
+        kind = "test"
+        accounts = 0
+
+        async def fetch_fills(self):  # type: ignore[no-untyped-def]
+            return []
+
+        async def fetch_account(self, final):  # type: ignore[no-untyped-def]
+            self.accounts += 1
+            if self.accounts == 1:  # the stream's fill lands while this read is under way
+                fill = OrderFilled("x-1", "V1", "T1", "AAPL", 1, 100, 1, 0, 0, 5, 5)
+                await self.put(fill)
+            return account(100_000, final=final)
+
+        async def fetch_order(self, order):  # type: ignore[no-untyped-def]
+            return None
+
+    k = kernel()
+    got: list = []
+
+    async def emit(ev):  # type: ignore[no-untyped-def]
+        got.append(ev)
+        k.on_event(ev)
+
+    async def main() -> Racy:
+        a = Racy("v", "http://127.0.0.1:1")
+        a.bind(emit, OrderView(k))
+        await a.finish()
+        return a
+
+    a = asyncio.run(main())
+    assert a.fills_admitted == 1 and a.accounts == 2 and a.fill_gaps == 0
+    finals = [e for e in got if type(e).__name__ == "AccountReport"]
+    assert len(finals) == 2 and all(e.final for e in finals)
