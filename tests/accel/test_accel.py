@@ -113,6 +113,18 @@ def test_executioncore_pure_turns_the_hook_off(value, pure):
 
 
 # --- the build ----------------------------------------------------------------------------------
+def _pretend_built(out: Path, entries: dict[str, dict[str, str]]) -> dict:
+    """Write an (empty) compiled file for each planned module and the manifest listing them."""
+    for name in entries:
+        entries[name]["file"] = name.replace(".", "/") + ".so"
+        (out / entries[name]["file"]).parent.mkdir(parents=True, exist_ok=True)
+        (out / entries[name]["file"]).write_bytes(b"")
+    manifest = {"cache_tag": sys.implementation.cache_tag, "stamp": build._stamp("3.x"),
+                "modules": entries}  # fmt: skip
+    (out / finder.MANIFEST).write_text(json.dumps(manifest))
+    return manifest
+
+
 def test_a_rebuild_compiles_only_the_modules_whose_source_changed(tmp_path):
     root = tmp_path / "tree"
     for rel in ("kernel/__init__.py", "kernel/a.py", "kernel/b.py", "sim/c.py"):
@@ -122,14 +134,7 @@ def test_a_rebuild_compiles_only_the_modules_whose_source_changed(tmp_path):
     out = tmp_path / "out"
     entries, todo = build.plan(out, "3.x", root)
     assert todo == ["kernel.a", "kernel.b", "sim.c"]  # nothing built yet
-    (out / "kernel").mkdir(parents=True)
-    for name in entries:
-        entries[name]["file"] = name.replace(".", "/") + ".so"
-        (out / entries[name]["file"]).parent.mkdir(parents=True, exist_ok=True)
-        (out / entries[name]["file"]).write_bytes(b"")
-    manifest = {"cache_tag": sys.implementation.cache_tag, "stamp": build._stamp("3.x"),
-                "modules": entries}  # fmt: skip
-    (out / finder.MANIFEST).write_text(json.dumps(manifest))
+    _pretend_built(out, entries)
     assert build.plan(out, "3.x", root)[1] == []
     (root / "kernel" / "b.py").write_text("# edited\n")
     assert build.plan(out, "3.x", root)[1] == ["kernel.b"]
@@ -151,13 +156,7 @@ def test_a_module_is_stale_with_the_modules_its_pxd_cimports(tmp_path):
     (root / "kernel" / "b.pxd").write_text("cdef class B:\n    cdef public object x\n")
     out = tmp_path / "out"
     entries, _ = build.plan(out, "3.x", root)
-    for name in entries:
-        entries[name]["file"] = name.replace(".", "/") + ".so"
-        (out / entries[name]["file"]).parent.mkdir(parents=True, exist_ok=True)
-        (out / entries[name]["file"]).write_bytes(b"")
-    manifest = {"cache_tag": sys.implementation.cache_tag, "stamp": build._stamp("3.x"),
-                "modules": entries}  # fmt: skip
-    (out / finder.MANIFEST).write_text(json.dumps(manifest))
+    manifest = _pretend_built(out, entries)
     assert build.plan(out, "3.x", root)[1] == []
     (root / "kernel" / "b.pxd").write_text("cdef class B:\n    cdef public object y\n")
     assert build.plan(out, "3.x", root)[1] == ["kernel.a", "kernel.b"]

@@ -214,6 +214,24 @@ def test_a_venue_notice_is_recorded_and_changes_nothing_else():
     assert k.risk.state == TradingState.ACTIVE and not k.oms.orders
 
 
+def _drive(adapter_cls, steps):  # type: ignore[no-untyped-def]
+    """A kernel, an adapter of ``adapter_cls`` bound to it (every event it emits recorded and
+    handed to the kernel) and ``steps(adapter)`` run: (kernel, events, what steps returned)."""
+    k = kernel()
+    got: list = []
+
+    async def emit(ev):  # type: ignore[no-untyped-def]
+        got.append(ev)
+        k.on_event(ev)
+
+    async def main():  # type: ignore[no-untyped-def]
+        a = adapter_cls("v", "http://127.0.0.1:1")
+        a.bind(emit, OrderView(k))
+        return await steps(a)
+
+    return k, got, asyncio.run(main())
+
+
 def test_the_template_reports_a_failed_reconciliation_and_goes_on():
     """A venue whose REST is down: ``reconcile`` emits a notice and returns False; the next one
     (REST back) delivers the account and the venue's status, reconciled."""
@@ -234,22 +252,14 @@ def test_the_template_reports_a_failed_reconciliation_and_goes_on():
         async def fetch_order(self, order):  # type: ignore[no-untyped-def]
             return None
 
-    k = kernel()
-    got: list = []
-
-    async def emit(ev):  # type: ignore[no-untyped-def]
-        got.append(ev)
-        k.on_event(ev)
-
-    async def main() -> list[bool]:
-        a = Flaky("v", "http://127.0.0.1:1")
-        a.bind(emit, OrderView(k))
+    async def steps(a):  # type: ignore[no-untyped-def]
         first = await a.reconcile()
         a.down = False
         second = await a.reconcile()
         return [first, second]
 
-    assert asyncio.run(main()) == [False, True]
+    k, got, result = _drive(Flaky, steps)
+    assert result == [False, True]
     assert [type(e).__name__ for e in got] == ["VenueNotice", "AccountReport", "VenueStatus"]
     assert k.portfolio.account_cash("USD") == 100_000 * M
 
@@ -277,20 +287,11 @@ def test_a_fill_streamed_while_the_final_account_is_read_makes_finish_read_again
         async def fetch_order(self, order):  # type: ignore[no-untyped-def]
             return None
 
-    k = kernel()
-    got: list = []
-
-    async def emit(ev):  # type: ignore[no-untyped-def]
-        got.append(ev)
-        k.on_event(ev)
-
-    async def main() -> Racy:
-        a = Racy("v", "http://127.0.0.1:1")
-        a.bind(emit, OrderView(k))
+    async def steps(a):  # type: ignore[no-untyped-def]
         await a.finish()
         return a
 
-    a = asyncio.run(main())
+    _, got, a = _drive(Racy, steps)
     assert a.fills_admitted == 1 and a.accounts == 2 and a.fill_gaps == 0
     finals = [e for e in got if type(e).__name__ == "AccountReport"]
     assert len(finals) == 2 and all(e.final for e in finals)
