@@ -11,11 +11,9 @@ from __future__ import annotations
 import dataclasses
 from typing import TypeVar
 
-__all__ = ["cclass", "compiled", "dataclasses"]
+__all__ = ["cclass", "dataclasses"]
 
 T = TypeVar("T")
-
-compiled = False
 
 
 def cclass(cls: T) -> T:

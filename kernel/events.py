@@ -63,11 +63,11 @@ KIND_NAMES = {
 # why: the data records are extension types when the module is compiled (``executioncore accel
 # build``), plain dataclasses otherwise, from this one source. The sim driver builds one per row
 # of data: as an extension type a quote is built in half the time (53 vs 120 ns), which took a
-# 1M-quote replay (W1) from 0.488 to 0.416 s; reading a field from Python costs ~6 ns more,
+# 1M-quote replay (W1) from 0.521 to 0.448 s; reading a field from Python costs ~6 ns more,
 # which left the market maker (W2) unchanged. Fields hold any Python value either way (the
 # annotations are not enforced: ``annotation_typing`` is off), and fields(), replace(),
-# equality, repr and pickling behave the same. Unlike before, a record takes no attribute
-# outside its fields only when compiled (plain Python gives it a ``__dict__``).
+# equality, repr and pickling behave the same. Compiled, a record takes no attribute outside its
+# fields; as plain Python it has a ``__dict__`` (Cython's dataclass takes no ``slots=True``).
 @cython.dataclasses.dataclass
 @cython.cclass
 class QuoteTick:

@@ -75,7 +75,9 @@ class VenueAdapter:
         self._rec_lock = asyncio.Lock()
         self.reconciled = False
         self.connected_once = False
-        self.fill_gaps = 0  # orders whose venue status counts fills the last reconciliation lacked
+        # orders whose venue status counts fills the last reconciliation lacked, plus one when a
+        # final reconciliation saw a fill arrive while it read (finish() reads again while > 0)
+        self.fill_gaps = 0
         self.fills_admitted = 0  # fills let through the once-gate (stream and reconciliation)
         # a venue whose reconciliations fail this long, while its stream is up, is down for
         # routing (``routing.failover_after``): the kernel sends its symbols' orders elsewhere
