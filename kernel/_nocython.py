@@ -9,12 +9,24 @@ record is the same plain dataclass with or without Cython installed.
 from __future__ import annotations
 
 import dataclasses
-from typing import TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-__all__ = ["cclass", "dataclasses"]
+__all__ = ["cclass", "dataclasses", "locals"]
 
 T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def cclass(cls: T) -> T:
     return cls
+
+
+def locals(**types: object) -> Callable[[F], F]:
+    """Cython's typed-locals decorator: declares the C types of a function's locals when the
+    module is compiled; as Python it leaves the function as it is."""
+
+    def keep(func: F) -> F:
+        return func
+
+    return keep

@@ -58,6 +58,11 @@ from kernel.strategy import Strategy, StrategyContext, overrides
 from kernel.timers import TimerQueue
 from kernel.units import Instrument
 
+try:
+    import cython
+except ImportError:  # Cython is not installed: ``cython.locals`` does nothing
+    from kernel import _nocython as cython
+
 _IN = codec.IN
 _OUT = codec.OUT
 
@@ -287,6 +292,7 @@ class Kernel(OrderCommands):
             )
         handler(event)
 
+    @cython.locals(q=QuoteTick)
     def on_quote(self, q: QuoteTick) -> None:
         if self._journal_md:
             self._jrec(self._enc[QuoteTick](_IN, q))  # type: ignore[misc]
@@ -302,6 +308,7 @@ class Kernel(OrderCommands):
         for h in self._quote_h[sym]:
             h(q)
 
+    @cython.locals(t=TradeTick)
     def on_trade(self, t: TradeTick) -> None:
         if self._journal_md:
             self._jrec(self._enc[TradeTick](_IN, t))  # type: ignore[misc]
@@ -317,6 +324,7 @@ class Kernel(OrderCommands):
         for h in self._trade_h[sym]:
             h(t)
 
+    @cython.locals(b=Bar)
     def on_bar(self, b: Bar) -> None:
         if self._journal_md:
             self._jrec(self._enc[Bar](_IN, b))  # type: ignore[misc]
@@ -359,6 +367,7 @@ class Kernel(OrderCommands):
         return state
 
     # --- venue events -------------------------------------------------------------------------
+    @cython.locals(oms=OrderManager)
     def on_order_event(self, event: Any) -> None:
         """Apply a venue's order event: OMS, positions, risk, links, then the owner's callback."""
         if self._jrec is not None:
@@ -379,6 +388,7 @@ class Kernel(OrderCommands):
             return  # a repeated execution id (of an evicted order: None): ignored, counted
         self._after_apply(order, event)
 
+    @cython.locals(order=Order)
     def _after_apply(self, order: Order, event: Any) -> None:
         kind = event.KIND
         guard = self.guard
@@ -467,6 +477,7 @@ class Kernel(OrderCommands):
         if self._loss_watch:
             self._watch_loss()
 
+    @cython.locals(order=Order)
     def _on_fill(self, order: Order, event: Any) -> None:
         self.stats.fills += 1
         sym = order.symbol

@@ -37,6 +37,11 @@ from kernel.events import K_FILL
 from kernel.fsm import CLOSED_STATUSES, OPEN_STATUSES
 from kernel.orders import Order
 
+try:
+    import cython
+except ImportError:  # Cython is not installed: ``cython.locals`` does nothing
+    from kernel import _nocython as cython
+
 ACT_CANCEL = 1
 ACT_RELEASE = 2
 
@@ -113,6 +118,7 @@ class OrderManager:
         self.events_applied = 0
 
     # --- registration -------------------------------------------------------------------------
+    @cython.locals(order=Order)
     def add(self, order: Order) -> None:
         """Register a new INITIALIZED order; children of an OTO parent are held."""
         oid = order.client_order_id
@@ -126,6 +132,7 @@ class OrderManager:
         if order.parent_id is not None:
             self.held[oid] = order
 
+    @cython.locals(order=Order)
     def _evict(self) -> None:
         """Drop the closed orders beyond the newest ``retain_closed``, oldest first, leaving
         tombstones; drop the oldest tombstones beyond ``tombstones_max``."""
@@ -201,6 +208,7 @@ class OrderManager:
         return buy, sell
 
     # --- events -------------------------------------------------------------------------------
+    @cython.locals(order=Order)
     def apply(self, event) -> Order | None:  # type: ignore[no-untyped-def]
         """Apply an order event to its order; queue the actions its links call for. None: a
         duplicate fill of an evicted order (counted; nothing else happens)."""
@@ -235,6 +243,7 @@ class OrderManager:
             self._follow_links(order, event)
         return order
 
+    @cython.locals(order=Order)
     def _index(self, order: Order) -> None:
         oid = order.client_order_id
         self.held.pop(oid, None)
@@ -248,6 +257,7 @@ class OrderManager:
             by_strat = self._open_by_strategy[order.strategy_id] = {}
         by_strat[oid] = order
 
+    @cython.locals(order=Order)
     def _unindex(self, order: Order) -> None:
         oid = order.client_order_id
         self._open.pop(oid, None)

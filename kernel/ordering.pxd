@@ -4,6 +4,9 @@
 # methods reach them directly; other attributes go to the instance dict. Plain Python never
 # reads it. tests/accel checks the names against the attributes kernel/kernel.py sets.
 
+from kernel.orders cimport Order
+
+
 cdef class OrderCommands:
     cdef dict __dict__
     cdef object __weakref__

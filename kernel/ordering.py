@@ -35,6 +35,11 @@ if TYPE_CHECKING:
     from kernel.risk import RiskGuard
     from kernel.units import Instrument
 
+try:
+    import cython
+except ImportError:  # Cython is not installed: ``cython.locals`` does nothing
+    from kernel import _nocython as cython
+
 _IN = codec.IN
 _OUT = codec.OUT
 _INITIALIZED = OrderStatus.INITIALIZED
@@ -68,6 +73,7 @@ class OrderCommands:
         raise NotImplementedError
 
     # --- commands -----------------------------------------------------------------------------
+    @cython.locals(order=Order)
     def submit_order(self, order: Order, bypass_risk: bool = False) -> bool:
         """Register and send ``order``; False when the risk guard (or a local check) refused it."""
         self.oms.add(order)
@@ -118,6 +124,7 @@ class OrderCommands:
                 self.submit_order(child)
         return entry
 
+    @cython.locals(order=Order)
     def _route(self, order: Order) -> str | None:
         """The order's venue: the one it names; else, for a symbol with several venues, the
         first that is up (all down: the first, where it is denied ``BROKER_DOWN``); else the
@@ -133,6 +140,7 @@ class OrderCommands:
             venue = next(iter(self.venues))
         return venue if venue in self.venues else None
 
+    @cython.locals(order=Order)
     def _send(self, order: Order, venue: str, now: int) -> None:
         order.venue = venue
         submitted = OrderSubmitted(order.client_order_id, venue, now, now)
@@ -146,6 +154,7 @@ class OrderCommands:
             self._jrec(self._enc[SubmitOrder](_OUT, cmd))
         self.venues[venue].submit(cmd)
 
+    @cython.locals(order=Order)
     def _deny(self, order: Order, reason: str) -> None:
         now = self.clock.now_ns()
         ev = OrderDenied(order.client_order_id, reason, now, now)
@@ -161,6 +170,7 @@ class OrderCommands:
         if owner is not None:
             owner(ev)
 
+    @cython.locals(order=Order)
     def cancel_order(self, client_order_id: str) -> None:
         """Cancel an order: at its venue if working, locally if held; no-op if already closing
         (or closed, evicted from the OMS included)."""
@@ -181,6 +191,7 @@ class OrderCommands:
             self._jrec(self._enc[CancelOrder](_OUT, cmd))
         self.venues[cmd.venue].cancel(cmd)
 
+    @cython.locals(order=Order)
     def _cancel_local(self, order: Order) -> None:
         now = self.clock.now_ns()
         ev = OrderCanceled(order.client_order_id, now, now)

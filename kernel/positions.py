@@ -35,6 +35,11 @@ from typing import Any
 
 from kernel.units import MONEY_SCALE, Instrument
 
+try:
+    import cython
+except ImportError:  # Cython is not installed: ``cython.locals`` does nothing
+    from kernel import _nocython as cython
+
 USD_STABLES = frozenset({"USDT", "USDC"})  # count 1:1 for USD (CONTRACT.md "Currencies")
 
 # mark sources, in order of preference
@@ -262,6 +267,7 @@ class Portfolio:
         self.commissions.setdefault(currency, 0)
 
     # --- booking ------------------------------------------------------------------------------
+    @cython.locals(pos=Position)
     def apply_fill(
         self,
         symbol: str,

@@ -24,7 +24,13 @@ from collections import deque
 from dataclasses import dataclass, fields
 
 from kernel.enums import OrderType, TradingState
+from kernel.orders import Order
 from kernel.units import DAY_NS, MONEY_SCALE, UnitError, to_decimal
+
+try:
+    import cython
+except ImportError:  # Cython is not installed: ``cython.locals`` does nothing
+    from kernel import _nocython as cython
 
 PPM = 1_000_000
 
@@ -205,6 +211,7 @@ class RiskGuard:
         self.start_of_day_equity = equity
         self.next_day_ns = (now_ns // DAY_NS + 1) * DAY_NS
 
+    @cython.locals(order=Order)
     def pre_trade(self, order, portfolio, oms, now_ns: int) -> str | None:  # type: ignore[no-untyped-def]
         """The first reason to refuse ``order``, or None to let it go."""
         cfg = self.config

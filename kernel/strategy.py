@@ -30,6 +30,11 @@ if TYPE_CHECKING:
     from kernel.algos.engine import AlgoEngine
     from kernel.kernel import Kernel
 
+try:
+    import cython
+except ImportError:  # Cython is not installed: ``cython.locals`` does nothing
+    from kernel import _nocython as cython
+
 
 class Strategy:
     """Base class. Subclass it, override callbacks, act through ``self.ctx``.
@@ -180,6 +185,7 @@ class StrategyContext:
         return self._k.oms.get(client_order_id)
 
     # --- orders -------------------------------------------------------------------------------
+    @cython.locals(order=Order)
     def submit(
         self,
         symbol: str,

@@ -40,10 +40,16 @@ from kernel.events import (
     VenueNotice,
     VenueStatus,
 )
+from kernel.orders import Order
 from kernel.units import Instrument
 from sim.models import BpsFees, ConstantLatency, Faults
 from sim.recorded import RecordedMarket
 from sim.session import Session
+
+try:
+    import cython
+except ImportError:  # Cython is not installed: ``cython.locals`` does nothing
+    from kernel import _nocython as cython
 
 ARRIVE_SUBMIT = 0
 ARRIVE_CANCEL = 1
@@ -235,6 +241,7 @@ class SimBroker:
             heapq.heappush(self.queue, (due, self._seq, kind, cmd))  # type: ignore[arg-type]
 
     # --- the driver's side ----------------------------------------------------------------------
+    @cython.locals(order=Order)
     def process(self, entry: tuple[int, int, int, Any]) -> Any:
         """Handle a popped queue entry at its due time; return an event to deliver, or None."""
         due, _, kind, payload = entry

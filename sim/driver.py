@@ -36,6 +36,11 @@ from sim.feeds import Chunk
 from sim.market_events import ChunkEvents
 from sim.recorded import RecordedMarket
 
+try:
+    import cython
+except ImportError:  # Cython is not installed: ``cython.locals`` does nothing
+    from kernel import _nocython as cython
+
 _GC_GEN0 = 50_000
 
 
@@ -258,6 +263,7 @@ class Driver:
             kernel_on(q)
         self.md_done = base + len(chunk)
 
+    @cython.locals(broker=SimBroker, parking=RecordedMarket, clock=SimClock)
     def _quotes_one_venue(self, rows, sym, on, take, vtag, n) -> None:  # type: ignore[no-untyped-def]
         """One venue sees the quotes (the common backtest): its queue, wake-up and the
         kernel's timers are checked inline (the hot loop of a quote backtest)."""
@@ -383,6 +389,7 @@ class Driver:
             i += 1
         self.md_done = base + i
 
+    @cython.locals(broker=SimBroker, market=RecordedMarket, clock=SimClock)
     def _bars_one_venue(self, rows, sym, interval, on, take, open_list, base) -> None:  # type: ignore[no-untyped-def]
         """One venue sees the bars (the common backtest): its queue, wake-up and the kernel's
         timers are checked inline."""
@@ -485,6 +492,7 @@ class Driver:
             else:
                 return
 
+    @cython.locals(kernel=Kernel, broker=SimBroker, clock=SimClock)
     def _drain_one(self, limit: int, wake_inclusive: bool) -> None:
         """``_drain`` with one venue: the same order of things, fewer lookups."""
         kernel = self.kernel

@@ -3,6 +3,13 @@
 # attributes are C-level fields, which its own methods reach directly. Plain Python never
 # reads it. One line per name in each class's __slots__ (tests/accel checks they agree).
 
+from kernel.events cimport QuoteTick
+from kernel.events cimport TradeTick
+from kernel.orders cimport Order
+from sim.book cimport Book
+from sim.recorded_order cimport VOrder
+
+
 cdef class RecordedMarket:
     cdef public object ask
     cdef public object ask_avail

@@ -73,6 +73,7 @@ from kernel.events import (
     OrderModifyRejected,
     OrderRejected,
     QuoteTick,
+    TradeTick,
 )
 from kernel.orders import Order
 from kernel.units import Instrument
@@ -82,6 +83,11 @@ from sim.recorded_order import VOrder
 from sim.recorded_touch import INF, L2, touch_for
 from sim.recorded_triggers import AS_MARKET, check_all
 from sim.session import Session
+
+try:
+    import cython
+except ImportError:  # Cython is not installed: ``cython.locals`` does nothing
+    from kernel import _nocython as cython
 
 # plain ints in events: the journal's packer takes a slow path for IntEnum members
 _MAKER = int(Liquidity.MAKER)
@@ -197,6 +203,7 @@ class RecordedMarket:
         self.idle = True
         self.parked: QuoteTick | None = None  # not read yet (see the class docstring)
 
+    @cython.locals(q=QuoteTick)
     def unpark(self) -> None:
         """Take in the touch of the quote parked while the market was idle."""
         q = self.parked
@@ -228,6 +235,7 @@ class RecordedMarket:
     def emit(self, ev) -> None:  # type: ignore[no-untyped-def]
         self.out.append(ev)
 
+    @cython.locals(vo=VOrder)
     def fill(self, vo: VOrder, px: int, lots: int, liquidity: int) -> None:
         if vo.reduce_only:
             pos = self.position
@@ -260,6 +268,7 @@ class RecordedMarket:
         elif vo.reduce_only and self.position == 0:
             self.cancel_now(vo)
 
+    @cython.locals(vo=VOrder)
     def close(self, vo: VOrder) -> None:
         vo.closed = True
         self.orders.pop(vo.oid, None)
@@ -271,6 +280,7 @@ class RecordedMarket:
                 self.book.forget(vo.oid)
             vo.book_order = None
 
+    @cython.locals(vo=VOrder)
     def cancel_now(self, vo: VOrder) -> None:
         if vo.book_order is None:
             self.detach(vo)  # why: a resting order is in none of the waiting lists
@@ -290,6 +300,7 @@ class RecordedMarket:
         self._arrive(order, now)
         return self.settle()
 
+    @cython.locals(vo=VOrder, order=Order)
     def _arrive(self, order: Order, now: int) -> None:
         self.now = now
         self.seq += 1
@@ -314,6 +325,7 @@ class RecordedMarket:
         else:
             self.execute(vo)
 
+    @cython.locals(vo=VOrder)
     def _refuse(self, vo: VOrder, now: int) -> str | None:
         if vo.oid in self.orders:
             return "DUPLICATE_CLIENT_ORDER_ID"
@@ -397,6 +409,7 @@ class RecordedMarket:
             recorded_triggers.recheck(self, vo)
 
     # --- execution ----------------------------------------------------------------------------
+    @cython.locals(vo=VOrder)
     def execute(self, vo: VOrder, worst: int | None = None) -> None:
         """Fill what the current market allows (taker), then rest, wait or cancel the rest.
 
@@ -421,6 +434,7 @@ class RecordedMarket:
         else:
             self.rest(vo)
 
+    @cython.locals(vo=VOrder)
     def _self_trade(self, vo: VOrder, limit: int | None) -> bool:
         """Would ``vo`` meet one of our own resting orders before the recorded market?
 
@@ -436,6 +450,7 @@ class RecordedMarket:
             return False
         return limit is None or (mine <= limit if buy else mine >= limit)
 
+    @cython.locals(vo=VOrder)
     def would_self_trade(self, vo: VOrder, limit: int | None) -> bool:
         """Would the remainder of ``vo``, resting or waiting, cross our own opposite order?"""
         mine = self.book.asks.best if vo.side > 0 else self.book.bids.best
@@ -443,6 +458,7 @@ class RecordedMarket:
             return False
         return limit is None or (mine <= limit if vo.side > 0 else mine >= limit)
 
+    @cython.locals(vo=VOrder)
     def rest(self, vo: VOrder) -> None:
         price: int = vo.limit  # type: ignore[assignment]
         bo = BookOrder(vo.oid, vo.side, price, vo.qty - vo.filled, vo.display, vo, self.seq)
@@ -452,6 +468,7 @@ class RecordedMarket:
         self.book.add(bo)
 
     # --- market data ----------------------------------------------------------------------------
+    @cython.locals(q=QuoteTick, book=Book)
     def on_quote(self, q) -> list | None:  # type: ignore[no-untyped-def]
         """A recorded quote (``QuoteTick``): remember the touch; fill what it reaches (rule 2)."""
         self.parked = None  # why: this quote is newer than one parked
@@ -480,6 +497,7 @@ class RecordedMarket:
             recorded_queue.on_quote(self)
         return self.settle()
 
+    @cython.locals(t=TradeTick, book=Book)
     def on_trade(self, t) -> list | None:  # type: ignore[no-untyped-def]
         """A recorded trade (``TradeTick``): the last price; fills through or at limits."""
         if self.parked is not None:
@@ -505,6 +523,7 @@ class RecordedMarket:
             check_all(self, None, None, px)
         return self.settle()
 
+    @cython.locals(vo=VOrder)
     def serve_pending(self) -> None:
         take = self.touch.take
         for vo in list(self.pending):

@@ -58,9 +58,13 @@ def _set_in(source: Path, cls: str) -> list[str]:
 
 
 def _slots(source: Path) -> dict[str, list[str]]:
+    """Each class's ``__slots__``; for a ``@cython.cclass`` record (kernel/events.py), its
+    dataclass fields in order."""
     out = {}
     for node in ast.parse(source.read_text()).body:
         if isinstance(node, ast.ClassDef):
+            if any(ast.unparse(d) == "cython.cclass" for d in node.decorator_list):
+                out[node.name] = [i.target.id for i in node.body if isinstance(i, ast.AnnAssign)]
             for item in node.body:
                 if (
                     isinstance(item, ast.Assign)
@@ -72,7 +76,7 @@ def _slots(source: Path) -> dict[str, list[str]]:
 
 def test_there_are_typed_classes():
     names = {p.relative_to(ROOT).as_posix() for p in PXDS}
-    assert {"kernel/oms.pxd", "kernel/orders.pxd", "sim/recorded.pxd"} <= names
+    assert {"kernel/oms.pxd", "kernel/orders.pxd", "sim/recorded.pxd", "kernel/events.pxd"} <= names
 
 
 @pytest.mark.parametrize("pxd", PXDS, ids=lambda p: p.relative_to(ROOT).as_posix())
