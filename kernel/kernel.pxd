@@ -7,6 +7,7 @@ from kernel.events cimport TradeTick
 from kernel.oms cimport OrderManager
 from kernel.ordering cimport OrderCommands
 from kernel.orders cimport Order
+from kernel.positions cimport MarketState
 
 
 cdef class Kernel(OrderCommands):

@@ -292,13 +292,14 @@ class Kernel(OrderCommands):
             )
         handler(event)
 
-    @cython.locals(q=QuoteTick)
+    @cython.locals(q=QuoteTick, market=MarketState)
     def on_quote(self, q: QuoteTick) -> None:
         if self._journal_md:
             self._jrec(self._enc[QuoteTick](_IN, q))  # type: ignore[misc]
         self.stats.md_events += 1
         sym = q.symbol
-        self._markets[sym].last_quote = q
+        market = self._markets[sym]
+        market.last_quote = q
         if q.venue is not None:
             self.venue_market(q.venue, sym).last_quote = q
         if q.ts_init >= self._next_day_ns:
@@ -324,13 +325,14 @@ class Kernel(OrderCommands):
         for h in self._trade_h[sym]:
             h(t)
 
-    @cython.locals(b=Bar)
+    @cython.locals(b=Bar, market=MarketState)
     def on_bar(self, b: Bar) -> None:
         if self._journal_md:
             self._jrec(self._enc[Bar](_IN, b))  # type: ignore[misc]
         self.stats.md_events += 1
         sym = b.symbol
-        self._markets[sym].last_bar = b
+        market = self._markets[sym]
+        market.last_bar = b
         if b.ts_init >= self._next_day_ns:
             self._roll_day()
         if self._loss_watch and self._positions[sym].qty:

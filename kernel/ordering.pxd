@@ -2,9 +2,17 @@
 # Cython reads this "augmenting" .pxd beside the .py and builds the class as an extension type
 # holding the kernel's fields (kernel/kernel.pxd: Kernel is its subclass), so the kernel's own
 # methods reach them directly; other attributes go to the instance dict. Plain Python never
-# reads it. tests/accel checks the names against the attributes kernel/kernel.py sets.
+# reads it. tests/accel checks the names against the attributes kernel/kernel.py sets. The
+# fields holding the kernel's own parts are typed: their fields are reached directly too.
 
+from kernel.accounts cimport Accounts
+from kernel.guard cimport Guard
+from kernel.oms cimport OrderManager
 from kernel.orders cimport Order
+from kernel.ports cimport KernelStats
+from kernel.positions cimport Portfolio
+from kernel.risk cimport RiskGuard
+from kernel.timers cimport TimerQueue
 
 
 cdef class OrderCommands:
@@ -30,28 +38,28 @@ cdef class OrderCommands:
     cdef public object _timer_owners
     cdef public object _trade_h
     cdef public object _watch_loss
-    cdef public object accounts
+    cdef public Accounts accounts
     cdef public object active_route
     cdef public object clock
     cdef public object default_tif
     cdef public object default_venue
     cdef public object deny_when_down
     cdef public object fill_listeners
-    cdef public object guard
+    cdef public Guard guard
     cdef public object id_prefix
     cdef public object instruments
     cdef public object journal
     cdef public object monitor
-    cdef public object oms
-    cdef public object portfolio
-    cdef public object risk
+    cdef public OrderManager oms
+    cdef public Portfolio portfolio
+    cdef public RiskGuard risk
     cdef public object risk_events
     cdef public object routes
     cdef public object routing_policy
     cdef public object seed
-    cdef public object stats
+    cdef public KernelStats stats
     cdef public object strategies
-    cdef public object timers
+    cdef public TimerQueue timers
     cdef public object venue_fees
     cdef public object venue_markets
     cdef public object venues

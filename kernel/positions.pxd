@@ -1,4 +1,5 @@
-# The compiled build's declarations for kernel/positions.py (Position, Portfolio): Cython reads this
+# The compiled build's declarations for kernel/positions.py (Position, Portfolio,
+# MarketState): Cython reads this
 # "augmenting" .pxd beside the .py and builds each class as an extension type whose
 # attributes are C-level fields, which its own methods reach directly. Plain Python never
 # reads it. One line per name in each class's __slots__ (tests/accel checks they agree).
@@ -28,3 +29,11 @@ cdef class Portfolio:
     cdef public object realized
     cdef public object start_cash
     cdef public object strategy_positions
+
+
+cdef class MarketState:
+    cdef public object book
+    cdef public object last_bar
+    cdef public object last_quote
+    cdef public object last_trade
+    cdef public object symbol

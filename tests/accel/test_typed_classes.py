@@ -19,14 +19,14 @@ HOOKED = getattr(sys.modules.get("_executioncore_accel"), "FINDER", None) is not
 
 
 def _declared(pxd: Path) -> dict[str, list[str]]:
-    """Each ``cdef class`` of ``pxd`` and its ``cdef public object`` fields, in order (a class
+    """Each ``cdef class`` of ``pxd`` and its ``cdef public`` fields, in order (a class
     may also hold an instance dict and weak references; a ``.pxd`` may ``cimport`` a base)."""
     classes: dict[str, list[str]] = {}
     current = None
     for line in pxd.read_text().splitlines():
         if m := re.fullmatch(r"cdef class (\w+)(\(\w+\))?:", line):
             current = classes.setdefault(m.group(1), [])
-        elif m := re.fullmatch(r"    cdef public object (\w+)", line):
+        elif m := re.fullmatch(r"    cdef public \w+ (\w+)", line):
             assert current is not None, line
             current.append(m.group(1))
         elif line in ("    cdef dict __dict__", "    cdef object __weakref__", "    pass"):

@@ -137,7 +137,8 @@ def test_guard_max_order_value_denies_with_event_journaled_and_delivered():
         isinstance(strat.events[-1], OrderDenied) and strat.events[-1].reason == R_MAX_ORDER_VALUE
     )
     assert len(h.venue.submits()) == 1
-    body = b"".join(b.body for b in h.sink.blocks) + h.journal._buf.__repr__().encode()
+    h.journal.flush()
+    body = b"".join(b.body for b in h.sink.blocks)
     assert b"MAX_ORDER_VALUE" in body
 
 
