@@ -39,6 +39,11 @@ from kernel.fsm import (
 )
 from kernel.units import Instrument, UnitError
 
+try:
+    import cython
+except ImportError:  # Cython is not installed: ``cython.locals`` does nothing
+    from kernel import _nocython as cython
+
 E = TypeVar("E", bound=IntEnum)
 
 
@@ -93,7 +98,8 @@ class InvalidModify(RuntimeError):
 
 _NEEDS_LIMIT = frozenset({OrderType.LIMIT, OrderType.STOP_LIMIT, OrderType.LIT})
 _NEEDS_STOP = frozenset({OrderType.STOP, OrderType.STOP_LIMIT, OrderType.MIT, OrderType.LIT})
-_PLAIN_TYPES = (OrderType.MARKET, OrderType.LIMIT)
+# why: validate's short path, every order: a module constant reads in ~5 ns, a member in ~50
+_MARKET, _LIMIT, _GTD = OrderType.MARKET, OrderType.LIMIT, TimeInForce.GTD
 TRIGGERED_TYPES = frozenset(
     {OrderType.STOP, OrderType.STOP_LIMIT, OrderType.TRAILING_STOP, OrderType.MIT, OrderType.LIT}
 )
@@ -344,6 +350,7 @@ REQUEST_FIELDS = (
 )
 
 
+@cython.locals(order=Order)
 def validate(order: Order) -> None:
     """Check an order's request fields; raise a typed ``InvalidOrder`` on the first problem."""
     if (
@@ -358,7 +365,7 @@ def validate(order: Order) -> None:
         and order.expire_ns is None
         and order.display_lots is None
         and not order.post_only
-        and order.time_in_force is not TimeInForce.GTD
+        and order.time_in_force is not _GTD
         and type(order.client_order_id) is str
         and order.client_order_id
     ):
@@ -366,9 +373,9 @@ def validate(order: Order) -> None:
         # else, or anything wrong, goes through every check below
         otype = order.order_type
         limit = order.limit_ticks
-        if otype is OrderType.MARKET and limit is None:
+        if otype is _MARKET and limit is None:
             return
-        if otype is OrderType.LIMIT and type(limit) is int:
+        if otype is _LIMIT and type(limit) is int:
             return
     oid = order.client_order_id
     if not isinstance(oid, str) or not oid:

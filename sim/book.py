@@ -25,6 +25,11 @@ from bisect import bisect_left, insort
 from collections import deque
 from collections.abc import Callable, Iterator
 
+try:
+    import cython
+except ImportError:  # Cython is not installed: ``cython.locals`` does nothing
+    from kernel import _nocython as cython
+
 BUY = 1
 SELL = -1
 
@@ -111,6 +116,8 @@ class BookSide:
         """Levels from the best price outward."""
         return map(self.levels.__getitem__, self._keys)
 
+    @cython.locals(order=BookOrder, level=Level)
+    @cython.locals(order=BookOrder)
     def add(self, order: BookOrder) -> None:
         """Queue ``order`` at the back of its price level."""
         key = order.price * self.key
@@ -127,6 +134,8 @@ class BookSide:
         level.hidden += order.hidden
         level.count += 1
 
+    @cython.locals(order=BookOrder, level=Level)
+    @cython.locals(order=BookOrder)
     def remove(self, order: BookOrder) -> None:
         """Take a live order out (it is marked dead; the queue skips it later)."""
         level = self.levels[order.price * self.key]

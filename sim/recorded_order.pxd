@@ -3,6 +3,9 @@
 # attributes are C-level fields, which its own methods reach directly. Plain Python never
 # reads it. One line per name in each class's __slots__ (tests/accel checks they agree).
 
+from kernel.orders cimport Order
+
+
 cdef class VOrder:
     cdef public object ahead
     cdef public object arrival_ns

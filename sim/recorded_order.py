@@ -6,6 +6,11 @@ from kernel.orders import Order
 from sim.book import BookOrder
 from sim.recorded_triggers import AS_MARKET, TRIGGERED_TYPES
 
+try:
+    import cython
+except ImportError:  # Cython is not installed: ``cython.locals`` does nothing
+    from kernel import _nocython as cython
+
 
 class VOrder:
     """The venue's record of one of our orders."""
@@ -35,6 +40,7 @@ class VOrder:
         "vid",
     )
 
+    @cython.locals(order=Order)
     def __init__(self, order: Order, vid: str, now_ns: int) -> None:
         self.oid = order.client_order_id
         self.vid = vid
