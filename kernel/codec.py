@@ -15,6 +15,7 @@ holds the exact bytes of one record per tag.
 from __future__ import annotations
 
 import dataclasses
+import types
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -238,14 +239,6 @@ PLAIN_OMITS: dict[str, tuple[str, str | None]] = {
 # SubmitOrder record carries them.
 ORDER_FIELDS = tuple(n.removeprefix("order.") for n in FIELDS[TAG_SUBMIT] if n[:6] == "order.")
 
-# why: the enums as plain ints (the same MessagePack bytes): the packer takes a slow path for int
-# subclasses, which nearly doubled the cost of the most frequent output record; a dict lookup
-# costs less than int()
-_SIDES = {s: int(s) for s in Side}
-_TYPES = {t: int(t) for t in OrderType}
-_TIFS = {t: int(t) for t in TimeInForce}
-_LINKS = {c: int(c) for c in Contingency}
-_NO_LINK = Contingency.NONE
 # the order fields journaled as plain ints: (the lookup that encodes, the enum that decodes)
 _ENUM_FIELDS: dict[str, tuple[str, type]] = {
     "order.side": ("_SIDES", Side),
@@ -322,22 +315,36 @@ check_fields(FIELDS, TAGS, PLAIN_OMITS)
 
 
 # --- encoders -----------------------------------------------------------------------------------
-def _make_encoder(names: tuple[str, ...], tag: int) -> Callable[[int, Any], tuple]:
-    """``lambda direction, obj: (direction, tag, obj.field1, obj.field2, ...)``, generated
-    (as ``dataclasses`` generates ``__init__``): one tuple built from attribute loads, about
-    three times faster than going through ``attrgetter`` and unpacking, on every order event.
-    A ``TRAILING_OPTIONAL`` last field is appended only when it is set."""
+# The encoders are generated from ``FIELDS`` (as ``dataclasses`` generates ``__init__``): one
+# tuple built from attribute loads per record, about three times faster than ``attrgetter`` and
+# unpacking. Their source is kept as a module, kernel/codec_encoders.py, so the compiled build
+# compiles them like the rest of the hot path (a C function per record type instead of a Python
+# frame, on every order event); ``executioncore accel generate`` rewrites it and
+# tests/unit/kernel/test_codec_generated.py fails while it is not current. A stale file is never
+# used: the encoders are then generated here at import, as before.
+def _encoder_source(tag: int, names: tuple[str, ...], name: str) -> str:
+    """``def name(direction, obj): return (direction, tag, obj.field1, ...)``; a
+    ``TRAILING_OPTIONAL`` last field is appended only when it is set."""
     assert all(n.isidentifier() for n in names), names
     extra = TRAILING_OPTIONAL.get(tag)
-    if extra is not None:
-        assert names[-1] == extra, (tag, names)
-        body = ", ".join(f"obj.{n}" for n in names[:-1])
-        return eval(  # type: ignore[no-any-return]
-            f"lambda direction, obj: (direction, {tag}, {body}, obj.{extra}) if obj.{extra} "
-            f"else (direction, {tag}, {body})"
-        )
-    body = ", ".join(f"obj.{n}" for n in names)
-    return eval(f"lambda direction, obj: (direction, {tag}, {body})")  # type: ignore[no-any-return]
+    if extra is None:
+        body = ", ".join(f"obj.{n}" for n in names)
+        return f"def {name}(direction, obj):\n    return (direction, {tag}, {body})\n"
+    assert names[-1] == extra, (tag, names)
+    body = ", ".join(f"obj.{n}" for n in names[:-1])
+    return (
+        f"def {name}(direction, obj):\n"
+        f"    if obj.{extra}:\n"
+        f"        return (direction, {tag}, {body}, obj.{extra})\n"
+        f"    return (direction, {tag}, {body})\n"
+    )
+
+
+def _make_encoder(names: tuple[str, ...], tag: int) -> Callable[[int, Any], tuple]:
+    """The encoder of record ``tag`` laid out as ``names``, generated now."""
+    namespace: dict[str, Any] = {}
+    exec(_encoder_source(tag, names, "encode"), namespace)
+    return namespace["encode"]  # type: ignore[no-any-return]
 
 
 def _submit_value(name: str) -> str:
@@ -346,36 +353,125 @@ def _submit_value(name: str) -> str:
     return f"o.{name[6:]}" if name[:6] == "order." else f"cmd.{name}"
 
 
-def _make_submit_encoders() -> tuple[Callable[[int, Any], tuple], Callable[[int, Any], tuple]]:
-    """``(encode_submit, full_submit)``, generated from ``FIELDS`` and ``PLAIN_OMITS``: the plain
-    form when every omitted field is at its default, else the full form."""
+def _submit_source() -> str:
+    """``encode_submit`` (the plain form when every omitted field is at its default, else the
+    full form) and ``full_submit``, from ``FIELDS`` and ``PLAIN_OMITS``."""
     names = [*FIELDS[TAG_SUBMIT], *FIELDS[TAG_SUBMIT_PLAIN]]
     assert all(n.removeprefix("order.").isidentifier() for n in names), names
     plain = ", ".join(_submit_value(n) for n in FIELDS[TAG_SUBMIT_PLAIN])
     full = ", ".join(_submit_value(n) for n in FIELDS[TAG_SUBMIT])
     when = " and ".join(cond for cond, _ in PLAIN_OMITS.values())
-    source = (
+    return (
+        "@cython.locals(cmd=SubmitOrder, o=Order)\n"
         "def encode_submit(direction, cmd):\n"
         "    o = cmd.order\n"
         f"    if {when}:\n"
         f"        return (direction, {TAG_SUBMIT_PLAIN}, {plain})\n"
         f"    return (direction, {TAG_SUBMIT}, {full})\n"
+        "\n\n"
+        "@cython.locals(cmd=SubmitOrder, o=Order)\n"
         "def full_submit(direction, cmd):\n"
         "    o = cmd.order\n"
         f"    return (direction, {TAG_SUBMIT}, {full})\n"
     )
-    namespace = {"_SIDES": _SIDES, "_TYPES": _TYPES, "_TIFS": _TIFS, "_LINKS": _LINKS}
-    namespace["_NO_LINK"] = _NO_LINK
-    exec(source, namespace)
-    return namespace["encode_submit"], namespace["full_submit"]  # type: ignore[return-value]
 
 
-ENCODERS: dict[type, Callable[[int, Any], tuple]] = {
-    cls: _make_encoder(FIELDS[tag], tag) for cls, tag in TAGS.items()
-}
+_GENERATED_HEAD = '''"""The journal's record encoders, generated from ``kernel.codec.FIELDS``: do not edit.
+
+Rewritten by ``executioncore accel generate``; tests/unit/kernel/test_codec_generated.py
+fails while it is not current, and ``kernel.codec`` does not use a stale one.
+"""
+# fmt: off
+
+{imports}
+try:
+    import cython
+except ImportError:  # Cython is not installed: ``cython.locals`` does nothing
+    from kernel import _nocython as cython
+
+# why: the enums as plain ints (the same MessagePack bytes): the packer takes a slow path for int
+# subclasses, which nearly doubled the cost of the most frequent output record; a dict lookup
+# costs less than int()
+_SIDES = {s: int(s) for s in Side}
+_TYPES = {t: int(t) for t in OrderType}
+_TIFS = {t: int(t) for t in TimeInForce}
+_LINKS = {c: int(c) for c in Contingency}
+_NO_LINK = Contingency.NONE
+'''
+
+
+def encoders_source() -> str:
+    """The text of kernel/codec_encoders.py: an encoder per tag (``BY_TAG``), the two submit
+    encoders, and the layout they were generated from (``LAYOUT``)."""
+    by_module = {"kernel.enums": ["Contingency", "OrderType", "Side", "TimeInForce"]}
+    by_module["kernel.orders"] = ["Order"]
+    for cls in _typed_classes():
+        by_module.setdefault(cls.__module__, []).append(cls.__name__)
+    imports = ""
+    for module, names in sorted(by_module.items()):
+        line = f"from {module} import {', '.join(sorted(names, key=str.lower))}\n"
+        if len(line) > 100:  # as the formatter writes it
+            line = (
+                f"from {module} import (\n"
+                + "".join(f"    {n},\n" for n in sorted(names, key=str.lower))
+                + ")\n"
+            )
+        imports += line
+    parts = [_GENERATED_HEAD.replace("{imports}", imports)]
+    for tag in sorted(CLASSES):
+        if tag not in (TAG_SUBMIT, TAG_SUBMIT_PLAIN):
+            cls = CLASSES[tag]
+            local = f"@cython.locals(obj={cls.__name__})\n" if cls in _typed_classes() else ""
+            parts.append(local + _encoder_source(tag, FIELDS[tag], f"encode_{tag}"))
+    parts.append(_submit_source())
+    tags = ", ".join(f"{t}: encode_{t}" for t in sorted(CLASSES) if t not in (40, 44))
+    parts.append(f"BY_TAG = {{{tags}}}\n")
+    parts.append(f"LAYOUT = {_layout()!r}\n")
+    return "\n\n".join(p.rstrip("\n") + "\n" for p in parts)
+
+
+def _typed_classes() -> tuple[type, ...]:
+    """The record classes that are extension types when compiled (kernel/events.pxd and
+    kernel/commands.pxd declare their fields): their encoders read them from the struct."""
+    commands = (CancelOrder, ModifyOrder, CancelAllOrders, SubmitOrder)
+    events = tuple(c for c in TAGS if issubclass(c, ev.OrderEvent))
+    return (*ev.MARKET_DATA_TYPES, *events, *commands)
+
+
+def encoders_pxd() -> str:
+    """The text of kernel/codec_encoders.pxd: the ``cimport``s of the typed encoders."""
+    lines = ["# Generated with kernel/codec_encoders.py (see there): do not edit.", ""]
+    for cls in sorted(_typed_classes(), key=lambda c: (c.__module__, c.__name__)):
+        lines.append(f"from {cls.__module__} cimport {cls.__name__}")
+    lines.append("from kernel.orders cimport Order")
+    return "\n".join(lines) + "\n"
+
+
+def _layout() -> tuple:
+    return (
+        tuple(sorted(FIELDS.items())),
+        tuple(sorted(TRAILING_OPTIONAL.items())),
+        tuple(PLAIN_OMITS.items()),
+    )
+
+
+def _encoders() -> tuple[dict[int, Callable[[int, Any], tuple]], Any, Any]:
+    """The encoders by tag and the two submit encoders: kernel/codec_encoders.py's when it was
+    generated from this layout, else generated now from the same source."""
+    try:
+        from kernel import codec_encoders as generated
+    except ImportError:  # not written yet (`executioncore accel generate` writes it)
+        generated = None  # type: ignore[assignment]
+    if getattr(generated, "LAYOUT", None) != _layout():
+        generated = types.ModuleType("kernel.codec_encoders")
+        exec(encoders_source(), generated.__dict__)
+    return generated.BY_TAG, generated.encode_submit, generated.full_submit
+
+
+_BY_TAG, _encode_submit, _full_submit = _encoders()
+ENCODERS: dict[type, Callable[[int, Any], tuple]] = {cls: _BY_TAG[tag] for cls, tag in TAGS.items()}
 # why: the most frequent output record; the plain form's 12 fields instead of 26 halve its
 # encoding and packing
-_encode_submit, _full_submit = _make_submit_encoders()
 ENCODERS[SubmitOrder] = _encode_submit
 
 

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from kernel import _nocython as cython  # the type checker reads them as dataclasses
     from kernel.orders import Order
+else:
+    try:
+        import cython
+    except ImportError:  # Cython is not installed: the same classes, as plain dataclasses
+        from kernel import _nocython as cython
+
+# why: extension types when compiled (as kernel/events.py's records): the kernel builds one per
+# command, in C instead of a dataclass's Python ``__init__``
 
 
-@dataclass(slots=True)
+@cython.dataclasses.dataclass
+@cython.cclass
 class SubmitOrder:
     """Send ``order`` (its fields as of ``ts_init``) to ``venue``."""
 
@@ -18,7 +27,8 @@ class SubmitOrder:
     ts_init: int
 
 
-@dataclass(slots=True)
+@cython.dataclasses.dataclass
+@cython.cclass
 class CancelOrder:
     client_order_id: str
     symbol: str
@@ -26,7 +36,8 @@ class CancelOrder:
     ts_init: int
 
 
-@dataclass(slots=True)
+@cython.dataclasses.dataclass
+@cython.cclass
 class ModifyOrder:
     """Change quantity and/or prices; None keeps the current value."""
 
@@ -39,7 +50,8 @@ class ModifyOrder:
     ts_init: int
 
 
-@dataclass(slots=True)
+@cython.dataclasses.dataclass
+@cython.cclass
 class CancelAllOrders:
     """Cancel every open order, optionally only for one symbol and/or one strategy."""
 

@@ -13,7 +13,7 @@ the Unix epoch (UTC), money int units of 1e-9 of the currency. docs/STRATEGY.md 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from kernel import _nocython as cython  # the type checker reads the records as dataclasses
@@ -145,102 +145,114 @@ MARKET_DATA_TYPES = (QuoteTick, TradeTick, Bar, BookUpdate)
 
 
 # --- order events -----------------------------------------------------------------------------
+# why: extension types when compiled, as the data records: the kernel and the simulated venue
+# build several per order (a submit, its acknowledgement, a cancel or a fill), each built in C
+# instead of a dataclass's Python ``__init__``. ``KIND`` is a plain class attribute (Cython
+# would read an annotated one as a field).
+@cython.cclass
 class OrderEvent:
     """Base of order events; every subclass has ``client_order_id``, ``ts_event``, ``ts_init``."""
 
-    __slots__ = ()
-    KIND: ClassVar[int] = 0
+    KIND = 0
 
 
-@dataclass(slots=True)
+@cython.dataclasses.dataclass
+@cython.cclass
 class OrderSubmitted(OrderEvent):
     """The kernel sent ``client_order_id`` to ``venue`` (the kernel's own bookkeeping: not
     passed to strategies). ``ts_event``, ``ts_init``: ns."""
 
-    KIND: ClassVar[int] = K_SUBMITTED
+    KIND = K_SUBMITTED
     client_order_id: str
     venue: str
     ts_event: int
     ts_init: int
 
 
-@dataclass(slots=True)
+@cython.dataclasses.dataclass
+@cython.cclass
 class OrderDenied(OrderEvent):
     """``client_order_id`` was refused before it left the kernel (the risk guard or a local
     check): ``reason`` is a code such as ``MAX_ORDER_VALUE``, ``MAX_POSITION``, ``HALTED``,
     ``REDUCING``, ``RATE_LIMIT``, ``NO_VENUE``. ``ts_event``, ``ts_init``: ns."""
 
-    KIND: ClassVar[int] = K_DENIED
+    KIND = K_DENIED
     client_order_id: str
     reason: str
     ts_event: int
     ts_init: int
 
 
-@dataclass(slots=True)
+@cython.dataclasses.dataclass
+@cython.cclass
 class OrderAccepted(OrderEvent):
     """The venue accepted ``client_order_id`` and calls it ``venue_order_id``. ``ts_event``
     (venue time) and ``ts_init`` (when the answer reached the kernel): ns."""
 
-    KIND: ClassVar[int] = K_ACCEPTED
+    KIND = K_ACCEPTED
     client_order_id: str
     venue_order_id: str
     ts_event: int
     ts_init: int
 
 
-@dataclass(slots=True)
+@cython.dataclasses.dataclass
+@cython.cclass
 class OrderRejected(OrderEvent):
     """The venue refused ``client_order_id``; ``reason`` is the venue's code (e.g.
     ``POST_ONLY_WOULD_TAKE``).
     ``ts_event``, ``ts_init``: ns."""
 
-    KIND: ClassVar[int] = K_REJECTED
+    KIND = K_REJECTED
     client_order_id: str
     reason: str
     ts_event: int
     ts_init: int
 
 
-@dataclass(slots=True)
+@cython.dataclasses.dataclass
+@cython.cclass
 class OrderTriggered(OrderEvent):
     """A stop, trailing stop, MIT or LIT order (``client_order_id``) reached its trigger and is
     now working. ``ts_event``, ``ts_init``: ns."""
 
-    KIND: ClassVar[int] = K_TRIGGERED
+    KIND = K_TRIGGERED
     client_order_id: str
     ts_event: int
     ts_init: int
 
 
-@dataclass(slots=True)
+@cython.dataclasses.dataclass
+@cython.cclass
 class OrderPendingCancel(OrderEvent):
     """A cancel of ``client_order_id`` was sent (the kernel's own bookkeeping: not passed to
     strategies). ``ts_event``, ``ts_init``: ns."""
 
-    KIND: ClassVar[int] = K_PENDING_CANCEL
+    KIND = K_PENDING_CANCEL
     client_order_id: str
     ts_event: int
     ts_init: int
 
 
-@dataclass(slots=True)
+@cython.dataclasses.dataclass
+@cython.cclass
 class OrderPendingUpdate(OrderEvent):
     """A modify of ``client_order_id`` was sent (the kernel's own bookkeeping: not passed to
     strategies). ``ts_event``, ``ts_init``: ns."""
 
-    KIND: ClassVar[int] = K_PENDING_UPDATE
+    KIND = K_PENDING_UPDATE
     client_order_id: str
     ts_event: int
     ts_init: int
 
 
-@dataclass(slots=True)
+@cython.dataclasses.dataclass
+@cython.cclass
 class OrderModified(OrderEvent):
     """The venue confirmed new values for ``client_order_id``: ``quantity_lots`` (lots),
     ``limit_ticks``, ``stop_ticks`` (ticks); None means unchanged. ``ts_event``, ``ts_init``: ns."""
 
-    KIND: ClassVar[int] = K_MODIFIED
+    KIND = K_MODIFIED
     client_order_id: str
     quantity_lots: int | None
     limit_ticks: int | None
@@ -249,53 +261,58 @@ class OrderModified(OrderEvent):
     ts_init: int
 
 
-@dataclass(slots=True)
+@cython.dataclasses.dataclass
+@cython.cclass
 class OrderCancelRejected(OrderEvent):
     """The venue refused to cancel ``client_order_id`` (``reason``, e.g. too late: it filled);
     the order goes back to its status before the request. ``ts_event``, ``ts_init``: ns."""
 
-    KIND: ClassVar[int] = K_CANCEL_REJECTED
+    KIND = K_CANCEL_REJECTED
     client_order_id: str
     reason: str
     ts_event: int
     ts_init: int
 
 
-@dataclass(slots=True)
+@cython.dataclasses.dataclass
+@cython.cclass
 class OrderModifyRejected(OrderEvent):
     """The venue refused to modify ``client_order_id`` (``reason``); the order keeps its old
     values. ``ts_event``, ``ts_init``: ns."""
 
-    KIND: ClassVar[int] = K_MODIFY_REJECTED
+    KIND = K_MODIFY_REJECTED
     client_order_id: str
     reason: str
     ts_event: int
     ts_init: int
 
 
-@dataclass(slots=True)
+@cython.dataclasses.dataclass
+@cython.cclass
 class OrderCanceled(OrderEvent):
     """``client_order_id`` is canceled: by the venue (as asked, an IOC/FOK leftover, self-trade
     prevention) or by the kernel (a held contingent order). ``ts_event``, ``ts_init``: ns."""
 
-    KIND: ClassVar[int] = K_CANCELED
+    KIND = K_CANCELED
     client_order_id: str
     ts_event: int
     ts_init: int
 
 
-@dataclass(slots=True)
+@cython.dataclasses.dataclass
+@cython.cclass
 class OrderExpired(OrderEvent):
     """``client_order_id`` expired (DAY at the session close, GTD at its time).
     ``ts_event``, ``ts_init``: ns."""
 
-    KIND: ClassVar[int] = K_EXPIRED
+    KIND = K_EXPIRED
     client_order_id: str
     ts_event: int
     ts_init: int
 
 
-@dataclass(slots=True)
+@cython.dataclasses.dataclass
+@cython.cclass
 class OrderFilled(OrderEvent):
     """An execution of ``client_order_id`` (``venue_order_id`` at the venue). ``trade_id`` is
     the venue's execution id (duplicates are ignored).
@@ -308,7 +325,7 @@ class OrderFilled(OrderEvent):
     ``ts_init`` (when it reached the kernel): ns.
     """
 
-    KIND: ClassVar[int] = K_FILL
+    KIND = K_FILL
     client_order_id: str
     venue_order_id: str
     trade_id: str

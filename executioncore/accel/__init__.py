@@ -6,6 +6,9 @@
   unchanged since the build.
 - ``executioncore accel`` (``status``) says which modules run compiled, which run as Python
   because their source changed, and whether ``EXECUTIONCORE_PURE=1`` turned the hook off.
+- ``executioncore accel generate`` rewrites the generated sources (the journal's encoders,
+  ``kernel/codec_encoders.py`` and its ``.pxd``, from ``kernel.codec``'s record layout) after
+  the layout changed; a test says when it is due.
 
 Plain Python is always a working fallback with identical results (the tests check the journal
 digests both ways): without Cython, outside a venv, or with ``EXECUTIONCORE_PURE=1``.
@@ -30,7 +33,7 @@ def add_accel_parser(sub: Any) -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("action", nargs="?", choices=["status", "build"], default="status")
+    p.add_argument("action", nargs="?", choices=["status", "build", "generate"], default="status")
     p.add_argument("--jobs", type=int, help="parallel compiler jobs (default: the CPU count)")
     p.add_argument("--json", action="store_true", help="status as JSON")
 
@@ -57,6 +60,10 @@ def status() -> dict[str, Any]:
 def accel_cli(args: argparse.Namespace) -> int:
     if args.action == "build":
         return _build.build(jobs=args.jobs)
+    if args.action == "generate":
+        from executioncore.accel import generated
+
+        return generated.main()
     info = status()
     if args.json:
         print(json.dumps(info, indent=1))
