@@ -193,24 +193,25 @@ class StrategyContext:
         qty_lots: int,
         order_type: OrderType = OrderType.MARKET,
         time_in_force: TimeInForce | None = None,
+        limit_ticks: int | None = None,
         **fields: Any,
     ) -> Order:
         """Create and send an order in kernel units; returns it (DENIED if the guard refused).
-        ``time_in_force`` None: the kernel's default (GTC; live, ``orders.default_time_in_force``)."""
+        ``time_in_force`` None: the kernel's default (GTC; live, ``orders.default_time_in_force``).
+        ``fields``: any other ``Order`` field (``stop_ticks``, ``post_only``, ...)."""
         k = self._k
         if time_in_force is None:
             time_in_force = k.default_tif
-        order = Order(
-            k.next_order_id(self.strategy_id),
-            self.strategy_id,
-            symbol,
-            side,  # type: ignore[arg-type]
-            order_type,
-            qty_lots,
-            time_in_force=time_in_force,
-            ts_init=k.clock.now_ns(),
-            **fields,
-        )
+        oid = k.next_order_id(self.strategy_id)
+        now = k.clock.now_ns()
+        if fields:
+            order = Order(oid, self.strategy_id, symbol, side, order_type, qty_lots, limit_ticks,  # type: ignore[arg-type]
+                          time_in_force=time_in_force, ts_init=now, **fields)  # fmt: skip
+        else:
+            # why: a plain order (a market-making strategy sends one per quote) is built without
+            # a keyword dict: ~160 ns less
+            order = Order(oid, self.strategy_id, symbol, side, order_type, qty_lots, limit_ticks,  # type: ignore[arg-type]
+                          time_in_force=time_in_force, ts_init=now)  # fmt: skip
         k.submit_order(order)
         return order
 
