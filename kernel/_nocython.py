@@ -12,10 +12,13 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-__all__ = ["cclass", "dataclasses", "locals"]
+__all__ = ["Py_ssize_t", "cclass", "dataclasses", "locals"]
 
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+Py_ssize_t = int  # a C index type when compiled
 
 
 def cclass(cls: T) -> T:

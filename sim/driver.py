@@ -337,7 +337,8 @@ class Driver:
             cols["high"].tolist(),
             cols["low"].tolist(),
             cols["close"].tolist(),
-            cols["volume"].tolist(),
+            # why: a missing volume (-1) is 0 in the bar; clamped here, not per row
+            cols["volume"].clip(0).tolist(),
         )
         if not self._faulty:
             self._bars_fast(rows, sym, interval, venues, open_list, base)
@@ -348,7 +349,7 @@ class Driver:
             venues, flows = self._live(src, ts)
             if not flows:
                 continue
-            bar = Bar(sym, o, h, low, c, v if v >= 0 else 0, interval, ts, ts)
+            bar = Bar(sym, o, h, low, c, v, interval, ts, ts)
             open_ns = open_list[i] if open_list is not None else ts - interval
             for on, take in venues:
                 r = on(bar, open_ns)
@@ -377,7 +378,7 @@ class Driver:
                 self.md_done = base + i
                 drain(ts, False)
             clock._now_ns = ts
-            bar = Bar(sym, o, h, low, c, v if v >= 0 else 0, interval, ts, ts)
+            bar = Bar(sym, o, h, low, c, v, interval, ts, ts)
             if venues:
                 open_ns = open_list[i] if open_list is not None else ts - interval
                 for on, take in venues:
@@ -389,7 +390,7 @@ class Driver:
             i += 1
         self.md_done = base + i
 
-    @cython.locals(broker=SimBroker, market=RecordedMarket, clock=SimClock)
+    @cython.locals(broker=SimBroker, market=RecordedMarket, clock=SimClock, i=cython.Py_ssize_t)
     def _bars_one_venue(self, rows, sym, interval, on, take, open_list, base) -> None:  # type: ignore[no-untyped-def]
         """One venue sees the bars (the common backtest): its queue, wake-up and the kernel's
         timers are checked inline."""
@@ -406,7 +407,7 @@ class Driver:
                 self.md_done = base + i
                 drain(ts, False)
             clock._now_ns = ts
-            bar = Bar(sym, o, h, low, c, v if v >= 0 else 0, interval, ts, ts)
+            bar = Bar(sym, o, h, low, c, v, interval, ts, ts)
             if market.idle:
                 # why: nothing of ours at the venue: the bar only moves its clock (as the
                 # venue's own bar entry point would do, without the call)
