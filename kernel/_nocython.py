@@ -12,13 +12,24 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-__all__ = ["Py_ssize_t", "cclass", "dataclasses", "locals"]
+__all__ = ["Py_ssize_t", "cclass", "compiled", "dataclasses", "locals", "longlong"]
 
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+compiled = False  # as Cython's shadow module says when a module runs as Python
 Py_ssize_t = int  # a C index type when compiled
+
+
+class _CType:
+    """A C type of Cython's (``longlong``); ``longlong[:]`` is its typed memoryview."""
+
+    def __getitem__(self, item: object) -> _CType:
+        return self
+
+
+longlong = _CType()
 
 
 def cclass(cls: T) -> T:

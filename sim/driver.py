@@ -25,6 +25,8 @@ import heapq
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
+import numpy as np
+
 from kernel.clock import SimClock
 from kernel.codec import IN, TAG_CHUNK, TAG_MDPOS
 from kernel.events import Bar, OrderEvent, QuoteTick
@@ -227,7 +229,7 @@ class Driver:
         bsz = _sizes(cols["bid_sz"])
         asz = _sizes(cols["ask_sz"])
         if len(self.brokers) == 1 and len(venues) == 1:
-            rows = zip(chunk.ts.tolist(), cols["bid"].tolist(), cols["ask"].tolist(), bsz, asz)
+            rows = zip(chunk.ts.tolist(), _ints(cols["bid"]), _ints(cols["ask"]), bsz, asz)
             on, take = venues[0]
             self._quotes_one_venue(rows, sym, on, take, self._venue_tag[src], len(chunk))
             return
@@ -240,7 +242,7 @@ class Driver:
         single = brokers[0] if len(brokers) == 1 and venues else None
         vtag = self._venue_tag[src]
         bq = single.queue if single is not None else None
-        rows = zip(chunk.ts.tolist(), cols["bid"].tolist(), cols["ask"].tolist(), bsz, asz)
+        rows = zip(chunk.ts.tolist(), _ints(cols["bid"]), _ints(cols["ask"]), bsz, asz)
         for i, (ts, bid, ask, bs, az) in enumerate(rows):
             if due(ts):
                 self.md_done = base + i
@@ -333,12 +335,12 @@ class Driver:
         open_list = opens.tolist() if opens is not None else None
         rows = zip(
             chunk.ts.tolist(),
-            cols["open"].tolist(),
-            cols["high"].tolist(),
-            cols["low"].tolist(),
-            cols["close"].tolist(),
+            _ints(cols["open"]),
+            _ints(cols["high"]),
+            _ints(cols["low"]),
+            _ints(cols["close"]),
             # why: a missing volume (-1) is 0 in the bar; clamped here, not per row
-            cols["volume"].clip(0).tolist(),
+            _ints(cols["volume"].clip(0)),
         )
         if not self._faulty:
             self._bars_fast(rows, sym, interval, venues, open_list, base)
@@ -552,9 +554,30 @@ class Driver:
                 return
 
 
+# a column whose values span less than this is turned into Python ints from one pool (_ints)
+_POOL_SPAN = 1 << 16
+
+
+@cython.locals(idx=cython.longlong[:], i=cython.Py_ssize_t, n=cython.Py_ssize_t)
+def _ints(col) -> list:  # type: ignore[no-untyped-def]
+    """An integer column as a list of Python ints. Prices in ticks and sizes in lots span a
+    narrow range: compiled, each row takes its int from one list of that range (~5 ns a value)
+    instead of a new int per row (``tolist``, ~23 ns): every row of a replay has four to six."""
+    n = len(col)
+    if not cython.compiled or n < 1024 or col.dtype.kind != "i":
+        return col.tolist()  # type: ignore[no-any-return]
+    lo = int(col.min())
+    hi = int(col.max())
+    if hi - lo >= _POOL_SPAN:
+        return col.tolist()  # type: ignore[no-any-return]
+    pool = list(range(lo, hi + 1))
+    idx = np.ascontiguousarray(col - lo, dtype=np.int64)
+    return [pool[idx[i]] for i in range(n)]
+
+
 def _sizes(col) -> list:  # type: ignore[no-untyped-def]
     """Quote sizes as a list, None where the file has none (-1)."""
-    values = col.tolist()
+    values = _ints(col)
     if not values or (values[0] != -1 and min(values) >= 0):
         return values  # type: ignore[no-any-return]
     return [None if v < 0 else v for v in values]
