@@ -418,14 +418,14 @@ def encoders_source() -> str:
             )
         imports += line
     parts = [_GENERATED_HEAD.replace("{imports}", imports)]
-    for tag in sorted(CLASSES):
-        if tag not in (TAG_SUBMIT, TAG_SUBMIT_PLAIN):
-            cls = CLASSES[tag]
-            local = f"@cython.locals(obj={cls.__name__})\n" if cls in _typed_classes() else ""
-            parts.append(local + _encoder_source(tag, FIELDS[tag], f"encode_{tag}"))
+    typed = _typed_classes()
+    tags = sorted(TAGS.values())  # every record but the two submit forms
+    for tag in tags:
+        name = CLASSES[tag].__name__
+        local = f"@cython.locals(obj={name})\n" if CLASSES[tag] in typed else ""
+        parts.append(local + _encoder_source(tag, FIELDS[tag], f"encode_{tag}"))
     parts.append(_submit_source())
-    tags = ", ".join(f"{t}: encode_{t}" for t in sorted(CLASSES) if t not in (40, 44))
-    parts.append(f"BY_TAG = {{{tags}}}\n")
+    parts.append(f"BY_TAG = {{{', '.join(f'{t}: encode_{t}' for t in tags)}}}\n")
     parts.append(f"LAYOUT = {_layout()!r}\n")
     return "\n\n".join(p.rstrip("\n") + "\n" for p in parts)
 
@@ -441,9 +441,8 @@ def _typed_classes() -> tuple[type, ...]:
 def encoders_pxd() -> str:
     """The text of kernel/codec_encoders.pxd: the ``cimport``s of the typed encoders."""
     lines = ["# Generated with kernel/codec_encoders.py (see there): do not edit.", ""]
-    for cls in sorted(_typed_classes(), key=lambda c: (c.__module__, c.__name__)):
+    for cls in sorted((*_typed_classes(), Order), key=lambda c: (c.__module__, c.__name__)):
         lines.append(f"from {cls.__module__} cimport {cls.__name__}")
-    lines.append("from kernel.orders cimport Order")
     return "\n".join(lines) + "\n"
 
 

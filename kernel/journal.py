@@ -124,7 +124,7 @@ class Journal:
     immutable, so nothing can change it later). Every ``PACK_RECORDS`` buffered records are
     packed in one MessagePack call onto the block being made (the very bytes packing each
     record and joining them would give, at a third of the cost on every order event), and the
-    tuples are let go: keeping a whole block's tuples alive until it was cut cost ~7% of a
+    tuples are let go: keeping a whole block's tuples alive until it was cut cost ~5% of a
     market-making backtest in cache misses and deallocation. The kernel's hot path skips the
     Python frame: ``raw_append(record)`` is the buffer's own ``list.append``; records appended
     that way are packed by the next ``append``, ``tap``, ``maybe_flush`` or ``flush``, so a host
