@@ -33,9 +33,10 @@ class StoreError(RuntimeError):
 class SqliteStore:
     """A journal in one SQLite file. Open with ``create`` (new) or ``open`` (existing)."""
 
-    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+    def __init__(self, conn: sqlite3.Connection, path: Path, persist: bool = False) -> None:
         self._conn = conn
         self.path = path
+        self._persist = persist  # a backtest's: its rollback journal file is kept until close
 
     @classmethod
     def create(
@@ -49,7 +50,7 @@ class SqliteStore:
         but not against the machine losing power, and about 3x cheaper to write."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        for suffix in ("", "-wal", "-shm"):
+        for suffix in ("", "-wal", "-shm", "-journal"):
             Path(str(path) + suffix).unlink(missing_ok=True)
         conn = sqlite3.connect(path, isolation_level=None)
         if durable:
@@ -60,10 +61,13 @@ class SqliteStore:
             # time 4 KiB ones do (10 MB: 5 ms instead of 10). Live journals commit small blocks
             # one by one, where a large page would only write more per commit
             conn.execute("PRAGMA page_size=65536")
-            conn.execute("PRAGMA journal_mode=DELETE")
+            # why: the rollback journal file is kept between commits (its header zeroed) rather
+            # than made and deleted for each block, as safe and ~25% cheaper (150 1-MiB-ish
+            # blocks: 25 ms against 33 ms); ``close`` deletes it
+            conn.execute("PRAGMA journal_mode=PERSIST")
             conn.execute("PRAGMA synchronous=OFF")
         conn.executescript(_SCHEMA)
-        store = cls(conn, path)
+        store = cls(conn, path, persist=not durable)
         if meta:
             store.set_meta(meta)
         return store
@@ -103,6 +107,8 @@ class SqliteStore:
         )
 
     def close(self) -> None:
+        if self._persist:
+            self._conn.execute("PRAGMA journal_mode=DELETE")  # why: deletes the kept file
         self._conn.close()
 
     # --- reading --------------------------------------------------------------------------------

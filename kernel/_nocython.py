@@ -12,7 +12,17 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-__all__ = ["Py_ssize_t", "cclass", "compiled", "dataclasses", "locals", "longlong"]
+__all__ = [
+    "Py_UCS4",
+    "Py_ssize_t",
+    "cclass",
+    "compiled",
+    "dataclasses",
+    "int",
+    "locals",
+    "longlong",
+    "p_char",
+]
 
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -30,6 +40,8 @@ class _CType:
 
 
 longlong = _CType()
+Py_UCS4 = _CType()  # a code point as a C int when compiled
+p_char = _CType()  # a C char pointer when compiled
 
 
 def cclass(cls: T) -> T:
@@ -44,3 +56,7 @@ def locals(**types: object) -> Callable[[F], F]:
         return func
 
     return keep
+
+
+# why: last, so nothing above reads Python's int through this name (Cython's C int)
+int = _CType()

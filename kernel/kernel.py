@@ -255,16 +255,16 @@ class Kernel(OrderCommands):
     def attach_journal(self, journal: Journal | None) -> None:
         """Write to ``journal`` from now on (``None``: journal nothing)."""
         self.journal = journal
-        # records go in as tuples, through the journal's own list append (one C call on every
-        # order event; the journal packs a whole block at once); venue events go through the
-        # journal's ``tap``, which cuts a block when one is full, so memory stays bounded
-        # whoever hosts the kernel; the kernel knows nothing else of the journal (hosts flush
-        # too: the live runner per commit). A stand-in with ``append`` only (replay's comparer)
-        # takes every record through it.
+        # records go in as tuples, through the journal's ``raw_append`` (one C call on every
+        # order event); venue events go through its ``tap``, which cuts a block when one is
+        # full, so memory stays bounded whoever hosts the kernel (a ``direct`` journal's
+        # ``raw_append`` cuts them itself). Hosts flush too (the live runner per commit). A
+        # stand-in with ``append`` only (replay's comparer) takes every record through it.
         raw = getattr(journal, "raw_append", None)
         if raw is not None:
             self._jrec = raw
-            self._jtap = journal.tap  # type: ignore[union-attr]
+            direct = getattr(journal, "direct", False)
+            self._jtap = raw if direct else journal.tap  # type: ignore[union-attr]
         else:
             self._jrec = journal.append if journal is not None else None
             self._jtap = self._jrec

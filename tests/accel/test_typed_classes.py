@@ -19,22 +19,32 @@ HOOKED = getattr(sys.modules.get("_executioncore_accel"), "FINDER", None) is not
 
 
 def _declared(pxd: Path) -> dict[str, list[str]]:
-    """Each ``cdef class`` of ``pxd`` and its ``cdef public`` fields, in order (a class
-    may also hold an instance dict and weak references; a ``.pxd`` may ``cimport`` a base)."""
+    """Each ``cdef class`` of ``pxd`` and its fields, in order (a class may also hold an
+    instance dict and weak references, be ``@cython.final`` and declare C methods; a ``.pxd``
+    may ``cimport`` a base or ``cython`` and declare C functions it uses from a header)."""
     classes: dict[str, list[str]] = {}
     current = None
+    extern = False
     for line in pxd.read_text().splitlines():
+        if extern and line.startswith("    "):
+            continue  # a declaration from the header
+        extern = False
         if m := re.fullmatch(r"cdef class (\w+)(\(\w+\))?:", line):
             current = classes.setdefault(m.group(1), [])
-        elif m := re.fullmatch(r"    cdef public \w+ (\w+)", line):
+        elif m := re.fullmatch(r"    cdef (?:public \w+|unsigned char\[::1\]) (\w+)", line):
             assert current is not None, line
             current.append(m.group(1))
-        elif line in ("    cdef dict __dict__", "    cdef object __weakref__", "    pass"):
+        elif line in ("    cdef dict __dict__", "    cdef object __weakref__", "    pass") or (
+            re.fullmatch(r"    cdef (inline )?int _\w+\(self[^)]*\) except -1", line)
+        ):
             assert current is not None, line
+        elif re.fullmatch(r'cdef extern from "[\w.]+":', line):
+            extern = True
         else:
             assert (
                 not line.strip()
                 or line.startswith("#")
+                or line in ("cimport cython", "@cython.final")
                 or re.fullmatch(r"from [\w.]+ cimport \w+", line)
             ), f"{pxd.name}: {line!r}"
     return classes

@@ -9,6 +9,7 @@ or off changes nothing but the time.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -113,3 +114,19 @@ def test_throughput_cli_prints_one_json_object(data):
     libs, anon = result["rss_libs_mb"], result["rss_anon_mb"]
     if libs is not None:  # Linux: the two parts of what is resident, each below the peak
         assert 0 < libs < result["peak_rss_mb"] and 0 < anon < result["peak_rss_mb"]
+
+
+def test_journal_cost_bench_measures_every_part_with_the_same_result(data):
+    """``benches/journal_cost.py``: each mode leaves out part of the journal, none changes what
+    the workload does (the bench stops if one did); the parts add up to the whole journal."""
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "benches" / "journal_cost.py"), "W3", "--data", str(data),
+         "--bars", "bars_20k.parquet", "--runs", "1", "--json"],
+        capture_output=True, text=True, check=True, timeout=300,
+    ).stdout  # fmt: skip
+    res = json.loads(out)
+    assert list(res["seconds"]) == ["off", "records", "packed", "hashed", "stored"]
+    assert res["result"] == [739, 739, 100, 5578.0]
+    total = res["seconds"]["stored"] - res["seconds"]["off"]
+    assert sum(res["parts"].values()) == pytest.approx(total)
+    assert res["journal_share"] == pytest.approx(total / res["seconds"]["off"])

@@ -177,3 +177,25 @@ def test_store_backtest_journals_use_large_pages_live_ones_small(tmp_path, durab
         assert digest_of(reread.blocks()) == digest and reread.record_count() == 11
     finally:
         reread.close()
+
+
+def test_store_backtest_keeps_its_rollback_journal_file_until_close_and_no_longer(tmp_path):
+    """A backtest's store keeps SQLite's rollback journal file between its commits (cheaper
+    than making and deleting it for each block) and deletes it at close; a file left by a run
+    that died is removed when the journal is made again, so it can never be rolled back into
+    the new one."""
+    path = tmp_path / "journal"
+    side = tmp_path / "journal-journal"
+    side.write_bytes(b"left by a run that died")
+    store = SqliteStore.create(path, durable=False)
+    journal = Journal(store, block_records=2)
+    for rec in records(5):
+        journal.append(rec)
+    assert side.exists() and side.read_bytes() != b"left by a run that died"
+    digest = journal.close()
+    assert not side.exists()
+    reread = SqliteStore.open(path)
+    try:
+        assert digest_of(reread.blocks()) == digest and reread.record_count() == 5
+    finally:
+        reread.close()

@@ -1,0 +1,37 @@
+"""``make bench``'s verdicts (``benches/run_throughput.py``): each target read off the medians."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "benches"))
+
+from run_throughput import verdicts  # noqa: E402
+
+
+def row(seconds: float, events: int, **extra) -> dict:
+    return {"seconds": seconds, "events_per_s": events / seconds, "peak_rss_mb": 100.0, **extra}
+
+
+def test_the_journal_target_is_judged_over_1m_quotes_and_the_100k_share_only_shown():
+    rows = {
+        "W2-100k": row(0.40, 100_000),
+        "W2-100k-nojournal": row(0.34, 100_000),  # 17.6%: shown, not judged
+        "W2-1M": row(3.30, 1_000_000),
+        "W2-1M-nojournal": row(3.05, 1_000_000),  # 8.2%
+    }
+    v = verdicts(rows)
+    assert v["W2-100k-nojournal"] == "journal costs 17.6%"
+    assert v["W2-1M-nojournal"] == "journal costs 8.2%: met"
+    assert v["W2-1M"].startswith("met (rate)")
+    rows["W2-1M-nojournal"] = row(2.90, 1_000_000)  # 13.8%
+    assert verdicts(rows)["W2-1M-nojournal"] == "journal costs 13.8%: missed"
+
+
+def test_w3_is_judged_on_rate_and_exact_result():
+    w3 = row(0.21, 200_000, orders=7740, final_position=-100, pnl=340.0)
+    assert verdicts({"W3": w3})["W3"] == "missed (rate); exact"
+    w3 = row(0.19, 200_000, orders=7740, final_position=-100, pnl=340.5)
+    assert verdicts({"W3": w3})["W3"] == "met (rate); NOT EXACT"
