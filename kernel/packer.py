@@ -145,6 +145,8 @@ class RecordWriter:
     @cython.locals(n=cython.Py_ssize_t, i=cython.Py_ssize_t)
     def _tuple(self, items: tuple, depth: int) -> int:
         n = len(items)
+        if n > 0xFFFFFFFF:  # why: beyond MessagePack's 32-bit lengths: msgpack's error
+            return self._other(items)
         self._head(n, 0x90, 16, 0xDC, 0xDD)
         for i in range(n):
             self._value(items[i], depth + 1)
@@ -207,6 +209,8 @@ class RecordWriter:
             # as msgpack takes it
             n = 0
             data = cython.cast(cython.p_char, PyUnicode_AsUTF8AndSize(s, cython.address(n)))  # type: ignore[name-defined]  # noqa: F821
+            if n > 0xFFFFFFFF:
+                return self._other(s)
             if self.pos + n + 5 > self.cap:
                 self._grow(n + 5)
             self._head(n, 0xA0, 32, 0xDA, 0xDB, 0xD9)
@@ -214,6 +218,8 @@ class RecordWriter:
             self.pos += n
             return 0
         n = len(s)
+        if n > 0xFFFFFFFF:
+            return self._other(s)
         if self.pos + n + 5 > self.cap:
             self._grow(n + 5)
         start = self.pos
@@ -231,6 +237,8 @@ class RecordWriter:
     @cython.locals(n=cython.Py_ssize_t)
     def _bytes(self, data: bytes) -> int:
         n = len(data)
+        if n > 0xFFFFFFFF:
+            return self._other(data)
         if self.pos + n + 5 > self.cap:
             self._grow(n + 5)
         self._head(n, -1, 0, 0xC5, 0xC6, 0xC4)
