@@ -32,6 +32,9 @@ except ImportError:  # Cython is not installed: ``cython.locals`` does nothing
 # buffered tuples is faster)
 DIRECT: bool = cython.compiled
 
+# room beyond a full block, so the record that fills it rarely grows the buffer
+_SLACK = 4096
+
 
 class RecordWriter:
     """A block being made: a buffer of ``pos`` bytes holding ``count`` records (see the
@@ -62,10 +65,11 @@ class RecordWriter:
         self.max_bytes = max_bytes
         self.pos = 0
         self.count = 0
+        # ``cap`` is ``len(_buf)`` and ``_view`` the same buffer, as C values when compiled
         self.cap = 0
         self._buf = bytearray()
         self._view = self._buf
-        self._grow(max_bytes + 4096)
+        self._grow(max_bytes + _SLACK)
 
     def put(self, record: tuple) -> None:
         """Append one record; call ``full`` when the block is full."""
@@ -87,10 +91,10 @@ class RecordWriter:
         body = b"".join((head, memoryview(self._buf)[: self.pos]))
         self.pos = 0
         self.count = 0
-        if self.cap > 4 * (self.max_bytes + 4096):
+        if self.cap > 4 * (self.max_bytes + _SLACK):
             # why: one huge record grew the buffer; let the memory go
             self.cap = 0
-            self._grow(self.max_bytes + 4096)
+            self._grow(self.max_bytes + _SLACK)
         return body
 
     # --- writing (C methods when compiled: kernel/packer.pxd) -------------------------------
@@ -239,12 +243,10 @@ class RecordWriter:
         n = len(data)
         if n > 0xFFFFFFFF:
             return self._other(data)
-        if self.pos + n + 5 > self.cap:
-            self._grow(n + 5)
+        if self.pos + 5 > self.cap:
+            self._grow(5)
         self._head(n, -1, 0, 0xC5, 0xC6, 0xC4)
-        self._buf[self.pos : self.pos + n] = data
-        self.pos += n
-        return 0
+        return self._raw(data)
 
     def _other(self, obj: Any) -> int:
         """A value this writer does not write itself: ``pack``'s bytes (or its error)."""
