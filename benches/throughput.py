@@ -117,7 +117,7 @@ def run(
     source = Source(kind, "XYZ", MINUTE_NS if kind == "bars" else 0)
     driver = Driver(kernel, clock, [broker], [source], journal)
     t0 = time.perf_counter()
-    driver.run(_limited(merge([read_chunks(spec, inst, 0, FeedStats())]), max_events))
+    driver.run(_limited(merge([read_chunks(spec, inst, 0, FeedStats(), ahead=True)]), max_events))
     if journal is not None:
         journal.close()
     seconds = time.perf_counter() - t0

@@ -39,8 +39,8 @@ def main() -> None:
     from kernel.events import QuoteTick
     from kernel.units import Instrument
     from sim.broker import SimBroker
-    from sim.driver import _sizes
     from sim.feeds import DataSpec, FeedStats, read_chunks
+    from sim.feeds.chunk import size_list
 
     inst = Instrument("XYZ", "0.01", "1")
     chunks = list(read_chunks(DataSpec("quotes", "XYZ", path), inst, 0, FeedStats()))
@@ -56,8 +56,8 @@ def main() -> None:
                 c.ts.tolist(),
                 cols["bid"].tolist(),
                 cols["ask"].tolist(),
-                _sizes(cols["bid_sz"]),
-                _sizes(cols["ask_sz"]),
+                size_list(cols["bid_sz"]),
+                size_list(cols["ask_sz"]),
             )
             for ts, bid, ask, bs, az in rows:
                 on_quote(QuoteTick("XYZ", bid, ask, bs, az, ts, ts))

@@ -131,7 +131,7 @@ class Run:
         streams = []
         for i, entry in enumerate(self.scenario.data):
             inst = self.kernel.instruments[entry.spec.symbol]
-            stream = read_chunks(entry.spec, inst, i, self.stats)
+            stream = read_chunks(entry.spec, inst, i, self.stats, ahead=True)
             session = self._session_of(entry.venues)
             if entry.spec.kind == "bars" and (entry.spec.interval_ns or 0) >= DAY_NS and session:
                 stream = session_bars(stream, session)

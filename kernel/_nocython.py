@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 __all__ = [
     "Py_UCS4",
     "Py_ssize_t",
+    "boundscheck",
     "cclass",
     "compiled",
     "dataclasses",
@@ -22,6 +23,7 @@ __all__ = [
     "locals",
     "longlong",
     "p_char",
+    "wraparound",
 ]
 
 T = TypeVar("T")
@@ -56,6 +58,19 @@ def locals(**types: object) -> Callable[[F], F]:
         return func
 
     return keep
+
+
+def boundscheck(check: bool) -> Callable[[F], F]:
+    """Cython's directive decorator (``@cython.boundscheck(False)``: compiled, an index into a
+    typed list or memoryview is not checked); as Python it leaves the function as it is."""
+
+    def keep(func: F) -> F:
+        return func
+
+    return keep
+
+
+wraparound = boundscheck  # ``@cython.wraparound(False)``: compiled, no negative indices
 
 
 # why: last, so nothing above reads Python's int through this name (Cython's C int)

@@ -8,19 +8,19 @@ from kernel.orders cimport Order
 
 cdef class OrderManager:
     cdef public object _closed
-    cdef public object _open
-    cdef public object _open_by_strategy
-    cdef public object _open_by_symbol
+    cdef public dict _open
+    cdef public dict _open_by_strategy
+    cdef public dict _open_by_symbol
     cdef public object _tomb_order
-    cdef public object _tombs
-    cdef public object actions
+    cdef public dict _tombs
+    cdef public list actions
     cdef public object added
     cdef public object duplicate_fills
     cdef public object events_applied
     cdef public object evicted
-    cdef public object evicted_counts
-    cdef public object held
-    cdef public object orders
+    cdef public dict evicted_counts
+    cdef public dict held
+    cdef public dict orders
     cdef public object retain_closed
     cdef public object tombstone_duplicates
     cdef public object tombstones_max

@@ -132,30 +132,29 @@ class OrderManager:
         if order.parent_id is not None:
             self.held[oid] = order
 
-    @cython.locals(order=Order)
+    @cython.locals(order=Order, orders=dict, tombs=dict, counts=dict)
     def _evict(self) -> None:
         """Drop the closed orders beyond the newest ``retain_closed``, oldest first, leaving
         tombstones; drop the oldest tombstones beyond ``tombstones_max``."""
         closed = self._closed
         assert closed is not None and self.retain_closed is not None
         n = len(closed) - self.retain_closed
-        # why: locals and bound methods, this runs for every order of a long run
-        next_closed, pop_order, remember = closed.popleft, self.orders.pop, self._tomb_order.append
-        tombs, counts = self._tombs, self.evicted_counts
+        # why: this runs for every order of a long run, mostly for one order; compiled, the
+        # manager's dicts are typed (oms.pxd), so their methods are direct C calls
+        orders, tombs, counts = self.orders, self._tombs, self.evicted_counts
+        tomb_order = self._tomb_order
         for _ in range(n):
-            oid = next_closed()
-            order = pop_order(oid)
+            oid = closed.popleft()
+            order = orders.pop(oid)
             trade_ids = order._trade_ids
             tombs[oid] = tuple(trade_ids) if trade_ids else ()
-            remember(oid)
+            tomb_order.append(oid)
             key = (order.venue or "", order.status)
             counts[key] = counts.get(key, 0) + 1
         self.evicted += n
-        tomb_order = self._tomb_order
         if len(tomb_order) > self.tombstones_max:
-            forget = tomb_order.popleft
             for _ in range(len(tomb_order) - self.tombstones_max):
-                del tombs[forget()]
+                del tombs[tomb_order.popleft()]
 
     def was_evicted(self, client_order_id: str) -> bool:
         """True for a closed order that left ``orders`` and is still remembered (a tombstone)."""

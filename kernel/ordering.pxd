@@ -18,25 +18,25 @@ from kernel.timers cimport TimerQueue
 cdef class OrderCommands:
     cdef dict __dict__
     cdef object __weakref__
-    cdef public object _algos
-    cdef public object _bar_h
-    cdef public object _book_h
+    cdef public dict _algos
+    cdef public dict _bar_h
+    cdef public dict _book_h
     cdef public object _disconnected
-    cdef public object _dispatch
-    cdef public object _enc
+    cdef public dict _dispatch
+    cdef public dict _enc
     cdef public object _ids
     cdef public object _journal_md
     cdef public object _jrec
     cdef public object _jtap
     cdef public object _loss_watch
-    cdef public object _markets
+    cdef public dict _markets
     cdef public object _next_day_ns
-    cdef public object _order_owners
-    cdef public object _positions
-    cdef public object _quote_h
+    cdef public dict _order_owners
+    cdef public dict _positions
+    cdef public dict _quote_h
     cdef public object _roll_day
-    cdef public object _timer_owners
-    cdef public object _trade_h
+    cdef public dict _timer_owners
+    cdef public dict _trade_h
     cdef public object _watch_loss
     cdef public Accounts accounts
     cdef public object active_route
@@ -61,5 +61,5 @@ cdef class OrderCommands:
     cdef public object strategies
     cdef public TimerQueue timers
     cdef public object venue_fees
-    cdef public object venue_markets
+    cdef public dict venue_markets
     cdef public object venues

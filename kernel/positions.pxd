@@ -16,19 +16,19 @@ cdef class Position:
     cdef public object turnover
 
 cdef class Portfolio:
-    cdef public object _by_currency
+    cdef public dict _by_currency
     cdef public object _multi
-    cdef public object _pairs
+    cdef public dict _pairs
     cdef public object _spot
-    cdef public object base_fees
-    cdef public object commissions
+    cdef public dict base_fees
+    cdef public dict commissions
     cdef public object currency
     cdef public object instruments
-    cdef public object markets
-    cdef public object positions
+    cdef public dict markets
+    cdef public dict positions
     cdef public object realized
     cdef public object start_cash
-    cdef public object strategy_positions
+    cdef public dict strategy_positions
 
 
 cdef class MarketState:

@@ -4,6 +4,6 @@
 # reads it. One line per name in each class's __slots__ (tests/accel checks they agree).
 
 cdef class TimerQueue:
-    cdef public object _heap
-    cdef public object _live
+    cdef public list _heap
+    cdef public dict _live
     cdef public object _seq

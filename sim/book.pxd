@@ -22,13 +22,13 @@ cdef class Level:
     cdef public object size
 
 cdef class BookSide:
-    cdef public object _keys
+    cdef public list _keys
     cdef public object best
     cdef public object key
-    cdef public object levels
+    cdef public dict levels
     cdef public object side
 
 cdef class Book:
     cdef public object asks
     cdef public object bids
-    cdef public object orders
+    cdef public dict orders

@@ -26,7 +26,7 @@ cdef class SimBroker:
     cdef public object has_outages
     cdef public object latency
     cdef public object link_down
-    cdef public object markets
+    cdef public dict markets
     cdef public object mode
     cdef public object name
     cdef public object on_command

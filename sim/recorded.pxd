@@ -18,7 +18,7 @@ cdef class RecordedMarket:
     cdef public object bid_avail
     cdef public object book
     cdef public object cls
-    cdef public object expiries
+    cdef public list expiries
     cdef public object fee
     cdef public object idle
     cdef public object inst
@@ -30,17 +30,17 @@ cdef class RecordedMarket:
     cdef public object next_id
     cdef public object next_open
     cdef public object now
-    cdef public object opg
-    cdef public object orders
-    cdef public object out
+    cdef public list opg
+    cdef public dict orders
+    cdef public list out
     cdef public object parked
-    cdef public object pending
+    cdef public list pending
     cdef public object position
     cdef public object queue_ahead_default
     cdef public object queue_position
     cdef public object seq
     cdef public object session
-    cdef public object stops
+    cdef public list stops
     cdef public object symbol
     cdef public object touch
     cdef public object trade_is_touch

@@ -29,16 +29,22 @@ _NONE = np.zeros(0, dtype=np.int64)
 
 
 def read_chunks(
-    spec: DataSpec, instrument: Instrument, source: int = 0, stats: FeedStats | None = None
+    spec: DataSpec,
+    instrument: Instrument,
+    source: int = 0,
+    stats: FeedStats | None = None,
+    ahead: bool = False,
 ) -> Iterator[Chunk]:
     """Open ``spec``'s file and return an iterator of its chunks, in file order.
 
     The file is opened and its columns matched now, so a missing file or column raises
     ``DataError`` here; bad rows raise (or are counted) as the iterator reaches them.
+    ``ahead``: a Parquet file's raw batches are decoded by a thread a few batches ahead
+    (``sim.feeds.ahead``; backtests: the chunks and counts are the same either way).
     """
     if instrument.symbol != spec.symbol:
         raise ValueError(f"instrument {instrument.symbol!r} given for data of {spec.symbol!r}")
-    src = open_source(spec.path, spec.chunk_rows)
+    src = open_source(spec.path, spec.chunk_rows, ahead)
     mapping = resolve_columns(spec.kind, src.columns(), spec.columns, spec.path)
     return _SourceReader(spec, instrument, source, stats or FeedStats(), src, mapping).chunks()
 

@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from sim.feeds.ahead import read_ahead
 from sim.feeds.spec import DataError
 
 _SNIFF_BYTES = 1 << 16
@@ -127,9 +128,10 @@ class ParquetSource:
 
     unit = "row"
 
-    def __init__(self, path: Path, chunk_rows: int) -> None:
+    def __init__(self, path: Path, chunk_rows: int, ahead: bool = False) -> None:
         self.path = path
         self.chunk_rows = chunk_rows
+        self.ahead = ahead
         self._next_row = 1
         try:
             # why: buffer_size streams each column chunk instead of loading a row group whole
@@ -143,6 +145,13 @@ class ParquetSource:
         return list(self.file.schema_arrow.names)
 
     def batches(self, wanted: list[str]) -> Iterator[pa.RecordBatch]:
+        """Yield record batches of the ``wanted`` columns, in file order; with ``ahead``, decoded
+        a few batches ahead by a thread (``sim.feeds.ahead``: decoding releases the GIL)."""
+        if not self.ahead:
+            return self._batches(wanted)
+        return read_ahead(self._batches(wanted), name=f"read-ahead {self.path.name}")
+
+    def _batches(self, wanted: list[str]) -> Iterator[pa.RecordBatch]:
         try:
             yield from self.file.iter_batches(
                 batch_size=self.chunk_rows, columns=wanted, use_threads=False
@@ -159,8 +168,10 @@ class ParquetSource:
         return []
 
 
-def open_source(path: Path, chunk_rows: int) -> CsvSource | ParquetSource:
-    """The source for ``path``: Parquet by its ``.parquet``/``.pq`` suffix, else CSV."""
+def open_source(path: Path, chunk_rows: int, ahead: bool = False) -> CsvSource | ParquetSource:
+    """The source for ``path``: Parquet by its ``.parquet``/``.pq`` suffix, else CSV. ``ahead``:
+    a Parquet file's batches are decoded ahead by a thread (backtests; a CSV is never read
+    ahead, as reading it collects its malformed lines)."""
     if _is_parquet(path):
-        return ParquetSource(path, chunk_rows)
+        return ParquetSource(path, chunk_rows, ahead)
     return CsvSource(path, chunk_rows)
