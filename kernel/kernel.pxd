@@ -2,6 +2,7 @@
 # kernel/ordering.pxd's OrderCommands, whose fields it inherits. Plain Python never reads it.
 
 from kernel.events cimport Bar
+from kernel.events cimport OrderFilled
 from kernel.events cimport QuoteTick
 from kernel.events cimport TradeTick
 from kernel.oms cimport OrderManager

@@ -37,6 +37,7 @@ from kernel.events import (
     Bar,
     BookUpdate,
     OperatorAction,
+    OrderFilled,
     QuoteTick,
     TimerFired,
     TradeTick,
@@ -479,24 +480,25 @@ class Kernel(OrderCommands):
         if self._loss_watch:
             self._watch_loss()
 
-    @cython.locals(order=Order)
+    @cython.locals(order=Order, fill=OrderFilled)
     def _on_fill(self, order: Order, event: Any) -> None:
+        fill = event  # why: compiled, a typed local reads the fill's fields directly
         self.stats.fills += 1
         sym = order.symbol
         realized = self.portfolio.apply_fill(
             sym,
             order.strategy_id,
             order.side,
-            event.price_ticks,
-            event.qty_lots,
-            event.commission,
-            event.commission_currency,
+            fill.price_ticks,
+            fill.qty_lots,
+            fill.commission,
+            fill.commission_currency,
         )
         for listener in self.fill_listeners:
             listener(order, event, realized)
         if self.accounts.latest:
-            self.accounts.on_fill(order.venue, (sym, order.side, event.price_ticks,
-                                  event.qty_lots, event.commission, event.commission_currency))  # fmt: skip
+            self.accounts.on_fill(order.venue, (sym, order.side, fill.price_ticks,
+                                  fill.qty_lots, fill.commission, fill.commission_currency))  # fmt: skip
         self.risk.on_venue_ok()
         if self._loss_watch:
             self._watch_loss()

@@ -3,6 +3,9 @@
 # attributes are C-level fields, which its own methods reach directly. Plain Python never
 # reads it. One line per name in each class's __slots__ (tests/accel checks they agree).
 
+from kernel.events cimport OrderFilled
+
+
 cdef class Order:
     cdef public object _restore
     cdef public object _trade_ids

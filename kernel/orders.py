@@ -27,6 +27,7 @@ from kernel.events import (
     K_PARTIALLY_FILLED,
     K_REJECTED,
     KIND_NAMES,
+    OrderFilled,
 )
 from kernel.fsm import (
     CLOSED_STATUSES,
@@ -100,6 +101,7 @@ _NEEDS_LIMIT = frozenset({OrderType.LIMIT, OrderType.STOP_LIMIT, OrderType.LIT})
 _NEEDS_STOP = frozenset({OrderType.STOP, OrderType.STOP_LIMIT, OrderType.MIT, OrderType.LIT})
 # why: validate's short path, every order: a module constant reads in ~5 ns, a member in ~50
 _MARKET, _LIMIT, _GTD = OrderType.MARKET, OrderType.LIMIT, TimeInForce.GTD
+_INITIALIZED = OrderStatus.INITIALIZED
 TRIGGERED_TYPES = frozenset(
     {OrderType.STOP, OrderType.STOP_LIMIT, OrderType.TRAILING_STOP, OrderType.MIT, OrderType.LIT}
 )
@@ -206,7 +208,7 @@ class Order:
         self.algo_id = algo_id
         self.ts_init = ts_init
         self.ts_last = ts_init
-        self.status = OrderStatus.INITIALIZED
+        self.status = _INITIALIZED
         self.filled_lots = 0
         self.fill_cost = 0
         self.commission = 0
@@ -214,7 +216,7 @@ class Order:
         self.reason: str | None = None
         self.duplicate_fills = 0
         self.event_count = 0
-        self._restore: int = OrderStatus.INITIALIZED
+        self._restore: int = _INITIALIZED
         self._trade_ids: set[str] | None = None
         validate(self)
 
@@ -248,6 +250,7 @@ class Order:
         )
 
     # --- the state machine --------------------------------------------------------------------
+    @cython.locals(fill=OrderFilled)
     def apply(self, event) -> bool:  # type: ignore[no-untyped-def]
         """Apply an order event; return False for an ignored duplicate fill.
 
@@ -258,14 +261,16 @@ class Order:
         kind = event.KIND
         status = self.status
         if kind == K_FILL:
+            # why: compiled, a typed local reads the fill's ~10 fields directly, not generically
+            fill = event
             trade_ids = self._trade_ids
-            if trade_ids is not None and event.trade_id in trade_ids:
+            if trade_ids is not None and fill.trade_id in trade_ids:
                 self.duplicate_fills += 1
                 return False
-            filled = self.filled_lots + event.qty_lots
-            if event.qty_lots <= 0 or filled > self.quantity:
+            filled = self.filled_lots + fill.qty_lots
+            if fill.qty_lots <= 0 or filled > self.quantity:
                 raise Overfill(
-                    f"{self.client_order_id}: fill of {event.qty_lots} with "
+                    f"{self.client_order_id}: fill of {fill.qty_lots} with "
                     f"{self.quantity - self.filled_lots} open"
                 )
             kind = K_FILLED if filled == self.quantity else K_PARTIALLY_FILLED
@@ -286,14 +291,14 @@ class Order:
         # mutate
         if kind in (K_FILLED, K_PARTIALLY_FILLED):
             if self._trade_ids is None:
-                self._trade_ids = {event.trade_id}
+                self._trade_ids = {fill.trade_id}
             else:
-                self._trade_ids.add(event.trade_id)
-            self.filled_lots += event.qty_lots
-            self.fill_cost += event.price_ticks * event.qty_lots
-            self.commission += event.commission
-            if event.venue_order_id:
-                self.venue_order_id = event.venue_order_id
+                self._trade_ids.add(fill.trade_id)
+            self.filled_lots += fill.qty_lots
+            self.fill_cost += fill.price_ticks * fill.qty_lots
+            self.commission += fill.commission
+            if fill.venue_order_id:
+                self.venue_order_id = fill.venue_order_id
         elif kind == K_ACCEPTED:
             self.venue_order_id = event.venue_order_id
         elif kind == K_MODIFIED:
@@ -395,20 +400,10 @@ def validate(order: Order) -> None:
                 f"{oid}: {key}: unknown value {value!r} (accepted: {_names(enum)})",
                 "UNKNOWN_VALUE",
             ) from None
-    problem = field_problem(
-        oid,
-        order.side,
-        order.order_type,
-        order.quantity,
-        order.limit_ticks,
-        order.stop_ticks,
-        order.trail_ticks,
-        order.trail_ppm,
-        order.time_in_force,
-        order.expire_ns,
-        order.post_only,
-        order.display_lots,
-    )
+    problem = field_problem(oid, order.side, order.order_type, order.quantity, order.limit_ticks,
+                            order.stop_ticks, order.trail_ticks, order.trail_ppm,
+                            order.time_in_force, order.expire_ns, order.post_only,
+                            order.display_lots)  # fmt: skip
     if problem is not None:
         raise problem
 
@@ -485,10 +480,7 @@ def field_problem(
             return ConflictingOptions(f"{oid}: display_qty needs a limit order")
         if tif in (TimeInForce.IOC, TimeInForce.FOK):
             return ConflictingOptions(f"{oid}: display_qty cannot be {tif_name}")
-    if tif in (TimeInForce.OPG, TimeInForce.CLS) and otype not in (
-        OrderType.MARKET,
-        OrderType.LIMIT,
-    ):
+    if tif in (TimeInForce.OPG, TimeInForce.CLS) and otype not in (_MARKET, _LIMIT):
         return ConflictingOptions(f"{oid}: {tif_name} is for MARKET or LIMIT orders")
     return None
 

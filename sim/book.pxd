@@ -29,6 +29,6 @@ cdef class BookSide:
     cdef public object side
 
 cdef class Book:
-    cdef public object asks
-    cdef public object bids
+    cdef public BookSide asks
+    cdef public BookSide bids
     cdef public dict orders

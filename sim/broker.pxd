@@ -4,6 +4,7 @@
 # reads it. One line per name in each class's __slots__ (tests/accel checks they agree).
 
 from kernel.orders cimport Order
+from kernel.ports cimport KernelStats
 
 
 cdef class SimBroker:
@@ -19,6 +20,7 @@ cdef class SimBroker:
     cdef public object _resent_arrived
     cdef public object _seq
     cdef public object clock
+    cdef public object cmd_md
     cdef public object down
     cdef public object faults
     cdef public object fees
@@ -27,9 +29,9 @@ cdef class SimBroker:
     cdef public object latency
     cdef public object link_down
     cdef public dict markets
+    cdef public KernelStats md_stats
     cdef public object mode
     cdef public object name
-    cdef public object on_command
     cdef public object queue
     cdef public object session
     cdef public object view

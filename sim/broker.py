@@ -82,6 +82,7 @@ class SimBroker:
         "_resent_arrived",
         "_seq",
         "clock",
+        "cmd_md",
         "down",
         "faults",
         "fees",
@@ -90,9 +91,9 @@ class SimBroker:
         "latency",
         "link_down",
         "markets",
+        "md_stats",
         "mode",
         "name",
-        "on_command",
         "queue",
         "session",
         "view",
@@ -173,7 +174,10 @@ class SimBroker:
         self._resent: set[str] = set()
         self._resent_arrived: set[str] = set()
         self.view: Any = None  # the kernel's OrderView, bound by the host (reconciliation)
-        self.on_command: Any = None  # called on every command the kernel sends (the driver)
+        # the kernel's stats, bound by the host (the driver): on every command the kernel sends,
+        # ``cmd_md`` notes how many data events the kernel had seen (where its data marks go)
+        self.md_stats: Any = None
+        self.cmd_md = 0
         # why: without jitter the latencies are constants: no model call per message
         self._fixed: tuple[int, int] | None = getattr(self.latency, "fixed", None)
         self.wake_ns = NEVER
@@ -221,8 +225,8 @@ class SimBroker:
         self._send(ARRIVE_MODIFY, cmd)
 
     def _send(self, kind: int, cmd: Any) -> None:
-        if self.on_command is not None:
-            self.on_command()  # why: the host notes where in the data the kernel's commands came
+        if self.md_stats is not None:
+            self.cmd_md = self.md_stats.md_events  # compiled: both typed fields (broker.pxd)
         if self.link_down:
             self._refuse(kind, cmd)
             return

@@ -42,7 +42,7 @@ try:
 except ImportError:  # Cython is not installed: ``cython.locals`` does nothing
     from kernel import _nocython as cython
 
-_GC_GEN0 = 50_000
+GC_GEN0 = 50_000  # the collector's first-generation threshold while a run goes (``run``)
 
 
 @dataclass(slots=True)
@@ -83,13 +83,12 @@ class Driver:
         self.md_done = 0  # data events delivered to the kernel
         self._md_marked = 0
         self.end_ns = 0
-        # the data events delivered when the kernel last sent a command: a replay that re-delivers
-        # data lazily up to that command stands there, so no data-position mark is needed before
-        # the next input if no data came since (the driver observes commands at its venues)
-        self._cmd_md = 0
+        # the venues note the data events the kernel had seen when it last sent them a command
+        # (``cmd_md``): a replay that re-delivers data lazily up to that command stands there, so
+        # no data-position mark is needed before the next input if no data came since
         for b in brokers:
             b.use_fifo()
-            b.on_command = self._command_seen
+            b.md_stats = kernel.stats
         # per source: the venues that see it, and their entry points for its kind of data, each
         # with the venue's ``take`` for the reports the data caused (markets return them)
         self._venues_of: list[list[SimBroker]] = []
@@ -134,7 +133,7 @@ class Driver:
         collection every 700 of them, walking the journal's buffered records each time, cost
         ~10% of a market-making backtest. Reference cycles are still collected."""
         threshold = gc.get_threshold()
-        gc.set_threshold(max(threshold[0], _GC_GEN0), *threshold[1:])
+        gc.set_threshold(max(threshold[0], GC_GEN0), *threshold[1:])
         try:
             self._run(chunks, end_ns)
         finally:
@@ -291,7 +290,7 @@ class Driver:
         n = len(tsl)
         kernel_on = self.kernel.on_quote
         clock = self.clock
-        drain = self._drain
+        drain = self._drain_one  # why: one venue, never generic (_faulty): what _drain would call
         broker = self.brokers[0]
         bq = broker.queue
         th = self.kernel.timers._heap
@@ -428,7 +427,7 @@ class Driver:
         n = len(tsl)
         kernel_on = self.kernel.on_bar
         clock = self.clock
-        drain = self._drain
+        drain = self._drain_one  # why: as in _quotes_one_venue
         broker = self.brokers[0]
         bq = broker.queue
         th = self.kernel.timers._heap
@@ -471,14 +470,15 @@ class Driver:
                 return
 
     # --- everything that is not data --------------------------------------------------------------
-    def _command_seen(self) -> None:
-        self._cmd_md = self.kernel.stats.md_events
+    def _command_md(self) -> int:
+        """The data events the kernel had seen when it last sent a command (to any venue)."""
+        return max(b.cmd_md for b in self.brokers)
 
     def _mark(self) -> None:
         md = self.md_done
         if md != self._md_marked:
             self._md_marked = md
-            if self.journal is not None and md != self._cmd_md:
+            if self.journal is not None and md != self._command_md():
                 self.journal.tap((IN, TAG_MDPOS, md))  # why: an int: nothing to check
 
     def _drain(self, limit: int, wake_inclusive: bool) -> None:
@@ -535,6 +535,10 @@ class Driver:
         th = kernel.timers._heap
         process, pop, on_event, on_order_event, jrec = self._one_venue  # type: ignore[misc]
         order_event = OrderEvent
+        # why: the data position cannot move while draining; read once, not per event (the
+        # driver is a plain object: each field read is a dict lookup)
+        md = self.md_done
+        marked = self._md_marked == md
         while True:
             timer_ts = NEVER
             if th:
@@ -558,9 +562,10 @@ class Driver:
                     # an answer is delivered as it is; a command is handled by the venue
                     event = entry[3] if entry[2] == DELIVER else process(entry)
                     if event is not None:
-                        if self._md_marked != self.md_done:
-                            md = self._md_marked = self.md_done
-                            if jrec is not None and md != self._cmd_md:
+                        if not marked:
+                            marked = True
+                            self._md_marked = md
+                            if jrec is not None and md != broker.cmd_md:
                                 jrec((IN, TAG_MDPOS, md))
                         if isinstance(event, order_event):
                             on_order_event(event)
@@ -571,6 +576,7 @@ class Driver:
             if timer_ts <= limit and (timer_ts <= wake_ts or not wake_ok):
                 clock.advance_to(timer_ts)
                 self._mark()
+                marked = True
                 kernel.run_timers()
             elif wake_ok:
                 if wake_ts > clock._now_ns:  # why: a fault window may open before the data

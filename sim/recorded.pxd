@@ -16,7 +16,7 @@ cdef class RecordedMarket:
     cdef public object bar_wait
     cdef public object bid
     cdef public object bid_avail
-    cdef public object book
+    cdef public Book book
     cdef public object cls
     cdef public list expiries
     cdef public object fee

@@ -147,8 +147,14 @@ def test_data_marks_are_left_out_only_after_an_order_command_and_both_forms_repl
     from sim.driver import Driver
 
     with monkeypatch.context() as m:
-        # the driver never notes a command: it writes every mark
-        m.setattr(Driver, "_command_seen", lambda self: None)
+        real_init = Driver.__init__
+
+        def init_without_command_notes(self, *args, **kwargs):
+            real_init(self, *args, **kwargs)
+            for b in self.brokers:
+                b.md_stats = None  # the venues never note a command: every mark is written
+
+        m.setattr(Driver, "__init__", init_without_command_notes)
         every = run("demo", tmp_path / "every-mark")
     assert replay(every.run_dir).ok
     new, old = _records(results["demo"].run_dir), _records(every.run_dir)

@@ -28,6 +28,9 @@ EDGES = [
 
 class Kind(enum.IntEnum):
     A = 3
+    BIG = 2**40
+    HUGE = 2**64
+    LOW = -(2**63) - 1
 
 
 def writer(max_records: int = 10**9, max_bytes: int = 1 << 20) -> tuple[RecordWriter, list]:
@@ -45,7 +48,7 @@ def written(records: list[tuple], max_bytes: int = 1 << 20) -> bytes:
 
 def test_every_format_boundary_is_msgpacks():
     values = [
-        *EDGES, None, True, False, Kind.A, 1.5, -0.0, [1, [2]], {"k": (1,)},
+        *EDGES, None, True, False, *Kind, 1.5, -0.0, [1, [2]], {"k": (1,)},
         *("x" * n for n in (0, 1, 31, 32, 255, 256, 65535, 65536)),
         "é", "aé", "\U0001f600", "\x7f\x80",
         *(b"y" * n for n in (0, 1, 255, 256, 65535, 65536)),
