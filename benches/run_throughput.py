@@ -3,7 +3,8 @@
     python benches/run_throughput.py [--data DIR] [--runs N] [--json FILE]
 
 Each measurement is ``benches/throughput.py`` in a fresh process (so peak RSS is the run's own),
-one untimed warm-up and then ``--runs`` timed runs; the table shows the medians. Rows: W1 replay
+one untimed warm-up and then ``--runs`` timed runs; the table shows the medians. The cases
+whose ratio is a target run interleaved (``GROUPS``). Rows: W1 replay
 (1M quotes), W2 market maker on the first 100k quotes and on all 1M (linear cost: the two rates
 should agree), W2 100k and 1M without the journal (what journaling costs; the target is the
 1M run's), W2 100k as plain Python
@@ -15,6 +16,7 @@ The data is the reference generator's (``gen_workload.py``, seed 20240102), writ
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import statistics
@@ -22,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -45,6 +48,16 @@ CASES = [
     ("W3", "W3", True, False),
 ]
 SMALL_QUOTES = "quotes_100k.parquet"
+# why: a ratio that is a target (the journal's cost, the monitoring's) compares two cases; they
+# run interleaved, one of each in turn, so a slower minute of the shared machine (10-20% between
+# minutes) falls on both alike instead of on one batch of runs
+GROUPS = [
+    ("W1",),
+    ("W2-100k", "W2-100k-nojournal", "W2-100k-monitor"),
+    ("W2-100k-python",),
+    ("W2-1M", "W2-1M-nojournal"),
+    ("W3",),
+]
 
 
 def small_dir(data: Path) -> Path:
@@ -110,6 +123,12 @@ def measure(
     results = [
         run_once(workload, data, max_events, journal, quotes, extra, env) for _ in range(runs)
     ]
+    return medians(results)
+
+
+def medians(results: list[dict]) -> dict:
+    """The first run's result with the median time, rate and peak RSS of all of them."""
+    runs = len(results)
     med = dict(results[0])
     for key in ("seconds", "events_per_s", "peak_rss_mb"):
         med[key] = statistics.median(r[key] for r in results)
@@ -200,23 +219,31 @@ def main() -> None:
     print(f"reference data in {args.data} (generated once)", file=sys.stderr)
     reference_data(args.data)
     reference_data(small_dir(args.data), 100_000, 20_000)
-    rows: dict[str, dict] = {}
+    runs: dict[str, Callable[[], dict]] = {}
     for key, workload, journal, small in CASES:
-        if only is not None and key not in only:
-            continue
-        t0 = time.perf_counter()
         data, quotes = (small_dir(args.data), SMALL_QUOTES) if small else (args.data, None)
         extra = ("--monitor",) if key.endswith("-monitor") else ()
         env = {"EXECUTIONCORE_PURE": "1"} if key.endswith("-python") else None
-        rows[key] = measure(
-            workload, data, None, journal, args.runs, not args.no_warmup, quotes, extra, env
-        )
-        print(
-            f"  {key}: {rows[key]['events_per_s']:,.0f} events/s "
-            f"(runs {rows[key]['all_events_per_s']}, {time.perf_counter() - t0:.0f} s)",
-            file=sys.stderr,
-        )
-    print(table(rows))
+        runs[key] = functools.partial(run_once, workload, data, None, journal, quotes, extra, env)
+    rows: dict[str, dict] = {}
+    for group in GROUPS:
+        keys = [k for k in group if only is None or k in only]
+        t0 = time.perf_counter()
+        if not args.no_warmup:
+            for key in keys:
+                runs[key]()
+        results: dict[str, list[dict]] = {key: [] for key in keys}
+        for _ in range(args.runs):
+            for key in keys:
+                results[key].append(runs[key]())
+        for key in keys:
+            rows[key] = medians(results[key])
+            print(
+                f"  {key}: {rows[key]['events_per_s']:,.0f} events/s "
+                f"(runs {rows[key]['all_events_per_s']}, {time.perf_counter() - t0:.0f} s)",
+                file=sys.stderr,
+            )
+    print(table({key: rows[key] for key, *_ in CASES if key in rows}))
     if args.json is not None:
         args.json.write_text(json.dumps({"rows": rows, "verdicts": verdicts(rows)}, indent=2))
 

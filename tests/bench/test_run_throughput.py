@@ -35,3 +35,19 @@ def test_w3_is_judged_on_rate_and_exact_result():
     assert verdicts({"W3": w3})["W3"] == "missed (rate); exact"
     w3 = row(0.19, 200_000, orders=7740, final_position=-100, pnl=340.5)
     assert verdicts({"W3": w3})["W3"] == "met (rate); NOT EXACT"
+
+
+def test_every_case_runs_in_exactly_one_group_and_each_ratio_is_interleaved():
+    from run_throughput import CASES, GROUPS
+
+    keys = [k for group in GROUPS for k in group]
+    assert sorted(keys) == sorted(c[0] for c in CASES)
+    assert len(keys) == len(set(keys))
+    # a ratio's two cases take turns (a slower minute falls on both)
+    together = {k: group for group in GROUPS for k in group}
+    for with_key, without in (
+        ("W2-100k", "W2-100k-nojournal"),
+        ("W2-100k", "W2-100k-monitor"),
+        ("W2-1M", "W2-1M-nojournal"),
+    ):
+        assert without in together[with_key]
