@@ -37,6 +37,8 @@ from kernel.units import Instrument
 
 Emit = Callable[[Any], Awaitable[None]]
 FINAL_GAP_RETRIES = 3
+FINAL_RETRY_S = 0.25  # ``finish``: the pause between final reconciliations the venue refused
+FINAL_RETRY_FOR_S = 5.0  # ... and for how long at most (the runner's grace period by default)
 TICK_S = 0.1  # a watchdog's period (``TaskedAdapter``)
 
 
@@ -244,8 +246,16 @@ class VenueAdapter:
         report final, so nothing the venue did is missed and the summary's cash and positions
         are the broker's. An order still trading while it runs can fill between the read of the
         fills and the read of its status (a gap), or by the stream while the account is read:
-        then everything is read again, a few times."""
-        await self.reconcile(final=True)
+        then everything is read again, a few times. A venue that cannot be read (its REST down
+        for a while) is asked again every ``FINAL_RETRY_S`` until it answers, for up to
+        ``FINAL_RETRY_FOR_S`` (the runner also bounds the whole by its grace period): without
+        that, a fill the stream had not brought was missed whenever the session's end fell in
+        such a window."""
+        deadline = time.monotonic() + FINAL_RETRY_FOR_S
+        while not await self.reconcile(final=True):
+            if time.monotonic() >= deadline:
+                return
+            await asyncio.sleep(FINAL_RETRY_S)
         for _ in range(FINAL_GAP_RETRIES):
             if not self.fill_gaps:
                 break

@@ -264,6 +264,65 @@ def test_the_template_reports_a_failed_reconciliation_and_goes_on():
     assert k.portfolio.account_cash("USD") == 100_000 * M
 
 
+def test_finish_asks_a_venue_that_cannot_be_read_again_until_it_answers(monkeypatch):
+    """The session ends while the venue's REST is down: the final reconciliation is tried again
+    until the venue answers (the runner bounds it by its grace period), so a fill only the
+    venue's fills list holds still reaches the kernel."""
+    from live.adapters import template
+    from live.adapters.template import VenueAdapter, VenueUnavailable
+
+    monkeypatch.setattr(template, "FINAL_RETRY_S", 0.01)
+
+    class DownAtTheEnd(VenueAdapter):
+        kind = "test"
+        refusals = 3
+
+        async def fetch_fills(self):  # type: ignore[no-untyped-def]
+            if self.refusals:
+                self.refusals -= 1
+                raise VenueUnavailable("503 Service Unavailable")
+            return [FillReport("V9", "T9", "AAPL", 1, 100, 1, 5)]  # not the stream's
+
+        async def fetch_account(self, final):  # type: ignore[no-untyped-def]
+            return account(100_000, final=final)
+
+        async def fetch_order(self, order):  # type: ignore[no-untyped-def]
+            return None
+
+    async def steps(a):  # type: ignore[no-untyped-def]
+        await a.finish()
+        return a
+
+    _, got, a = _drive(DownAtTheEnd, steps)
+    assert a.refusals == 0 and a.counts["reconcile_failures"] == 3
+    assert a.counts["reconciliations"] == 4
+    assert [e.trade_id for e in got if isinstance(e, OrderFilled)] == ["T9"]
+    assert any(type(e).__name__ == "AccountReport" and e.final for e in got)
+
+
+def test_finish_gives_up_on_a_venue_that_never_answers(monkeypatch):
+    """Bounded: a venue that stays unreadable is asked for ``FINAL_RETRY_FOR_S`` at most."""
+    from live.adapters import template
+    from live.adapters.template import VenueAdapter, VenueUnavailable
+
+    monkeypatch.setattr(template, "FINAL_RETRY_S", 0.01)
+    monkeypatch.setattr(template, "FINAL_RETRY_FOR_S", 0.05)
+
+    class Down(VenueAdapter):
+        kind = "test"
+
+        async def fetch_fills(self):  # type: ignore[no-untyped-def]
+            raise VenueUnavailable("503 Service Unavailable")
+
+    async def steps(a):  # type: ignore[no-untyped-def]
+        await asyncio.wait_for(a.finish(), 5)
+        return a
+
+    _, got, a = _drive(Down, steps)
+    assert 2 <= a.counts["reconcile_failures"] <= 10
+    assert not any(type(e).__name__ == "AccountReport" for e in got)
+
+
 def test_a_fill_streamed_while_the_final_account_is_read_makes_finish_read_again():
     """The stream delivers a fill after the fills were read and while the account is: the
     account may predate it though the kernel booked it, so the final reading is taken again
