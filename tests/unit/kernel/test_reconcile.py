@@ -232,6 +232,12 @@ def _drive(adapter_cls, steps):  # type: ignore[no-untyped-def]
     return k, got, asyncio.run(main())
 
 
+async def _finished(a):  # type: ignore[no-untyped-def]
+    """``steps`` for ``_drive``: the session ends (``finish``, bounded here as by the runner)."""
+    await asyncio.wait_for(a.finish(), 5)
+    return a
+
+
 def test_the_template_reports_a_failed_reconciliation_and_goes_on():
     """A venue whose REST is down: ``reconcile`` emits a notice and returns False; the next one
     (REST back) delivers the account and the venue's status, reconciled."""
@@ -289,11 +295,7 @@ def test_finish_asks_a_venue_that_cannot_be_read_again_until_it_answers(monkeypa
         async def fetch_order(self, order):  # type: ignore[no-untyped-def]
             return None
 
-    async def steps(a):  # type: ignore[no-untyped-def]
-        await a.finish()
-        return a
-
-    _, got, a = _drive(DownAtTheEnd, steps)
+    _, got, a = _drive(DownAtTheEnd, _finished)
     assert a.refusals == 0 and a.counts["reconcile_failures"] == 3
     assert a.counts["reconciliations"] == 4
     assert [e.trade_id for e in got if isinstance(e, OrderFilled)] == ["T9"]
@@ -314,11 +316,7 @@ def test_finish_gives_up_on_a_venue_that_never_answers(monkeypatch):
         async def fetch_fills(self):  # type: ignore[no-untyped-def]
             raise VenueUnavailable("503 Service Unavailable")
 
-    async def steps(a):  # type: ignore[no-untyped-def]
-        await asyncio.wait_for(a.finish(), 5)
-        return a
-
-    _, got, a = _drive(Down, steps)
+    _, got, a = _drive(Down, _finished)
     assert 2 <= a.counts["reconcile_failures"] <= 10
     assert not any(type(e).__name__ == "AccountReport" for e in got)
 
@@ -346,11 +344,7 @@ def test_a_fill_streamed_while_the_final_account_is_read_makes_finish_read_again
         async def fetch_order(self, order):  # type: ignore[no-untyped-def]
             return None
 
-    async def steps(a):  # type: ignore[no-untyped-def]
-        await a.finish()
-        return a
-
-    _, got, a = _drive(Racy, steps)
+    _, got, a = _drive(Racy, _finished)
     assert a.fills_admitted == 1 and a.accounts == 2 and a.fill_gaps == 0
     finals = [e for e in got if type(e).__name__ == "AccountReport"]
     assert len(finals) == 2 and all(e.final for e in finals)
