@@ -471,8 +471,9 @@ class Driver:
 
     # --- everything that is not data --------------------------------------------------------------
     def _command_md(self) -> int:
-        """The data events the kernel had seen when it last sent a command (to any venue)."""
-        return max(b.cmd_md for b in self.brokers)
+        """The data events the kernel had seen when it last sent a command (to any venue; 0
+        before any, or without a venue)."""
+        return max((b.cmd_md for b in self.brokers), default=0)
 
     def _mark(self) -> None:
         md = self.md_done
