@@ -24,7 +24,6 @@ from disk.
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import resource
 import sys
@@ -47,7 +46,7 @@ from kernel.kernel import Kernel  # noqa: E402
 from kernel.monitor import Monitor  # noqa: E402
 from kernel.units import MONEY_SCALE, Instrument  # noqa: E402
 from sim.broker import SimBroker  # noqa: E402
-from sim.driver import GC_GEN0, Driver, Source  # noqa: E402
+from sim.driver import Driver, Source, fewer_collections  # noqa: E402
 from sim.feeds import DataSpec, FeedStats, merge, read_chunks  # noqa: E402
 
 MINUTE_NS = 60_000_000_000
@@ -121,14 +120,13 @@ def run(
     # restores it after; the collection that restoring makes due would fall on the first
     # allocations after the run, which are the journal's ``close`` with the journal on and
     # outside the timing without it. Kept raised to the end of the timing, neither pays it.
-    threshold = gc.get_threshold()
-    gc.set_threshold(max(threshold[0], GC_GEN0), *threshold[1:])
-    t0 = time.perf_counter()
-    driver.run(_limited(merge([read_chunks(spec, inst, 0, FeedStats(), ahead=True)]), max_events))
-    if journal is not None:
-        journal.close()
-    seconds = time.perf_counter() - t0
-    gc.set_threshold(*threshold)
+    with fewer_collections():
+        t0 = time.perf_counter()
+        chunks = merge([read_chunks(spec, inst, 0, FeedStats(), ahead=True)])
+        driver.run(_limited(chunks, max_events))
+        if journal is not None:
+            journal.close()
+        seconds = time.perf_counter() - t0
     libs, anon = _resident()
     pf = kernel.portfolio
     pos = pf.positions["XYZ"]

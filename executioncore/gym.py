@@ -58,7 +58,6 @@ else to a temporary folder (each episode's replaces the last; removed by ``close
 
 from __future__ import annotations
 
-import gc
 import itertools
 import json
 import shutil
@@ -86,7 +85,7 @@ from executioncore.scenario import Scenario, load_scenario
 from kernel.events import OperatorAction
 from kernel.signals import SIGNALS_ID
 from kernel.units import MONEY_SCALE
-from sim.driver import Driver
+from sim.driver import Driver, fewer_collections
 
 __all__ = ["ACTIONS", "TradingEnv", "make"]
 
@@ -94,7 +93,6 @@ ACTIONS = ("discrete", "continuous", "orders")
 # what a scenario trades with (its strategy, scripted orders, signals file) and checks: left out
 _TRADERS: dict[str, Any] = {"strategy": None, "orders": [], "signals": None, "expect": {}}
 _BPS = 10_000.0
-_GC_GEN0 = 50_000  # why: as the driver's run(): short-lived objects per event (sim/driver.py)
 Reward = Callable[[dict[str, Any], dict[str, Any]], float]
 
 
@@ -300,12 +298,8 @@ class TradingEnv(gym.Env):  # type: ignore[misc]
 
     def _advance(self) -> bool:
         """Run to the next decision point; False at the end of the data."""
-        threshold = gc.get_threshold()
-        gc.set_threshold(max(threshold[0], _GC_GEN0), *threshold[1:])
-        try:
+        with fewer_collections():  # why: as the driver's run()
             return next(self._decisions, False)
-        finally:
-            gc.set_threshold(*threshold)
 
     # --- actions --------------------------------------------------------------------------------
     def _act(self, action: Any) -> None:
