@@ -43,17 +43,17 @@ try:
 except ImportError:  # Cython is not installed: ``cython.locals`` does nothing
     from kernel import _nocython as cython
 
-GC_GEN0 = 50_000  # the collector's first-generation threshold while a run goes (``run``)
+_GC_GEN0 = 50_000  # the first-generation threshold inside ``fewer_collections``
 
 
 @contextlib.contextmanager
 def fewer_collections() -> Iterator[None]:
-    """Inside, the garbage collector's first generation waits for ``GC_GEN0`` allocations
+    """Inside, the garbage collector's first generation waits for ``_GC_GEN0`` allocations
     instead of 700 (restored after): every event allocates short-lived objects, and a
     collection every 700 of them, walking the journal's buffered records each time, cost ~10%
     of a market-making backtest. Reference cycles are still collected."""
     threshold = gc.get_threshold()
-    gc.set_threshold(max(threshold[0], GC_GEN0), *threshold[1:])
+    gc.set_threshold(max(threshold[0], _GC_GEN0), *threshold[1:])
     try:
         yield
     finally:
