@@ -317,11 +317,12 @@ check_fields(FIELDS, TAGS, PLAIN_OMITS)
 # --- encoders -----------------------------------------------------------------------------------
 # The encoders are generated from ``FIELDS`` (as ``dataclasses`` generates ``__init__``): one
 # tuple built from attribute loads per record, about three times faster than ``attrgetter`` and
-# unpacking. Their source is kept as a module, kernel/codec_encoders.py, so the compiled build
-# compiles them like the rest of the hot path (a C function per record type instead of a Python
-# frame, on every order event); ``executioncore accel generate`` rewrites it and
+# unpacking. Their source is kept as a module, kernel/codec_encoders.py, with the record writers
+# ``kernel.codec_source`` generates beside them, so the compiled build compiles them like the
+# rest of the hot path; ``executioncore accel generate`` rewrites it and
 # tests/unit/kernel/test_codec_generated.py fails while it is not current. A stale file is never
-# used: the encoders are then generated here at import, as before.
+# used: the encoders are then generated here at import, as before, and the kernel writes no
+# record through the stale file's writers (``WRITERS``).
 def _encoder_source(tag: int, names: tuple[str, ...], name: str) -> str:
     """``def name(direction, obj): return (direction, tag, obj.field1, ...)``; a
     ``TRAILING_OPTIONAL`` last field is appended only when it is set."""
@@ -376,7 +377,8 @@ def _submit_source() -> str:
     )
 
 
-_GENERATED_HEAD = '''"""The journal's record encoders, generated from ``kernel.codec.FIELDS``: do not edit.
+_GENERATED_HEAD = '''"""The journal's record encoders and writers, generated from ``kernel.codec.FIELDS`` by
+``kernel.codec_source`` (see there for what each kind does): do not edit.
 
 Rewritten by ``executioncore accel generate``; tests/unit/kernel/test_codec_generated.py
 fails while it is not current, and ``kernel.codec`` does not use a stale one.
@@ -400,12 +402,12 @@ _NO_LINK = Contingency.NONE
 '''
 
 
-def encoders_source() -> str:
-    """The text of kernel/codec_encoders.py: an encoder per tag (``BY_TAG``), the two submit
-    encoders, and the layout they were generated from (``LAYOUT``)."""
+def encoders_text() -> str:
+    """The encoders' part of kernel/codec_encoders.py: an encoder per tag (``BY_TAG``) and the
+    two submit encoders (``kernel.codec_source`` adds the writers and ``LAYOUT``)."""
     by_module = {"kernel.enums": ["Contingency", "OrderType", "Side", "TimeInForce"]}
     by_module["kernel.orders"] = ["Order"]
-    for cls in _typed_classes():
+    for cls in typed_classes():
         by_module.setdefault(cls.__module__, []).append(cls.__name__)
     imports = ""
     for module, names in sorted(by_module.items()):
@@ -418,7 +420,7 @@ def encoders_source() -> str:
             )
         imports += line
     parts = [_GENERATED_HEAD.replace("{imports}", imports)]
-    typed = _typed_classes()
+    typed = typed_classes()
     tags = sorted(TAGS.values())  # every record but the two submit forms
     for tag in tags:
         name = CLASSES[tag].__name__
@@ -426,24 +428,15 @@ def encoders_source() -> str:
         parts.append(local + _encoder_source(tag, FIELDS[tag], f"encode_{tag}"))
     parts.append(_submit_source())
     parts.append(f"BY_TAG = {{{', '.join(f'{t}: encode_{t}' for t in tags)}}}\n")
-    parts.append(f"LAYOUT = {_layout()!r}\n")
     return "\n\n".join(p.rstrip("\n") + "\n" for p in parts)
 
 
-def _typed_classes() -> tuple[type, ...]:
+def typed_classes() -> tuple[type, ...]:
     """The record classes that are extension types when compiled (kernel/events.pxd and
     kernel/commands.pxd declare their fields): their encoders read them from the struct."""
     commands = (CancelOrder, ModifyOrder, CancelAllOrders, SubmitOrder)
     events = tuple(c for c in TAGS if issubclass(c, ev.OrderEvent))
     return (*ev.MARKET_DATA_TYPES, *events, *commands)
-
-
-def encoders_pxd() -> str:
-    """The text of kernel/codec_encoders.pxd: the ``cimport``s of the typed encoders."""
-    lines = ["# Generated with kernel/codec_encoders.py (see there): do not edit.", ""]
-    for cls in sorted((*_typed_classes(), Order), key=lambda c: (c.__module__, c.__name__)):
-        lines.append(f"from {cls.__module__} cimport {cls.__name__}")
-    return "\n".join(lines) + "\n"
 
 
 def _layout() -> tuple:
@@ -454,20 +447,25 @@ def _layout() -> tuple:
     )
 
 
-def _encoders() -> tuple[dict[int, Callable[[int, Any], tuple]], Any, Any]:
+def _encoders() -> tuple[dict[int, Callable[[int, Any], tuple]], Any, Any, bool]:
     """The encoders by tag and the two submit encoders: kernel/codec_encoders.py's when it was
-    generated from this layout, else generated now from the same source."""
+    generated from this layout, else generated now from the same source; and whether the file
+    was current."""
     try:
         from kernel import codec_encoders as generated
     except ImportError:  # not written yet (`executioncore accel generate` writes it)
         generated = None  # type: ignore[assignment]
-    if getattr(generated, "LAYOUT", None) != _layout():
+    current = getattr(generated, "LAYOUT", None) == _layout()
+    if not current:
+        # why: the encoders only (no writers: ``WRITERS`` is False, nothing writes through them)
         generated = types.ModuleType("kernel.codec_encoders")
-        exec(encoders_source(), generated.__dict__)
-    return generated.BY_TAG, generated.encode_submit, generated.full_submit
+        exec(encoders_text(), generated.__dict__)
+    return generated.BY_TAG, generated.encode_submit, generated.full_submit, current
 
 
-_BY_TAG, _encode_submit, _full_submit = _encoders()
+_BY_TAG, _encode_submit, _full_submit, WRITERS = _encoders()
+"""``WRITERS``: kernel/codec_encoders.py is current, so its ``write_record`` writes records of
+this layout (a kernel on a compiled journal writes through it: ``Journal.writer``)."""
 ENCODERS: dict[type, Callable[[int, Any], tuple]] = {cls: _BY_TAG[tag] for cls, tag in TAGS.items()}
 # why: the most frequent output record; the plain form's 12 fields instead of 26 halve its
 # encoding and packing

@@ -124,7 +124,8 @@ class Journal:
     Compiled (``executioncore accel``; ``kernel.packer.DIRECT``), every record is written at
     once into the block being made by a ``RecordWriter`` (MessagePack's very bytes, without
     msgpack), and the block is cut as soon as it is full: ``raw_append`` and ``tap`` are the
-    writer's own ``put``. Measured on W2 over 1M quotes (``benches/journal_cost.py``), the
+    writer's own ``put``, and a kernel writes its records straight into the ``writer``, field
+    by field, with no tuple made (``kernel.codec_encoders.write_record``). Measured on W2 over 1M quotes (``benches/journal_cost.py``), the
     journal went from 13.7% of the run to 9.8%: buffering the tuples had cost 4.9% and
     packing them 7.2%, where writing them costs 5.2%.
 
@@ -232,6 +233,14 @@ class Journal:
         """True when ``raw_append`` writes each record at once and cuts full blocks itself
         (compiled), so it serves as ``tap`` too."""
         return self._writer is not None
+
+    @property
+    def writer(self) -> RecordWriter | None:
+        """The ``RecordWriter`` making the current block when compiled (``direct``), else None:
+        a compiled kernel writes its records straight into it
+        (``kernel.codec_encoders.write_record``), which cuts full blocks as ``raw_append``
+        does."""
+        return self._writer
 
     @property
     def block_records(self) -> int:

@@ -160,8 +160,6 @@ class Kernel(OrderCommands):
         self._disconnected = self.guard.disconnected  # the same set (routing reads it)
         self._roll_day = self.guard.roll_day
         self._watch_loss = self.guard.watch_loss
-        self._jrec: Callable[[Any], None] | None = None
-        self._jtap: Callable[[Any], None] | None = None
         self.attach_journal(journal)
         self._journal_md = journal_market_data and journal is not None
         self._enc = codec.ENCODERS
@@ -256,16 +254,17 @@ class Kernel(OrderCommands):
     def attach_journal(self, journal: Journal | None) -> None:
         """Write to ``journal`` from now on (``None``: journal nothing)."""
         self.journal = journal
-        # records go in as tuples, through the journal's ``raw_append`` (one C call on every
-        # order event); venue events go through its ``tap``, which cuts a block when one is
-        # full, so memory stays bounded whoever hosts the kernel (a ``direct`` journal's
-        # ``raw_append`` cuts them itself). Hosts flush too (the live runner per commit). A
-        # stand-in with ``append`` only (replay's comparer) takes every record through it.
+        # records go in through the journal's ``raw_append`` (one C call on every order event),
+        # or, compiled, are written straight into its block (``writer``: no tuple made, see
+        # kernel/codec_source.py); venue events go through its ``tap``, which cuts a block
+        # when one is full, so memory stays bounded whoever hosts the kernel (a ``direct``
+        # journal's ``raw_append`` cuts them itself). Hosts flush too (the live runner per
+        # commit). A stand-in with ``append`` only (replay's comparer) takes every record.
         raw = getattr(journal, "raw_append", None)
+        self._jw = getattr(journal, "writer", None) if codec.WRITERS else None
         if raw is not None:
             self._jrec = raw
-            direct = getattr(journal, "direct", False)
-            self._jtap = raw if direct else journal.tap  # type: ignore[union-attr]
+            self._jtap = raw if getattr(journal, "direct", False) else journal.tap  # type: ignore[union-attr]
         else:
             self._jrec = journal.append if journal is not None else None
             self._jtap = self._jrec
@@ -296,7 +295,7 @@ class Kernel(OrderCommands):
     @cython.locals(q=QuoteTick, market=MarketState)
     def on_quote(self, q: QuoteTick) -> None:
         if self._journal_md:
-            self._jrec(self._enc[QuoteTick](_IN, q))  # type: ignore[misc]
+            self._journal(_IN, q, False)
         self.stats.md_events += 1
         sym = q.symbol
         market = self._markets[sym]
@@ -313,7 +312,7 @@ class Kernel(OrderCommands):
     @cython.locals(t=TradeTick)
     def on_trade(self, t: TradeTick) -> None:
         if self._journal_md:
-            self._jrec(self._enc[TradeTick](_IN, t))  # type: ignore[misc]
+            self._journal(_IN, t, False)
         self.stats.md_events += 1
         sym = t.symbol
         self._markets[sym].last_trade = t
@@ -329,7 +328,7 @@ class Kernel(OrderCommands):
     @cython.locals(b=Bar, market=MarketState)
     def on_bar(self, b: Bar) -> None:
         if self._journal_md:
-            self._jrec(self._enc[Bar](_IN, b))  # type: ignore[misc]
+            self._journal(_IN, b, False)
         self.stats.md_events += 1
         sym = b.symbol
         market = self._markets[sym]
@@ -343,7 +342,7 @@ class Kernel(OrderCommands):
 
     def on_book(self, u: BookUpdate) -> None:
         if self._journal_md:
-            self._jrec(self._enc[BookUpdate](_IN, u))  # type: ignore[misc]
+            self._journal(_IN, u, False)
         self.stats.md_events += 1
         market = self._markets[u.symbol]
         if market.book is None:
@@ -374,7 +373,7 @@ class Kernel(OrderCommands):
     def on_order_event(self, event: Any) -> None:
         """Apply a venue's order event: OMS, positions, risk, links, then the owner's callback."""
         if self._jrec is not None:
-            self._jtap(self._enc[type(event)](_IN, event))  # type: ignore[misc]
+            self._journal(_IN, event, True)
         if self.clock.now_ns() >= self._next_day_ns:
             self._roll_day()
         oms = self.oms
@@ -528,7 +527,7 @@ class Kernel(OrderCommands):
     def on_venue_status(self, event: VenueStatus) -> None:
         """A venue went down (-> REDUCING) or came back reconciled (-> ACTIVE if it was)."""
         if self._jrec is not None:
-            self._jrec(self._enc[VenueStatus](_IN, event))
+            self._journal(_IN, event, False)
         self.guard.on_venue_status(event)
         if self.monitor is not None:
             now = self.clock.now_ns()
@@ -538,7 +537,7 @@ class Kernel(OrderCommands):
     def on_account(self, report: AccountReport) -> None:
         """A broker's account report: journaled, then the truth (``kernel.accounts``)."""
         if self._jrec is not None:
-            self._jrec(self._enc[AccountReport](_IN, report))
+            self._journal(_IN, report, False)
         if self.clock.now_ns() >= self._next_day_ns:
             self._roll_day()
         self.accounts.on_report(report)
@@ -546,14 +545,14 @@ class Kernel(OrderCommands):
     def on_notice(self, notice: VenueNotice) -> None:
         """A venue's typed notice: journaled, recorded as a risk notice, nothing else."""
         if self._jrec is not None:
-            self._jrec(self._enc[VenueNotice](_IN, notice))
+            self._journal(_IN, notice, False)
         self.notice(notice.code, f"{notice.venue}: {notice.detail}")
 
     def on_operator(self, event: OperatorAction) -> None:
         """An operator's command (journaled as an input, so a replay repeats it):
         ``kernel.operator.apply``."""
         if self._jrec is not None:
-            self._jrec(self._enc[OperatorAction](_IN, event))
+            self._journal(_IN, event, False)
         apply_operator(self, event)
 
     # --- timers -------------------------------------------------------------------------------
@@ -579,7 +578,7 @@ class Kernel(OrderCommands):
         ts, handle, (owner, name) = entry
         ev = TimerFired(owner, name, handle, ts, now)
         if self._jrec is not None:
-            self._jrec(self._enc[TimerFired](_IN, ev))
+            self._journal(_IN, ev, False)
         handler = self._timer_owners.get(owner)
         if handler is not None:
             handler(ev)

@@ -6,9 +6,11 @@
 # fields holding the kernel's own parts are typed: their fields are reached directly too.
 
 from kernel.accounts cimport Accounts
+from kernel.codec_encoders cimport write_record
 from kernel.guard cimport Guard
 from kernel.oms cimport OrderManager
 from kernel.orders cimport Order
+from kernel.packer cimport RecordWriter
 from kernel.ports cimport KernelStats
 from kernel.positions cimport Portfolio
 from kernel.risk cimport RiskGuard
@@ -28,6 +30,7 @@ cdef class OrderCommands:
     cdef public object _journal_md
     cdef public object _jrec
     cdef public object _jtap
+    cdef public RecordWriter _jw
     cdef public object _loss_watch
     cdef public dict _markets
     cdef public object _next_day_ns
@@ -63,3 +66,5 @@ cdef class OrderCommands:
     cdef public object venue_fees
     cdef public dict venue_markets
     cdef public object venues
+
+    cdef int _journal(self, int direction, object obj, bint tap) except -1

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from kernel import codec
+from kernel.codec_encoders import write_record
 from kernel.commands import CancelOrder, ModifyOrder, SubmitOrder
 from kernel.enums import OrderStatus, OrderType
 from kernel.events import (
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from kernel.clock import Clock
     from kernel.guard import Guard
     from kernel.oms import OrderManager
+    from kernel.packer import RecordWriter
     from kernel.ports import KernelStats, VenuePort
     from kernel.positions import Portfolio
     from kernel.risk import RiskGuard
@@ -66,6 +68,8 @@ class OrderCommands:
     _disconnected: set[str]
     _next_day_ns: int
     _jrec: Callable[[Any], None] | None
+    _jtap: Callable[[Any], None] | None
+    _jw: RecordWriter | None
     _enc: dict[type, Callable[[int, Any], tuple]]
     _roll_day: Callable[[], None]
 
@@ -74,6 +78,19 @@ class OrderCommands:
 
     # --- commands -----------------------------------------------------------------------------
     @cython.locals(order=Order)
+    def _journal(self, direction: int, obj: Any, tap: bool) -> int:
+        """Journal an event or command (the caller checked ``_jrec``): written straight into a
+        compiled journal's block when its type has a writer (``write_record``), else encoded
+        as a tuple for the journal's ``raw_append``, or its ``tap`` (``tap``: a venue event)."""
+        if self._jw is not None and write_record(self._jw, direction, obj):
+            return 0
+        record = self._enc[type(obj)](direction, obj)
+        if tap:
+            self._jtap(record)  # type: ignore[misc]
+        else:
+            self._jrec(record)  # type: ignore[misc]
+        return 0
+
     def submit_order(self, order: Order, bypass_risk: bool = False) -> bool:
         """Register and send ``order``; False when the risk guard (or a local check) refused it."""
         self.oms.add(order)
@@ -151,7 +168,7 @@ class OrderCommands:
             self.monitor.on_order(order, submitted, K_SUBMITTED)
         cmd = SubmitOrder(order, venue, now)
         if self._jrec is not None:
-            self._jrec(self._enc[SubmitOrder](_OUT, cmd))
+            self._journal(_OUT, cmd, False)
         self.venues[venue].submit(cmd)
 
     @cython.locals(order=Order)
@@ -161,7 +178,7 @@ class OrderCommands:
         self.oms.apply(ev)
         self.stats.denied += 1
         if self._jrec is not None:
-            self._jrec(self._enc[OrderDenied](_OUT, ev))
+            self._journal(_OUT, ev, False)
         if self.monitor is not None:
             self.monitor.on_order(order, ev, K_DENIED)
         if self.oms.actions:
@@ -188,7 +205,7 @@ class OrderCommands:
         self.oms.apply(OrderPendingCancel(client_order_id, now, now))
         cmd = CancelOrder(client_order_id, order.symbol, order.venue or "", now)
         if self._jrec is not None:
-            self._jrec(self._enc[CancelOrder](_OUT, cmd))
+            self._journal(_OUT, cmd, False)
         self.venues[cmd.venue].cancel(cmd)
 
     @cython.locals(order=Order)
@@ -197,7 +214,7 @@ class OrderCommands:
         ev = OrderCanceled(order.client_order_id, now, now)
         self.oms.apply(ev)
         if self._jrec is not None:
-            self._jrec(self._enc[OrderCanceled](_OUT, ev))
+            self._journal(_OUT, ev, False)
         if self.oms.actions:
             self._run_actions()
         owner = self._owner_of(order)
@@ -252,7 +269,7 @@ class OrderCommands:
             now,
         )
         if self._jrec is not None:
-            self._jrec(self._enc[ModifyOrder](_OUT, cmd))
+            self._journal(_OUT, cmd, False)
         self.venues[cmd.venue].modify(cmd)
 
     def cancel_all(self, symbol: str | None = None, strategy_id: str | None = None) -> None:

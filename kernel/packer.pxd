@@ -23,6 +23,8 @@ cdef class RecordWriter:
     cdef public Py_ssize_t max_records
     cdef public Py_ssize_t pos
 
+    cdef int _begin(self, Py_ssize_t n) except -1
+    cdef int _done(self) except -1
     cdef int _grow(self, Py_ssize_t need) except -1
     cdef int _value(self, object obj, int depth) except -1
     cdef int _tuple(self, tuple items, int depth) except -1

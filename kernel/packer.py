@@ -82,9 +82,7 @@ class RecordWriter:
         except BaseException:
             self.pos = start  # why: a refused record leaves no bytes behind
             raise
-        self.count += 1
-        if self.count >= self.max_records or self.pos >= self.max_bytes:
-            self._full()
+        self._done()
 
     def block(self, head: bytes) -> bytes:
         """``head`` and the bytes written since the last block; start a new block."""
@@ -98,6 +96,22 @@ class RecordWriter:
         return body
 
     # --- writing (C methods when compiled: kernel/packer.pxd) -------------------------------
+    # ``_begin``, the value writers and ``_done`` are also what the generated record writers
+    # (``kernel.codec_encoders.write_record``) call, field by field, with no tuple in between;
+    # they take a record's partial bytes back themselves (``pos``) when a value is refused
+    def _begin(self, n: int) -> int:
+        """The array header of a record of ``n`` fields (room made for it)."""
+        if self.pos + 9 > self.cap:
+            self._grow(9)
+        return self._head(n, 0x90, 16, 0xDC, 0xDD)
+
+    def _done(self) -> int:
+        """Count the record just written; call ``full`` when the block is full."""
+        self.count += 1
+        if self.count >= self.max_records or self.pos >= self.max_bytes:
+            self._full()
+        return 0
+
     # why: no bounds checks on the buffer's bytes: each method makes room for what it writes
     # first (``_grow``), so an index is always inside it
     def _grow(self, need: int) -> int:
@@ -150,7 +164,14 @@ class RecordWriter:
             return self._bytes(obj)
         if isinstance(obj, int):
             # why: an int subclass (an IntEnum: a fill's side), which msgpack writes as its int
-            # value; handed to msgpack it cost a fill record ~160 ns more
+            # value; handed to msgpack it cost a fill record ~160 ns more (compiled, its value
+            # is read as the exact int's is: no int object made)
+            if cython.compiled:
+                overflow = 0
+                v = PyLong_AsLongLongAndOverflow(obj, cython.address(overflow))  # type: ignore[name-defined]  # noqa: F821
+                if overflow:
+                    return self._other(int(obj))
+                return self._int(v)
             return self._value(int(obj), depth)
         return self._other(obj)
 

@@ -31,13 +31,15 @@ ROOT = Path(__file__).resolve().parents[2]
 # why: the event loop's hot path (kernel, simulated venue, data feeds); live/ and the app are
 # dominated by I/O and stay Python. __init__ files stay Python (packages import cheaply).
 PATTERNS = ("kernel/*.py", "kernel/algos/*.py", "sim/*.py", "sim/feeds/*.py")
-# why: modules measured faster as Python would be listed here (none now). Compiled code reaches
+# why: kernel.codec_source writes kernel/codec_encoders.py (run by ``accel generate`` and by a
+# stale layout's fallback, never on the hot path): compiling it only lengthens the build.
+# Modules measured faster as Python would be listed here too (none now). Compiled code reaches
 # attributes of ordinary objects the generic way, where Python 3.11's interpreter specialises
 # them inline: compiling kernel.kernel and sim.recorded as they were made W1 20% slower, so both
 # stayed Python until their classes became extension types (kernel/ordering.pxd,
 # kernel/kernel.pxd, sim/recorded.pxd), whose methods reach their own fields directly
 # (README, Performance).
-STAY_PYTHON: frozenset[str] = frozenset()
+STAY_PYTHON: frozenset[str] = frozenset({"kernel.codec_source"})
 DIRECTIVES = {"language_level": 3, "binding": True, "annotation_typing": False}
 HOOK_MODULE = "_executioncore_accel"
 BATCH = 12  # modules per progress line

@@ -188,7 +188,7 @@ def test_ci_runs_the_suite_compiled():
     assert status["hook_installed"], status
     assert status["python"] == [] and status["stale"] == [], status
     assert "kernel.orders" in status["compiled"] and "sim.driver" in status["compiled"]
-    assert not build.STAY_PYTHON & set(status["compiled"])  # measured faster as Python
+    assert not build.STAY_PYTHON & set(status["compiled"])  # listed to stay Python
 
 
 def test_executioncore_pure_runs_every_module_as_python():

@@ -21,7 +21,8 @@ HOOKED = getattr(sys.modules.get("_executioncore_accel"), "FINDER", None) is not
 def _declared(pxd: Path) -> dict[str, list[str]]:
     """Each ``cdef class`` of ``pxd`` and its fields, in order (a class may also hold an
     instance dict and weak references, be ``@cython.final`` and declare C methods; a ``.pxd``
-    may ``cimport`` a base or ``cython`` and declare C functions it uses from a header)."""
+    may ``cimport`` a base or ``cython``, declare C functions it uses from a header, and
+    declare its module's own C functions, with their typed locals)."""
     classes: dict[str, list[str]] = {}
     current = None
     extern = False
@@ -38,6 +39,8 @@ def _declared(pxd: Path) -> dict[str, list[str]]:
             re.fullmatch(r"    cdef (inline )?int _\w+\(self[^)]*\) except -1", line)
         ):
             assert current is not None, line
+        elif re.fullmatch(r"cp?def int \w+\([^)]*\) except -1|@cython\.locals\([\w=, ]+\)", line):
+            current = None  # a module's C function (kernel/codec_encoders.pxd's writers)
         elif re.fullmatch(r'cdef extern from "[\w.]+":', line):
             extern = True
         else:

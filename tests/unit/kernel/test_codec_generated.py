@@ -7,8 +7,9 @@ import sys
 import types
 from pathlib import Path
 
+import kernel
 from executioncore.accel import generated
-from kernel import codec, codec_encoders
+from kernel import codec, codec_encoders, codec_source
 from kernel.codec import IN, OUT, TAGS
 from kernel.commands import SubmitOrder
 
@@ -17,8 +18,8 @@ ROOT = Path(__file__).resolve().parents[3]
 
 def test_the_generated_module_is_current():
     for name, text in (
-        ("codec_encoders.py", codec.encoders_source()),
-        ("codec_encoders.pxd", codec.encoders_pxd()),
+        ("codec_encoders.py", codec_source.encoders_source()),
+        ("codec_encoders.pxd", codec_source.encoders_pxd()),
     ):
         assert (ROOT / "kernel" / name).read_text() == text, (
             f"kernel/{name} is out of date: executioncore accel generate"
@@ -37,7 +38,10 @@ def test_a_stale_module_is_not_used(monkeypatch):
     stale.LAYOUT = ()
     stale.BY_TAG = {tag: (lambda d, o: ("stale",)) for tag in codec.CLASSES}
     monkeypatch.setitem(sys.modules, "kernel.codec_encoders", stale)
-    by_tag, submit, full = codec._encoders()
+    # why: ``from kernel import codec_encoders`` finds the package's attribute first
+    monkeypatch.setattr(kernel, "codec_encoders", stale)
+    by_tag, submit, full, current = codec._encoders()
+    assert not current  # so the kernel writes no record through it
     assert by_tag[12] is not stale.BY_TAG[12]
     from kernel.events import OrderAccepted
 
@@ -49,8 +53,8 @@ def test_a_stale_module_is_not_used(monkeypatch):
 def test_the_writer_writes_then_finds_it_current(tmp_path, capsys):
     target = tmp_path / "codec_encoders.py"
     assert generated.main(target) == 0
-    assert target.read_text() == codec.encoders_source()
-    assert target.with_suffix(".pxd").read_text() == codec.encoders_pxd()
+    assert target.read_text() == codec_source.encoders_source()
+    assert target.with_suffix(".pxd").read_text() == codec_source.encoders_pxd()
     assert generated.main(target) == 0
     out = capsys.readouterr().out
     assert "wrote" in out and "is current" in out
