@@ -1,14 +1,17 @@
-"""``make bench``'s verdicts (``benches/run_throughput.py``): each target read off the medians."""
+"""``make bench``'s verdicts (``benches/run_throughput.py``): each target read off the medians,
+a ratio off the interleaved runs' rounds."""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "benches"))
 
-from run_throughput import verdicts  # noqa: E402
+from run_throughput import cost, verdicts  # noqa: E402
 
 
 def row(seconds: float, events: int, **extra) -> dict:
@@ -51,3 +54,16 @@ def test_every_case_runs_in_exactly_one_group_and_each_ratio_is_interleaved():
         ("W2-1M", "W2-1M-nojournal"),
     ):
         assert without in together[with_key]
+
+
+def test_a_ratio_of_interleaved_runs_is_the_median_of_each_round_s_own():
+    """Each round's two runs met the same minute of the machine: a slow round (both runs 30%
+    slower) moves the medians' ratio, not the rounds' own ratios."""
+    on = row(3.3, 1_000_000, all_seconds=[3.30, 4.29, 3.31, 4.30, 3.29])
+    off = row(3.1, 1_000_000, all_seconds=[3.00, 3.90, 3.01, 3.91, 2.99])
+    paired, by_medians = cost(on, off)
+    assert paired == pytest.approx(0.10, abs=0.001)  # each round: 10%
+    assert by_medians == pytest.approx(3.3 / 3.1 - 1)
+    v = verdicts({"W2-1M": on, "W2-1M-nojournal": off})["W2-1M-nojournal"]
+    assert v == "journal costs 10.0% (paired runs; 6.5% by medians): met"
+    assert cost(row(3.3, 1), row(3.0, 1)) == (pytest.approx(0.1), None)  # no rounds to pair
