@@ -125,9 +125,9 @@ class Journal:
     once into the block being made by a ``RecordWriter`` (MessagePack's very bytes, without
     msgpack), and the block is cut as soon as it is full: ``raw_append`` and ``tap`` are the
     writer's own ``put``, and a kernel writes its records straight into the ``writer``, field
-    by field, with no tuple made (``kernel.codec_encoders.write_record``). Measured on W2 over 1M quotes (``benches/journal_cost.py``), the
-    journal went from 13.7% of the run to 9.8%: buffering the tuples had cost 4.9% and
-    packing them 7.2%, where writing them costs 5.2%.
+    by field, with no tuple made (``kernel.codec_encoders.write_record``). Measured on W2 over
+    1M quotes (``benches/journal_cost.py``), the journal went from 13.7% of the run to 9.8%:
+    buffering the tuples had cost 4.9% and packing them 7.2%, where writing them costs 5.2%.
 
     As plain Python, ``append`` keeps the record tuple itself (its fields are ints, strings,
     bytes and tuples: immutable, so nothing can change it later). Every ``PACK_RECORDS``

@@ -77,7 +77,6 @@ class OrderCommands:
         raise NotImplementedError
 
     # --- commands -----------------------------------------------------------------------------
-    @cython.locals(order=Order)
     def _journal(self, direction: int, obj: Any, tap: bool) -> int:
         """Journal an event or command (the caller checked ``_jrec``): written straight into a
         compiled journal's block when its type has a writer (``write_record``), else encoded
@@ -91,6 +90,7 @@ class OrderCommands:
             self._jrec(record)  # type: ignore[misc]
         return 0
 
+    @cython.locals(order=Order)
     def submit_order(self, order: Order, bypass_risk: bool = False) -> bool:
         """Register and send ``order``; False when the risk guard (or a local check) refused it."""
         self.oms.add(order)
